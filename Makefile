@@ -1,0 +1,58 @@
+# Strand: `make run` installs what is missing, builds and starts Strand on embedded
+# defaults (data under ./data); `make test` installs, builds and runs every test.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test unit-test asan-test fuzz-test e2e-test bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+deps-npm:
+	@scripts/install-deps.sh --npm
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/strand
+
+test: deps deps-npm build
+	$(MAKE) unit-test asan-test fuzz-test e2e-test
+
+unit-test:
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan-test:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRAND_SANITIZE=ON \
+	  $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS) --target strand_unit_tests
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit
+
+# libFuzzer targets (clang), each run briefly over its seed corpus.
+fuzz-test:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSTRAND_FUZZ=ON -DSTRAND_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target strand_fuzzers
+	tests/fuzz/run.sh $(BUILD_FUZZ)
+
+# End-to-end tests: the real binary driven by real OpenTelemetry SDKs (Node.js).
+e2e-test:
+	cd tests/e2e && STRAND_BIN=$(CURDIR)/$(BUILD)/strand npm test
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+
+format:
+	find src tools bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

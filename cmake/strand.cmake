@@ -1,0 +1,44 @@
+# Small helpers so every folder's CMakeLists.txt reads the same way.
+
+set(STRAND_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+
+if(STRAND_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# strand_cc_library(NAME name SRCS ... DEPS ...)
+function(strand_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(${ARG_NAME} STATIC ${ARG_SRCS})
+  target_compile_options(${ARG_NAME} PRIVATE ${STRAND_WARNINGS})
+  target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# strand_cc_test(NAME name SRCS ... DEPS ...): a gtest binary registered with ctest.
+function(strand_cc_test)
+  if(NOT STRAND_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_compile_options(${ARG_NAME} PRIVATE ${STRAND_WARNINGS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 300)
+  set_property(GLOBAL APPEND PROPERTY STRAND_UNIT_TESTS ${ARG_NAME})
+endfunction()
+
+# strand_cc_benchmark(NAME name SRCS ... DEPS ...): a Google Benchmark binary; ctest runs it
+# once, briefly, so it does not rot.
+function(strand_cc_benchmark)
+  if(NOT STRAND_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_compile_options(${ARG_NAME} PRIVATE ${STRAND_WARNINGS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME} --benchmark_min_time=0.01)
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS benchmark TIMEOUT 300)
+endfunction()

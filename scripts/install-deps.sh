@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Strand need on Debian 12, only if missing.
+# Idempotent; run as root (make does it for you).
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git
+  clang libclang-rt-14-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libboost1.74-dev libyaml-cpp-dev libsimdjson-dev
+  libzstd-dev zstd liblz4-dev libsnappy-dev zlib1g-dev libre2-dev libxxhash-dev
+  libfmt-dev libspdlog-dev libcli11-dev libssl-dev libcurl4-openssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node.js may come from outside Debian's packages (a newer build); accept any node >= 18.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install packages" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for the end-to-end tests, from the committed lock file.
+if [[ "${1:-}" == "--npm" ]]; then
+  for dir in tests/e2e; do
+    if [[ -f "$dir/package-lock.json" ]]; then
+      stamp="$dir/node_modules/.strand-lock"
+      if [[ ! -f "$stamp" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+        cp "$dir/package-lock.json" "$stamp"
+      fi
+    fi
+  done
+fi

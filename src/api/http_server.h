@@ -1,0 +1,85 @@
+// HttpServer: a small asynchronous HTTP/1.1 server (Boost.Beast) shared by the OTLP/HTTP
+// receiver and the Tempo API.
+//
+// Each request is handed to the handler on an I/O thread together with a Responder. The
+// handler may answer at once or later from any thread (for example once the WAL has made
+// the data durable); the connection waits for the answer before reading the next request
+// (HTTP/1.1 keep-alive without pipelining). Bodies over `max_body_bytes` are not read: the
+// handler sees the request with `body_too_large` set. `Expect: 100-continue` is honoured.
+//
+// Thread-safe: Start/Stop from one thread; Responders from any thread, exactly once each.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace strand::api {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query as received
+  std::string path;    // percent-decoded once
+  std::vector<std::pair<std::string, std::string>> query;    // decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string body;
+  bool body_too_large = false;
+  std::string remote_address;
+
+  // First header with this lower-case name, or empty.
+  std::string_view Header(std::string_view lower_name) const;
+  // First query parameter with this name, or empty; `found` says whether it was present.
+  std::string_view Query(std::string_view name, bool* found = nullptr) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Responder = std::function<void(HttpResponse&&)>;
+using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0:3200";  // host:port; port 0 picks a free port
+  int threads = 2;
+  size_t max_body_bytes = 64 << 20;
+  std::string name = "http";  // for logs
+};
+
+class HttpServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
+                                                          HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port (useful with port 0).
+  int port() const;
+  // Stops accepting, waits up to `grace_ms` for answers still owed, then stops the threads.
+  void Stop(int grace_ms = 2000);
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" (also "[v6]:port" and ":port"). Returns InvalidArgument on a bad form.
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view address);
+
+// Percent-decodes `s` ('+' stays '+' unless `plus_is_space`).
+std::string PercentDecode(std::string_view s, bool plus_is_space = false);
+
+}  // namespace strand::api

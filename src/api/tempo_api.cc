@@ -1,0 +1,199 @@
+#include "api/tempo_api.h"
+
+#include <fstream>
+#include <unistd.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/trace_encoding.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/json_writer.h"
+#include "common/tenant.h"
+
+#ifndef STRAND_VERSION
+#define STRAND_VERSION "0.0.0"
+#endif
+#ifndef STRAND_REVISION
+#define STRAND_REVISION "unknown"
+#endif
+
+namespace strand::api {
+namespace {
+
+// The Tempo API level Strand implements; Grafana enables features by this version.
+constexpr char kTempoApiVersion[] = "2.6.0";
+
+HttpResponse Text(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  if (!r.body.empty() && r.body.back() != '\n') r.body.push_back('\n');
+  return r;
+}
+
+HttpResponse Json(std::string body) {
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+std::string ProcessMetrics() {
+  std::string out;
+  long pages_total = 0, pages_resident = 0;
+  std::ifstream statm("/proc/self/statm");
+  if (statm >> pages_total >> pages_resident) {
+    const long page = sysconf(_SC_PAGESIZE);
+    absl::StrAppend(&out,
+                    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                    "# TYPE process_resident_memory_bytes gauge\n"
+                    "process_resident_memory_bytes ",
+                    pages_resident * page,
+                    "\n# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                    "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes ",
+                    pages_total * page, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<otlp::TraceId> ParseTraceId(std::string_view hex) {
+  if (hex.empty() || hex.size() > 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid trace ID \"", std::string(hex), "\": want 1 to 32 hex digits"));
+  }
+  std::string padded(32 - hex.size(), '0');
+  padded.append(hex);
+  otlp::TraceId id;
+  if (!HexDecode(padded, reinterpret_cast<char*>(id.data()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid trace ID \"", std::string(hex), "\": not hexadecimal"));
+  }
+  return id;
+}
+
+TempoApi::TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics)
+    : options_(std::move(options)), store_(store), metrics_(metrics) {
+  requests_ = metrics.AddCounter("strand_api_requests_total", "API requests by route and code.",
+                                 {"route", "code"});
+  latency_ = metrics.AddHistogram("strand_api_request_duration_seconds",
+                                  "API request latency by route.", {"route"},
+                                  MetricsRegistry::LatencyBuckets());
+}
+
+absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions options,
+                                                         store::Store& store,
+                                                         MetricsRegistry& metrics) {
+  std::unique_ptr<TempoApi> api(new TempoApi(std::move(options), store, metrics));
+  HttpServerOptions so;
+  so.address = api->options_.address;
+  so.threads = api->options_.threads;
+  so.max_body_bytes = 1 << 20;
+  so.name = "api";
+  auto* self = api.get();
+  auto server = HttpServer::Start(so, [self](HttpRequest&& req, Responder respond) {
+    const int64_t start = Clock::Real()->MonotonicNanos();
+    HttpResponse resp = self->Handle(req);
+    std::string route = "other";
+    if (absl::StartsWith(req.path, "/api/traces/")) route = "trace_by_id_v1";
+    else if (absl::StartsWith(req.path, "/api/v2/traces/")) route = "trace_by_id_v2";
+    else if (req.path == "/metrics" || req.path == "/ready" || req.path == "/api/echo" ||
+             req.path == "/api/status/buildinfo")
+      route = req.path;
+    self->requests_->With({route, std::to_string(resp.status)})->Increment();
+    self->latency_->With({route})->Observe((Clock::Real()->MonotonicNanos() - start) / 1e9);
+    respond(std::move(resp));
+  });
+  if (!server.ok()) return server.status();
+  api->server_ = std::move(*server);
+  return api;
+}
+
+HttpResponse TempoApi::Handle(const HttpRequest& req) {
+  const std::string& path = req.path;
+  if (req.method != "GET" && req.method != "HEAD") {
+    HttpResponse r = Text(405, absl::StrCat("method ", req.method, " not allowed"));
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  if (path == "/ready") return Text(200, "ready");
+  if (path == "/api/echo") return Text(200, "echo");
+  if (path == "/metrics") {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.RenderText() + ProcessMetrics();
+    return r;
+  }
+  if (path == "/api/status/buildinfo") {
+    std::string b = "{\"version\":";
+    AppendJsonString(b, kTempoApiVersion);
+    absl::StrAppend(&b, ",\"revision\":", JsonString(STRAND_REVISION),
+                    ",\"branch\":", JsonString(absl::StrCat("strand-", STRAND_VERSION)),
+                    ",\"buildDate\":", JsonString(__DATE__ " " __TIME__),
+                    ",\"buildUser\":\"strand\",\"goVersion\":\"n/a (Strand is C++20)\"}");
+    return Json(std::move(b));
+  }
+  if (absl::StartsWith(path, "/api/traces/")) {
+    return TraceById(req, std::string_view(path).substr(strlen("/api/traces/")), false);
+  }
+  if (absl::StartsWith(path, "/api/v2/traces/")) {
+    return TraceById(req, std::string_view(path).substr(strlen("/api/v2/traces/")), true);
+  }
+  if (absl::StartsWith(path, "/api/search") || absl::StartsWith(path, "/api/v2/search") ||
+      absl::StartsWith(path, "/api/metrics")) {
+    return Text(501, absl::StrCat("not supported: ", path, " is not built yet in this version "
+                                  "of Strand (trace by ID is)"));
+  }
+  if (path == "/") {
+    return Text(200, "Strand: OTLP on :4317 (gRPC) and :4318 (HTTP), Tempo API on this port. "
+                     "The web UI is not built yet.");
+  }
+  return Text(404, absl::StrCat("unknown path ", path));
+}
+
+HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex, bool v2) {
+  std::string tenant(kSingleTenant);
+  if (options_.multitenancy) {
+    tenant = std::string(req.Header("x-scope-orgid"));
+    if (auto s = ValidateTenantId(tenant); !s.ok()) return Text(400, std::string(s.message()));
+  }
+  auto id = ParseTraceId(id_hex);
+  if (!id.ok()) return Text(400, std::string(id.status().message()));
+  int64_t start = 0, end = 0;
+  for (auto [name, out] : {std::pair{"start", &start}, std::pair{"end", &end}}) {
+    bool found = false;
+    std::string_view v = req.Query(name, &found);
+    if (found && !v.empty() && !absl::SimpleAtoi(std::string(v), out)) {
+      return Text(400, absl::StrCat("invalid ", name, " \"", std::string(v),
+                                    "\": want unix seconds"));
+    }
+  }
+  if (start != 0 && end != 0 && start > end) {
+    return Text(400, "invalid time range: start is after end");
+  }
+  auto result = store_.FindTraceById(tenant, *id, start, end);
+  if (!result.ok()) {
+    if (result.status().code() == absl::StatusCode::kNotFound) {
+      return Text(404, "trace not found");
+    }
+    return Text(500, std::string(result.status().message()));
+  }
+  const auto version = v2 ? TraceApiVersion::kV2 : TraceApiVersion::kV1;
+  std::string accept = absl::AsciiStrToLower(std::string(req.Header("accept")));
+  if (absl::StrContains(accept, "application/protobuf") ||
+      absl::StrContains(accept, "application/x-protobuf")) {
+    HttpResponse r;
+    r.content_type = "application/protobuf";
+    r.body = TraceToProto(result->spans.spans, version, result->inspected_bytes);
+    return r;
+  }
+  auto json = TraceToJson(result->spans.spans, version, result->inspected_bytes);
+  if (!json.ok()) return Text(500, std::string(json.status().message()));
+  return Json(std::move(*json));
+}
+
+}  // namespace strand::api

@@ -1,0 +1,138 @@
+#include "cli/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace strand::cli {
+namespace {
+
+// yaml-cpp reports errors by exception; they are caught here and turned into Status.
+template <typename T>
+absl::Status Get(const YAML::Node& node, const std::string& key, T& out) {
+  try {
+    out = node.as<T>();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key ", key, ": wrong type (line ", node.Mark().line + 1, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UnknownKey(const std::string& path, const YAML::Node& key) {
+  return absl::InvalidArgumentError(absl::StrCat("unknown config key ", path,
+                                                 key.as<std::string>(), " (line ",
+                                                 key.Mark().line + 1, ")"));
+}
+
+absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out) {
+  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (key == "listen") {
+      if (auto s = Get(kv.second, path + ".listen", out); !s.ok()) return s;
+    } else {
+      return UnknownKey(path + ".", kv.first);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseStrand(const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) return absl::InvalidArgumentError("strand: must be a map");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    absl::Status s;
+    if (key == "data_dir") {
+      s = Get(v, "strand.data_dir", c.data_dir);
+    } else if (key == "log_level") {
+      s = Get(v, "strand.log_level", c.log_level);
+    } else if (key == "multitenancy_enabled") {
+      s = Get(v, "strand.multitenancy_enabled", c.multitenancy_enabled);
+    } else if (key == "api") {
+      s = ParseListen(v, "strand.api", c.api_listen);
+    } else if (key == "otlp") {
+      if (!v.IsMap()) return absl::InvalidArgumentError("strand.otlp must be a map");
+      for (const auto& o : v) {
+        const auto ok = o.first.as<std::string>();
+        if (ok == "grpc") {
+          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen);
+        } else if (ok == "http") {
+          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen);
+        } else if (ok == "max_request_bytes") {
+          s = Get(o.second, "strand.otlp.max_request_bytes", c.max_request_bytes);
+        } else {
+          return UnknownKey("strand.otlp.", o.first);
+        }
+        if (!s.ok()) return s;
+      }
+    } else if (key == "wal") {
+      if (!v.IsMap()) return absl::InvalidArgumentError("strand.wal must be a map");
+      for (const auto& w : v) {
+        const auto wk = w.first.as<std::string>();
+        if (wk == "sync") {
+          s = Get(w.second, "strand.wal.sync", c.wal_sync);
+        } else if (wk == "segment_bytes") {
+          s = Get(w.second, "strand.wal.segment_bytes", c.wal_segment_bytes);
+        } else if (wk == "max_queued_bytes") {
+          s = Get(w.second, "strand.wal.max_queued_bytes", c.wal_max_queued_bytes);
+        } else {
+          return UnknownKey("strand.wal.", w.first);
+        }
+        if (!s.ok()) return s;
+      }
+    } else if (key == "http_threads") {
+      s = Get(v, "strand.http_threads", c.http_threads);
+    } else {
+      return UnknownKey("strand.", kv.first);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config is not valid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return base;
+  if (!root.IsMap()) return absl::InvalidArgumentError("config must be a YAML map");
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    if (key == "strand") {
+      if (auto s = ParseStrand(kv.second, base); !s.ok()) return s;
+    } else if (key == "receivers" || key == "processors" || key == "exporters" ||
+               key == "extensions" || key == "connectors" || key == "service") {
+      return absl::UnimplementedError(absl::StrCat(
+          "not supported yet: OpenTelemetry Collector section \"", key,
+          "\"; this version of Strand reads only the strand: section"));
+    } else {
+      return UnknownKey("", kv.first);
+    }
+  }
+  return base;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config base) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = ParseConfigYaml(ss.str(), std::move(base));
+  if (!c.ok()) {
+    return absl::Status(c.status().code(),
+                        absl::StrCat(path, ": ", std::string(c.status().message())));
+  }
+  return c;
+}
+
+}  // namespace strand::cli

@@ -1,0 +1,34 @@
+// Config: Strand's settings, from embedded defaults, an optional YAML file, then flags.
+// The file's Strand settings live under a top-level `strand:` key so the same file can
+// later also hold OpenTelemetry Collector sections (receivers, processors, exporters,
+// extensions, connectors, service). docs/configuration.md lists every key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace strand::cli {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string log_level = "info";
+  bool multitenancy_enabled = false;
+  std::string api_listen = "0.0.0.0:3200";
+  std::string otlp_grpc_listen = "0.0.0.0:4317";
+  std::string otlp_http_listen = "0.0.0.0:4318";
+  uint64_t max_request_bytes = 64ull << 20;
+  bool wal_sync = true;
+  uint64_t wal_segment_bytes = 128ull << 20;
+  uint64_t wal_max_queued_bytes = 256ull << 20;
+  int http_threads = 2;
+};
+
+// Parses YAML text into `base` (keys absent from the text keep base's values). Unknown
+// keys and wrong types are InvalidArgument errors naming the key.
+absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base = {});
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config base = {});
+
+}  // namespace strand::cli

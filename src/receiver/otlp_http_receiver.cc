@@ -1,0 +1,177 @@
+#include "receiver/otlp_http_receiver.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/compression.h"
+#include "common/json_writer.h"
+#include "common/tenant.h"
+#include "otlp/proto_encoder.h"
+
+namespace strand::receiver {
+namespace {
+
+constexpr char kProto[] = "application/x-protobuf";
+constexpr char kJson[] = "application/json";
+
+std::string MediaType(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  return absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(std::string(content_type.substr(0, semi))));
+}
+
+int HttpStatusFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+// A google.rpc.Status body in the request's encoding.
+api::HttpResponse StatusResponse(int http_status, absl::StatusCode code,
+                                 std::string_view message, BodyFormat format) {
+  api::HttpResponse r;
+  r.status = http_status;
+  if (format == BodyFormat::kJson) {
+    r.content_type = kJson;
+    r.body = absl::StrCat("{\"code\":", static_cast<int>(code), ",\"message\":");
+    AppendJsonString(r.body, message);
+    r.body += "}";
+  } else {
+    r.content_type = kProto;
+    std::string& b = r.body;
+    b.push_back(0x08);  // code = 1, varint
+    uint64_t c = static_cast<uint64_t>(code);
+    while (c >= 128) {
+      b.push_back(static_cast<char>(c | 128));
+      c >>= 7;
+    }
+    b.push_back(static_cast<char>(c));
+    otlp::AppendLengthDelimited(b, 2, message);
+  }
+  if (http_status == 503 || http_status == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+api::HttpResponse SuccessResponse(const ExportResult& result, BodyFormat format) {
+  api::HttpResponse r;
+  r.status = 200;
+  if (format == BodyFormat::kJson) {
+    r.content_type = kJson;
+    if (result.rejected_spans == 0) {
+      r.body = "{}";
+    } else {
+      r.body = absl::StrCat("{\"partialSuccess\":{\"rejectedSpans\":\"", result.rejected_spans,
+                            "\",\"errorMessage\":");
+      AppendJsonString(r.body, result.rejection_message);
+      r.body += "}}";
+    }
+  } else {
+    r.content_type = kProto;
+    if (result.rejected_spans > 0) {
+      std::string partial;
+      partial.push_back(0x08);
+      uint64_t c = result.rejected_spans;
+      while (c >= 128) {
+        partial.push_back(static_cast<char>(c | 128));
+        c >>= 7;
+      }
+      partial.push_back(static_cast<char>(c));
+      otlp::AppendLengthDelimited(partial, 2, result.rejection_message);
+      otlp::AppendLengthDelimited(r.body, 1, partial);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
+    OtlpHttpOptions options, OtlpTraceHandler& handler) {
+  std::unique_ptr<OtlpHttpReceiver> r(new OtlpHttpReceiver(std::move(options), handler));
+  api::HttpServerOptions so;
+  so.address = r->options_.address;
+  so.threads = r->options_.threads;
+  so.max_body_bytes = r->options_.max_request_bytes;
+  so.name = "otlp-http";
+  auto* self = r.get();
+  auto server = api::HttpServer::Start(so, [self](api::HttpRequest&& req, api::Responder resp) {
+    self->Handle(std::move(req), std::move(resp));
+  });
+  if (!server.ok()) return server.status();
+  r->server_ = std::move(*server);
+  return r;
+}
+
+void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
+  const std::string media = MediaType(req.Header("content-type"));
+  const BodyFormat format = media == kJson ? BodyFormat::kJson : BodyFormat::kProtobuf;
+  auto fail = [&](int http, absl::StatusCode code, std::string_view msg,
+                  const std::string& reason) {
+    handler_.CountRefusedRequest("http", reason);
+    respond(StatusResponse(http, code, msg, format));
+  };
+  if (req.path != "/v1/traces") {
+    if (req.path == "/v1/metrics" || req.path == "/v1/logs") {
+      return fail(404, absl::StatusCode::kUnimplemented,
+                  absl::StrCat("not supported: Strand stores traces; ", req.path,
+                               " is not accepted"),
+                  "unsupported_signal");
+    }
+    return fail(404, absl::StatusCode::kNotFound, absl::StrCat("unknown path ", req.path),
+                "not_found");
+  }
+  if (req.method != "POST") {
+    handler_.CountRefusedRequest("http", "method");
+    api::HttpResponse r = StatusResponse(405, absl::StatusCode::kInvalidArgument,
+                                         absl::StrCat("method ", req.method,
+                                                      " not allowed; use POST"),
+                                         format);
+    r.headers.emplace_back("Allow", "POST");
+    return respond(std::move(r));
+  }
+  if (media != kJson && media != kProto && media != "application/protobuf") {
+    return fail(415, absl::StatusCode::kInvalidArgument,
+                absl::StrCat("unsupported Content-Type \"", std::string(req.Header("content-type")),
+                             "\"; use application/x-protobuf or application/json"),
+                "content_type");
+  }
+  if (req.body_too_large) {
+    return fail(413, absl::StatusCode::kResourceExhausted,
+                absl::StrCat("request body exceeds the limit of ", options_.max_request_bytes,
+                             " bytes"),
+                "too_large");
+  }
+  std::string tenant(kSingleTenant);
+  if (options_.multitenancy) {
+    tenant = std::string(req.Header("x-scope-orgid"));
+    if (auto s = ValidateTenantId(tenant); !s.ok()) {
+      return fail(400, absl::StatusCode::kInvalidArgument, std::string(s.message()), "tenant");
+    }
+  }
+  auto body = Decompress(req.Header("content-encoding"), std::move(req.body),
+                         options_.max_request_bytes);
+  if (!body.ok()) {
+    if (body.status().code() == absl::StatusCode::kResourceExhausted) {
+      return fail(413, absl::StatusCode::kResourceExhausted, std::string(body.status().message()),
+                  "too_large");
+    }
+    return fail(400, absl::StatusCode::kInvalidArgument, std::string(body.status().message()), "encoding");
+  }
+  handler_.Export("http", tenant, format, std::move(*body),
+                  [respond = std::move(respond), format](ExportResult result) {
+                    if (!result.status.ok()) {
+                      respond(StatusResponse(HttpStatusFor(result.status.code()),
+                                             result.status.code(), std::string(result.status.message()),
+                                             format));
+                      return;
+                    }
+                    respond(SuccessResponse(result, format));
+                  });
+}
+
+}  // namespace strand::receiver

@@ -1,0 +1,41 @@
+// OtlpHttpReceiver: OTLP/HTTP on :4318. POST /v1/traces with protobuf or JSON bodies,
+// optionally compressed; answers in the request's encoding as the OTLP specification
+// says (200 with an optional partial success; 400 with a google.rpc.Status; 405, 413, 415;
+// 429/503 with Retry-After when the next stage is overloaded). /v1/metrics and /v1/logs
+// answer 404 "not supported". Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "api/http_server.h"
+#include "receiver/otlp_trace_handler.h"
+
+namespace strand::receiver {
+
+struct OtlpHttpOptions {
+  std::string address = "0.0.0.0:4318";
+  size_t max_request_bytes = 64 << 20;  // compressed and decompressed
+  bool multitenancy = false;
+  int threads = 2;
+};
+
+class OtlpHttpReceiver {
+ public:
+  static absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> Start(OtlpHttpOptions options,
+                                                                 OtlpTraceHandler& handler);
+  int port() const { return server_->port(); }
+  void Stop() { server_->Stop(); }
+
+ private:
+  OtlpHttpReceiver(OtlpHttpOptions options, OtlpTraceHandler& handler)
+      : options_(std::move(options)), handler_(handler) {}
+  void Handle(api::HttpRequest&& req, api::Responder respond);
+
+  OtlpHttpOptions options_;
+  OtlpTraceHandler& handler_;
+  std::unique_ptr<api::HttpServer> server_;
+};
+
+}  // namespace strand::receiver

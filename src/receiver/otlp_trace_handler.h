@@ -1,0 +1,59 @@
+// OtlpTraceHandler: the protocol-independent half of the OTLP receivers. Decodes a
+// request body, counts what was received and refused, and passes the batch on to the
+// consumer. The gRPC and HTTP receivers only translate between their wire and this.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "pipeline/traces_consumer.h"
+
+namespace strand::receiver {
+
+enum class BodyFormat { kProtobuf, kJson };
+
+struct ExportResult {
+  absl::Status status;          // OK, or why the whole request failed
+  uint64_t rejected_spans = 0;  // with OK: spans refused individually (partial success)
+  std::string rejection_message;
+};
+
+class OtlpTraceHandler {
+ public:
+  // `consumer`, `metrics` and `clock` must outlive the handler.
+  OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRegistry& metrics, Clock& clock);
+
+  // Decodes `body` and hands the spans on; `done` runs exactly once from any thread.
+  // `protocol` labels metrics ("grpc", "http").
+  void Export(const std::string& protocol, const std::string& tenant, BodyFormat format,
+              std::string&& body, std::function<void(ExportResult)> done);
+
+  // Counts a request refused before decoding (bad method, too large, bad encoding, ...).
+  void CountRefusedRequest(const std::string& protocol, const std::string& reason);
+
+ private:
+  struct ProtocolMetrics {
+    Counter* spans_received;
+    Counter* spans_accepted;
+    Counter* spans_invalid;
+    Histogram* latency;
+  };
+  ProtocolMetrics& For(const std::string& protocol);
+  Counter* Refused(const std::string& protocol, const std::string& reason);
+
+  pipeline::TracesConsumer& consumer_;
+  Clock& clock_;
+  Family<Counter>* received_;
+  Family<Counter>* accepted_;
+  Family<Counter>* refused_spans_;
+  Family<Counter>* refused_requests_;
+  Family<Histogram>* latency_;
+  ProtocolMetrics grpc_, http_;
+};
+
+}  // namespace strand::receiver

@@ -1,0 +1,250 @@
+// Receivers end to end in process: real HTTP and gRPC clients against a fake consumer.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/mutex.h"
+#include "api/http_test_client.h"
+#include "common/compression.h"
+#include "google/rpc/status.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "receiver/otlp_grpc_receiver.h"
+#include "receiver/otlp_http_receiver.h"
+
+namespace strand::receiver {
+namespace {
+
+namespace pb = opentelemetry::proto;
+using strand::testing::HttpCall;
+
+class FakeConsumer : public pipeline::TracesConsumer {
+ public:
+  void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
+               std::function<void(absl::Status)> done) override {
+    absl::MutexLock lock(&mu_);
+    tenants.push_back(tenant);
+    spans += batch.spans.size();
+    done(next_status);
+  }
+  absl::Mutex mu_;
+  std::vector<std::string> tenants;
+  size_t spans = 0;
+  absl::Status next_status = absl::OkStatus();
+};
+
+pb::collector::trace::v1::ExportTraceServiceRequest Request(int n, bool bad_one = false) {
+  pb::collector::trace::v1::ExportTraceServiceRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < n; ++i) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(16, 'a'));
+    s->set_span_id(std::string(8, static_cast<char>('a' + i)));
+    s->set_name("op");
+  }
+  if (bad_one) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(15, 'a'));
+    s->set_span_id(std::string(8, 'z'));
+  }
+  return req;
+}
+
+constexpr char kJsonRequest[] = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+  {"traceId":"0102030405060708090A0B0C0D0E0F10","spanId":"0102030405060708","name":"j"}]}]}]})";
+
+class ReceiverTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(false); }
+  void Start(bool multitenancy, size_t max_bytes = 1 << 20) {
+    handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, *Clock::Real());
+    OtlpHttpOptions ho;
+    ho.address = "127.0.0.1:0";
+    ho.max_request_bytes = max_bytes;
+    ho.multitenancy = multitenancy;
+    auto http = OtlpHttpReceiver::Start(ho, *handler_);
+    ASSERT_TRUE(http.ok()) << http.status();
+    http_ = std::move(*http);
+    OtlpGrpcOptions go;
+    go.address = "127.0.0.1:0";
+    go.max_request_bytes = max_bytes;
+    go.multitenancy = multitenancy;
+    auto grpc = OtlpGrpcReceiver::Start(go, *handler_);
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    grpc_ = std::move(*grpc);
+    url_ = "http://127.0.0.1:" + std::to_string(http_->port()) + "/v1/traces";
+  }
+  void TearDown() override {
+    if (grpc_) grpc_->Stop();
+    if (http_) http_->Stop();
+  }
+
+  // Calls Export over gRPC with raw bytes.
+  grpc::Status GrpcExport(const std::string& bytes, std::string* response,
+                          const std::string& method =
+                              "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                          const std::string& tenant = "") {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_->port()),
+                                       grpc::InsecureChannelCredentials());
+    grpc::GenericStub stub(channel);
+    grpc::ClientContext ctx;
+    if (!tenant.empty()) ctx.AddMetadata("x-scope-orgid", tenant);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer req(&slice, 1), resp;
+    grpc::Status result;
+    absl::Mutex mu;
+    bool done = false;
+    stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
+      absl::MutexLock lock(&mu);
+      result = s;
+      done = true;
+    });
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(&done));
+    std::vector<grpc::Slice> slices;
+    response->clear();
+    if (resp.Dump(&slices).ok()) {
+      for (auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    return result;
+  }
+
+  FakeConsumer consumer_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<OtlpTraceHandler> handler_;
+  std::unique_ptr<OtlpHttpReceiver> http_;
+  std::unique_ptr<OtlpGrpcReceiver> grpc_;
+  std::string url_;
+};
+
+TEST_F(ReceiverTest, HttpProtobufSucceedsWithEmptyResponse) {
+  auto r = HttpCall("POST", url_, Request(3).SerializeAsString(),
+                    {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/x-protobuf");
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(consumer_.spans, 3u);
+  EXPECT_EQ(consumer_.tenants.at(0), "single-tenant");
+}
+
+TEST_F(ReceiverTest, HttpJsonSucceedsWithJsonResponse) {
+  auto r = HttpCall("POST", url_, kJsonRequest, {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(consumer_.spans, 1u);
+}
+
+TEST_F(ReceiverTest, HttpPartialSuccessInBothEncodings) {
+  auto r = HttpCall("POST", url_, Request(2, true).SerializeAsString(),
+                    {"Content-Type: application/x-protobuf"});
+  ASSERT_EQ(r.status, 200);
+  pb::collector::trace::v1::ExportTraceServiceResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(r.body));
+  EXPECT_EQ(resp.partial_success().rejected_spans(), 1);
+  EXPECT_NE(resp.partial_success().error_message().find("trace_id"), std::string::npos);
+  EXPECT_EQ(consumer_.spans, 2u);
+
+  std::string json = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+    {"traceId":"0102","spanId":"0102030405060708","name":"short"}]}]}]})";
+  auto j = HttpCall("POST", url_, json, {"Content-Type: application/json"});
+  ASSERT_EQ(j.status, 200);
+  EXPECT_NE(j.body.find("\"partialSuccess\":{\"rejectedSpans\":\"1\""), std::string::npos)
+      << j.body;
+}
+
+TEST_F(ReceiverTest, HttpGzipAndZstdBodies) {
+  for (std::string enc : {"gzip", "zstd"}) {
+    auto body = Compress(enc, Request(4).SerializeAsString());
+    ASSERT_TRUE(body.ok());
+    auto r = HttpCall("POST", url_, *body,
+                      {"Content-Type: application/x-protobuf", "Content-Encoding: " + enc});
+    EXPECT_EQ(r.status, 200) << enc << " " << r.body;
+  }
+  EXPECT_EQ(consumer_.spans, 8u);
+}
+
+TEST_F(ReceiverTest, HttpRefusals) {
+  EXPECT_EQ(HttpCall("GET", url_).status, 405);
+  EXPECT_EQ(HttpCall("POST", url_, "x", {"Content-Type: text/plain"}).status, 415);
+  auto bad = HttpCall("POST", url_, "\x0a\xff\xff garbage", {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(bad.status, 400);
+  google::rpc::Status st;
+  ASSERT_TRUE(st.ParseFromString(bad.body));
+  EXPECT_EQ(st.code(), 3);
+  EXPECT_NE(st.message().find("invalid OTLP protobuf"), std::string::npos);
+  auto badjson = HttpCall("POST", url_, "{not json", {"Content-Type: application/json"});
+  EXPECT_EQ(badjson.status, 400);
+  EXPECT_NE(badjson.body.find("\"code\":3"), std::string::npos) << badjson.body;
+  EXPECT_EQ(HttpCall("POST", url_, "x",
+                     {"Content-Type: application/x-protobuf", "Content-Encoding: br"})
+                .status,
+            400);
+  EXPECT_EQ(HttpCall("POST", url_, std::string(2 << 20, 'x'),
+                     {"Content-Type: application/x-protobuf"})
+                .status,
+            413);
+  auto metrics_path = HttpCall("POST", url_.substr(0, url_.size() - 7) + "/v1/metrics", "",
+                               {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(metrics_path.status, 404);
+  EXPECT_EQ(consumer_.spans, 0u);
+}
+
+TEST_F(ReceiverTest, HttpEmptyBodyIsAValidEmptyRequest) {
+  auto r = HttpCall("POST", url_, "", {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(ReceiverTest, HttpOverloadIsRetryable) {
+  consumer_.next_status = absl::UnavailableError("WAL queue full");
+  auto r = HttpCall("POST", url_, Request(1).SerializeAsString(),
+                    {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("retry-after"), "1");
+}
+
+TEST_F(ReceiverTest, GrpcExportSucceedsAndReportsPartialSuccess) {
+  std::string response;
+  auto s = GrpcExport(Request(5).SerializeAsString(), &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response, "");
+  s = GrpcExport(Request(1, true).SerializeAsString(), &response);
+  ASSERT_TRUE(s.ok());
+  pb::collector::trace::v1::ExportTraceServiceResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(response));
+  EXPECT_EQ(resp.partial_success().rejected_spans(), 1);
+  EXPECT_EQ(consumer_.spans, 6u);
+}
+
+TEST_F(ReceiverTest, GrpcErrors) {
+  std::string response;
+  EXPECT_EQ(GrpcExport("\x0a\xff garbage", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GrpcExport("", &response, "/some.Other/Method").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(GrpcExport(std::string(2 << 20, 'x'), &response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  consumer_.next_status = absl::UnavailableError("overloaded");
+  EXPECT_EQ(GrpcExport(Request(1).SerializeAsString(), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ReceiverTest, MultitenancyRequiresOrgId) {
+  TearDown();
+  Start(true);
+  auto r = HttpCall("POST", url_, Request(1).SerializeAsString(),
+                    {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 400);
+  r = HttpCall("POST", url_, Request(1).SerializeAsString(),
+               {"Content-Type: application/x-protobuf", "X-Scope-OrgID: acme"});
+  EXPECT_EQ(r.status, 200);
+  std::string response;
+  EXPECT_EQ(GrpcExport(Request(1).SerializeAsString(), &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(GrpcExport(Request(1).SerializeAsString(), &response,
+                         "/opentelemetry.proto.collector.trace.v1.TraceService/Export", "beta")
+                  .ok());
+  EXPECT_EQ(consumer_.tenants, (std::vector<std::string>{"acme", "beta"}));
+}
+
+}  // namespace
+}  // namespace strand::receiver
