@@ -85,6 +85,17 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
         }
         if (!s.ok()) return s;
       }
+    } else if (key == "store") {
+      if (!v.IsMap()) return absl::InvalidArgumentError("strand.store must be a map");
+      for (const auto& w : v) {
+        const auto sk = w.first.as<std::string>();
+        if (sk == "max_live_bytes") {
+          s = Get(w.second, "strand.store.max_live_bytes", c.max_live_bytes);
+        } else {
+          return UnknownKey("strand.store.", w.first);
+        }
+        if (!s.ok()) return s;
+      }
     } else if (key == "http_threads") {
       s = Get(v, "strand.http_threads", c.http_threads);
     } else {

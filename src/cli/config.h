@@ -23,6 +23,7 @@ struct Config {
   uint64_t wal_segment_bytes = 128ull << 20;
   uint64_t wal_max_queued_bytes = 256ull << 20;
   int http_threads = 2;
+  uint64_t max_live_bytes = 1ull << 30;
 };
 
 // Parses YAML text into `base` (keys absent from the text keep base's values). Unknown

@@ -26,6 +26,7 @@ strand:
     max_request_bytes: 1024
   wal: {sync: false, segment_bytes: 4096, max_queued_bytes: 8192}
   http_threads: 4
+  store: {max_live_bytes: 1000}
 )");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->data_dir, "/var/lib/strand");
@@ -39,6 +40,7 @@ strand:
   EXPECT_EQ(c->wal_segment_bytes, 4096u);
   EXPECT_EQ(c->wal_max_queued_bytes, 8192u);
   EXPECT_EQ(c->http_threads, 4);
+  EXPECT_EQ(c->max_live_bytes, 1000u);
 }
 
 TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {

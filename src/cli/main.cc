@@ -57,6 +57,7 @@ int Run(const Config& config) {
   so.wal_sync = config.wal_sync;
   so.wal_segment_bytes = config.wal_segment_bytes;
   so.wal_max_queued_bytes = config.wal_max_queued_bytes;
+  so.max_live_bytes = config.max_live_bytes;
   if (!config.wal_sync) LOG_WARN("wal.sync is off: acknowledged spans may be lost on a crash");
   auto store = store::Store::Open(*Env::Default(), clock, &metrics, so);
   if (!store.ok()) return Fail(store.status());

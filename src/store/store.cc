@@ -24,6 +24,11 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
           ->With({});
   wal_errors_ =
       m.AddCounter("strand_wal_append_errors_total", "WAL appends that failed.")->With({});
+  refused_over_budget_ =
+      m.AddCounter("strand_store_batches_refused_total",
+                    "Batches refused (retryable) because live traces were over their memory "
+                    "budget.")
+          ->With({});
 }
 
 Store::~Store() { Close(); }
@@ -67,6 +72,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock,
                          [live] { return static_cast<double>(live->NumTraces()); });
     metrics->AddCallback("strand_live_spans", "Spans held in memory.", MetricType::kGauge,
                          [live] { return static_cast<double>(live->NumSpans()); });
+    Store* self = store.get();
+    metrics->AddCallback("strand_live_bytes", "Bytes held by the batches of live traces.",
+                         MetricType::kGauge,
+                         [self] { return static_cast<double>(self->live_bytes()); });
   }
   return store;
 }
@@ -96,8 +105,9 @@ absl::Status Store::Replay() {
         }
         spans += decoded->batch.spans.size();
         ++records;
-        live_->Add(tenant, std::make_shared<otlp::SpanBatch>(std::move(decoded->batch)),
-                   clock_.NowUnixNanos());
+        auto batch = std::make_shared<otlp::SpanBatch>(std::move(decoded->batch));
+        live_bytes_ += batch->MemoryUsage();
+        live_->Add(tenant, std::move(batch), clock_.NowUnixNanos());
         return absl::OkStatus();
       });
   if (!stats.ok()) return stats.status();
@@ -124,11 +134,20 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
     done(absl::UnavailableError("store is shutting down"));
     return;
   }
-  auto shared = std::make_shared<otlp::SpanBatch>(std::move(batch));
-  if (shared->spans.empty()) {
+  if (batch.spans.empty()) {
     done(absl::OkStatus());
     return;
   }
+  const uint64_t live_bytes = live_bytes_.load(std::memory_order_relaxed);
+  if (live_bytes > options_.max_live_bytes) {
+    refused_over_budget_->Increment();
+    done(absl::UnavailableError(absl::StrCat(
+        "live traces hold ", live_bytes, " bytes, over their budget of ",
+        options_.max_live_bytes, " (strand.store.max_live_bytes); retry later")));
+    return;
+  }
+  auto shared = std::make_shared<otlp::SpanBatch>(std::move(batch));
+  live_bytes_ += shared->MemoryUsage();
   std::string header;
   PutVarint64(&header, tenant.size());
   header += tenant;

@@ -34,6 +34,9 @@ struct StoreOptions {
   bool wal_sync = true;                       // fsync before acknowledging
   uint64_t wal_segment_bytes = 128ull << 20;  // rotate WAL segments at this size
   uint64_t wal_max_queued_bytes = 256ull << 20;
+  // Memory budget of live traces (bytes held by their batches). Above it, Ingest refuses
+  // with Unavailable (retryable) instead of growing: never an out-of-memory kill.
+  uint64_t max_live_bytes = 1ull << 30;
 };
 
 // A finished trace lookup: the spans (deduplicated) and what the lookup read.
@@ -64,8 +67,9 @@ class Store {
                                             int64_t start_unix_seconds = 0,
                                             int64_t end_unix_seconds = 0) const;
 
-  // Spans and traces held in memory.
+  // Spans and traces held in memory, and the bytes their batches hold.
   const LiveTraces& live() const { return *live_; }
+  uint64_t live_bytes() const { return live_bytes_.load(std::memory_order_relaxed); }
 
   // Flushes and closes the WAL; ingest afterwards fails with Unavailable.
   void Close();
@@ -80,6 +84,8 @@ class Store {
   std::unique_ptr<LiveTraces> live_;
   std::unique_ptr<WalWriter> wal_;  // set by Open, closed (not freed) by Close
   std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> live_bytes_{0};
+  Counter* refused_over_budget_ = nullptr;
   Counter* replayed_records_ = nullptr;
   Counter* replayed_spans_ = nullptr;
   Counter* wal_errors_ = nullptr;

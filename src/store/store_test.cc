@@ -56,9 +56,10 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void Open() {
+  void Open(uint64_t max_live_bytes = 1ull << 30) {
     StoreOptions o;
     o.data_dir = dir_;
+    o.max_live_bytes = max_live_bytes;
     auto s = Store::Open(*env_, clock_, &metrics_, o);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
@@ -128,6 +129,17 @@ TEST_F(StoreTest, AcknowledgedSpansSurviveLosingUnsyncedData) {
   env_->SetFilesystemActive(true);
   Open();
   EXPECT_EQ(SpansOf("t", 'a'), 100u);
+}
+
+TEST_F(StoreTest, OverMemoryBudgetRefusesRetryably) {
+  Open(/*max_live_bytes=*/1);
+  ASSERT_TRUE(IngestSync("t", Batch('a', 0, 3)).ok());  // under budget when it arrived
+  EXPECT_GT(store_->live_bytes(), 1u);
+  absl::Status s = IngestSync("t", Batch('b', 0, 3));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("max_live_bytes"), absl::string_view::npos);
+  EXPECT_EQ(SpansOf("t", 'b'), 0u);
+  EXPECT_EQ(SpansOf("t", 'a'), 3u);
 }
 
 TEST_F(StoreTest, FailedSyncIsNotAcknowledged) {

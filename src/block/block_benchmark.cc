@@ -1,0 +1,152 @@
+// Block writer and reader speed on realistic data (block_testdata.h: 50 traces x 10 spans
+// per request, ~440 bytes per span as OTLP protobuf). Blocks go to a fresh directory under
+// $STRAND_BENCH_DIR (default: the system temp dir); the reads mostly hit the page cache.
+//
+// Counters: bytes_per_span (data file size / spans), inspected_bytes (per lookup),
+// spans per second as items_per_second.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "block/block_reader.h"
+#include "block/block_test_util.h"
+#include "block/block_testdata.h"
+#include "block/block_writer.h"
+
+namespace strand::block {
+namespace {
+
+std::string MakeBenchDir() {
+  const char* base = std::getenv("STRAND_BENCH_DIR");
+  std::string tmpl =
+      (base != nullptr ? std::string(base) : std::filesystem::temp_directory_path().string()) +
+      "/strand_block_bench.XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+  return tmpl;
+}
+
+// `requests` realistic requests, decoded and grouped by trace; built once per size.
+const testdata::TraceSet& Data(int requests) {
+  static auto* cache = new std::map<int, std::unique_ptr<testdata::TraceSet>>();
+  auto& slot = (*cache)[requests];
+  if (slot == nullptr) {
+    slot = std::make_unique<testdata::TraceSet>();
+    for (int i = 0; i < requests; ++i) {
+      if (!slot->AddRequest(testdata::RealisticRequest({}, static_cast<uint64_t>(i))).ok()) {
+        std::abort();
+      }
+    }
+  }
+  return *slot;
+}
+
+// One written block of `requests` requests, opened; kept for the process's life.
+struct OpenBlock {
+  std::string dir;
+  BlockMeta meta;
+  std::unique_ptr<BlockReader> reader;
+  std::vector<otlp::TraceId> ids;
+};
+const OpenBlock& Block(int requests) {
+  static auto* cache = new std::map<int, std::unique_ptr<OpenBlock>>();
+  auto& slot = (*cache)[requests];
+  if (slot == nullptr) {
+    slot = std::make_unique<OpenBlock>();
+    slot->dir = MakeBenchDir();
+    const testdata::TraceSet& data = Data(requests);
+    absl::StatusOr<BlockMeta> meta = testing::WriteTraceSet(*Env::Default(), slot->dir, data);
+    if (!meta.ok()) std::abort();
+    slot->meta = *meta;
+    auto reader = BlockReader::Open(*Env::Default(), JoinPath(slot->dir, meta->block_id.ToHex()));
+    if (!reader.ok()) std::abort();
+    slot->reader = std::move(*reader);
+    for (const auto& [id, spans] : data.traces) slot->ids.push_back(id);
+  }
+  return *slot;
+}
+
+void BM_BlockWriter_Write(benchmark::State& state) {
+  const testdata::TraceSet& data = Data(static_cast<int>(state.range(0)));
+  const std::string dir = MakeBenchDir();
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    absl::StatusOr<BlockMeta> meta = testing::WriteTraceSet(*Env::Default(), dir, data);
+    if (!meta.ok()) {
+      state.SkipWithError(std::string(meta.status().message()).c_str());
+      break;
+    }
+    bytes = meta->data_size;
+    state.PauseTiming();
+    std::filesystem::remove_all(JoinPath(dir, meta->block_id.ToHex()));
+    state.ResumeTiming();
+  }
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(data.span_count));
+  state.counters["bytes_per_span"] =
+      static_cast<double>(bytes) / static_cast<double>(data.span_count);
+  state.counters["wire_bytes_per_span"] =
+      static_cast<double>(data.wire_bytes) / static_cast<double>(data.span_count);
+}
+BENCHMARK(BM_BlockWriter_Write)->Arg(20)->Arg(200)->Unit(benchmark::kMillisecond);
+
+void BM_BlockReader_FindTrace(benchmark::State& state) {
+  const OpenBlock& block = Block(static_cast<int>(state.range(0)));
+  std::mt19937_64 rng(1);
+  uint64_t inspected = 0;
+  for (auto _ : state) {
+    const otlp::TraceId& id = block.ids[rng() % block.ids.size()];
+    absl::StatusOr<std::optional<FoundTrace>> found = block.reader->FindTrace(id);
+    if (!found.ok() || !found->has_value()) {
+      state.SkipWithError("lookup failed");
+      break;
+    }
+    inspected += (*found)->inspected_bytes;
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["inspected_bytes"] = static_cast<double>(inspected) /
+                                      static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["block_spans"] = static_cast<double>(block.meta.span_count);
+}
+BENCHMARK(BM_BlockReader_FindTrace)->Arg(200)->Unit(benchmark::kMicrosecond);
+
+// Random IDs that are not in the block: the bloom filter answers most of them.
+void BM_BlockReader_FindTraceAbsent(benchmark::State& state) {
+  const OpenBlock& block = Block(static_cast<int>(state.range(0)));
+  std::mt19937_64 rng(2);
+  for (auto _ : state) {
+    otlp::TraceId id;
+    for (auto& b : id) b = static_cast<uint8_t>(rng());
+    absl::StatusOr<std::optional<FoundTrace>> found = block.reader->FindTrace(id);
+    if (!found.ok()) {
+      state.SkipWithError("lookup failed");
+      break;
+    }
+    benchmark::DoNotOptimize(found);
+  }
+}
+BENCHMARK(BM_BlockReader_FindTraceAbsent)->Arg(200)->Unit(benchmark::kMicrosecond);
+
+void BM_BlockReader_Scan(benchmark::State& state) {
+  const OpenBlock& block = Block(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    absl::Status status = block.reader->Scan([](RowGroupData&& rg) {
+      benchmark::DoNotOptimize(rg.batch.spans.data());
+      return absl::OkStatus();
+    });
+    if (!status.ok()) {
+      state.SkipWithError("scan failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(block.meta.span_count));
+}
+BENCHMARK(BM_BlockReader_Scan)->Arg(200)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace strand::block

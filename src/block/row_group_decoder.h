@@ -1,0 +1,95 @@
+// RowGroupDecoder: reads one row group of a block back into SpanBatch form
+// (docs/format/block.md, "Row groups").
+//
+// Open() takes the row group's bytes as read from disk and validates the directory: its
+// checksum, that every page lies inside the row group, that every fixed column of the
+// version is present with the value count its level requires, and that shapes refer to
+// attribute columns of one owner. Pages are checked (checksum) and decompressed on first
+// use. Decoding validates every reference (parent rows, scopes, dictionary indexes,
+// counts) and reports damage as DataLoss naming the file, the row group and its offset;
+// decoding every trace also checks that each column is consumed exactly.
+//
+// Not thread-safe (it caches decompressed pages); cheap to create per lookup.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "block/block_footer.h"
+#include "block/block_tables.h"
+#include "block/page_codec.h"
+#include "otlp/span_batch.h"
+
+namespace strand::block {
+
+class RowGroupDecoder {
+ public:
+  // `bytes` is the whole row group (info.size bytes from info.offset). `index` and
+  // `path` only name it in errors.
+  static absl::StatusOr<std::unique_ptr<RowGroupDecoder>> Open(std::string bytes,
+                                                               const RowGroupInfo& info,
+                                                               size_t index, std::string path,
+                                                               uint64_t max_page_bytes,
+                                                               bool verify_checksums = true);
+  ~RowGroupDecoder();
+
+  // The trace segments of the row group (loaded and validated on first call).
+  absl::Status LoadTraces();
+  uint32_t num_traces() const { return info_.trace_count; }
+  // After LoadTraces(): segment `i`'s trace ID and its rows.
+  const otlp::TraceId& trace_id(uint32_t i) const { return trace_ids_[i]; }
+  uint32_t first_row(uint32_t i) const { return first_rows_[i]; }
+  uint32_t row_count(uint32_t i) const { return first_rows_[i + 1] - first_rows_[i]; }
+  // After LoadTraces(): the segment holding `id`, if any.
+  std::optional<uint32_t> FindTrace(const otlp::TraceId& id) const;
+
+  // After LoadTraces(): appends the spans of segments [first, last) to `out` in row order
+  // (scopes and resources through `tables` and `map`, which belong to `out`). When the
+  // range is every segment, also checks that every column was consumed exactly.
+  absl::Status DecodeTraces(uint32_t first, uint32_t last, const BlockTables& tables,
+                            BlockTables::BatchMap& map, otlp::SpanBatch& out);
+
+  // Checks the checksum of every page and decompresses it.
+  absl::Status VerifyPages();
+
+ private:
+  struct Column;
+
+  RowGroupDecoder() = default;
+  absl::Status ParseDirectory();
+  // The raw bytes of column `c`'s page.
+  absl::StatusOr<std::string_view> Page(size_t c);
+  absl::StatusOr<std::string_view> FixedPage(ColumnId id);
+  absl::Status Error(std::string_view what) const;
+
+  std::string bytes_;
+  RowGroupInfo info_;
+  size_t index_ = 0;
+  std::string path_;
+  uint64_t max_page_bytes_ = 0;
+  bool verify_checksums_ = true;
+
+  std::string directory_;  // raw directory bytes (views below point into it)
+  uint64_t event_count_ = 0;
+  uint64_t link_count_ = 0;
+  uint64_t base_time_ = 0;
+  std::vector<Column> columns_;
+  std::vector<int> fixed_;  // ColumnId -> index in columns_, -1 if absent
+  std::vector<std::vector<uint32_t>> shapes_;
+  std::vector<uint8_t> shape_owner_;  // 0 for an empty shape
+
+  std::vector<std::string> page_scratch_;
+  std::vector<std::optional<std::string_view>> pages_;
+
+  bool traces_loaded_ = false;
+  std::vector<otlp::TraceId> trace_ids_;
+  std::vector<uint32_t> first_rows_;  // num_traces() + 1 entries
+  std::vector<uint64_t> trace_starts_;
+};
+
+}  // namespace strand::block
