@@ -4,9 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/coding.h"
 #include "common/tenant.h"
-#include "otlp/proto_encoder.h"
 
 namespace strand::receiver {
 namespace {
@@ -72,14 +70,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(GrpcCode(result.status.code()), std::string(result.status.message())));
       return;
     }
-    std::string bytes;
-    if (result.rejected_spans > 0) {
-      std::string partial;
-      partial.push_back(0x08);
-      PutVarint64(&partial, result.rejected_spans);
-      otlp::AppendLengthDelimited(partial, 2, result.rejection_message);
-      otlp::AppendLengthDelimited(bytes, 1, partial);
-    }
+    std::string bytes = EncodeExportResponse(result);
     grpc::Slice slice(bytes);
     response_ = grpc::ByteBuffer(&slice, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);

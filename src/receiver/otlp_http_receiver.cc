@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/coding.h"
 #include "common/compression.h"
 #include "common/json_writer.h"
 #include "common/tenant.h"
@@ -43,15 +44,9 @@ api::HttpResponse StatusResponse(int http_status, absl::StatusCode code,
     r.body += "}";
   } else {
     r.content_type = kProto;
-    std::string& b = r.body;
-    b.push_back(0x08);  // code = 1, varint
-    uint64_t c = static_cast<uint64_t>(code);
-    while (c >= 128) {
-      b.push_back(static_cast<char>(c | 128));
-      c >>= 7;
-    }
-    b.push_back(static_cast<char>(c));
-    otlp::AppendLengthDelimited(b, 2, message);
+    r.body.push_back(0x08);  // google.rpc.Status.code = 1, varint
+    PutVarint64(&r.body, static_cast<uint64_t>(code));
+    otlp::AppendLengthDelimited(r.body, 2, message);
   }
   if (http_status == 503 || http_status == 429) r.headers.emplace_back("Retry-After", "1");
   return r;
@@ -72,18 +67,7 @@ api::HttpResponse SuccessResponse(const ExportResult& result, BodyFormat format)
     }
   } else {
     r.content_type = kProto;
-    if (result.rejected_spans > 0) {
-      std::string partial;
-      partial.push_back(0x08);
-      uint64_t c = result.rejected_spans;
-      while (c >= 128) {
-        partial.push_back(static_cast<char>(c | 128));
-        c >>= 7;
-      }
-      partial.push_back(static_cast<char>(c));
-      otlp::AppendLengthDelimited(partial, 2, result.rejection_message);
-      otlp::AppendLengthDelimited(r.body, 1, partial);
-    }
+    r.body = EncodeExportResponse(result);
   }
   return r;
 }

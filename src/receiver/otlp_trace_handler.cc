@@ -1,9 +1,22 @@
 #include "receiver/otlp_trace_handler.h"
 
+#include "common/coding.h"
 #include "otlp/json_decoder.h"
 #include "otlp/proto_decoder.h"
+#include "otlp/proto_encoder.h"
 
 namespace strand::receiver {
+
+std::string EncodeExportResponse(const ExportResult& result) {
+  std::string out;
+  if (result.rejected_spans == 0) return out;
+  std::string partial;
+  partial.push_back(0x08);  // rejected_spans = 1, varint
+  PutVarint64(&partial, result.rejected_spans);
+  otlp::AppendLengthDelimited(partial, 2, result.rejection_message);
+  otlp::AppendLengthDelimited(out, 1, partial);
+  return out;
+}
 
 OtlpTraceHandler::OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRegistry& metrics,
                                    Clock& clock)

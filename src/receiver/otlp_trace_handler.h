@@ -23,6 +23,10 @@ struct ExportResult {
   std::string rejection_message;
 };
 
+// The protobuf ExportTraceServiceResponse for `result`: empty on full success, else a
+// partial_success with rejected_spans and error_message. Shared by both receivers.
+std::string EncodeExportResponse(const ExportResult& result);
+
 class OtlpTraceHandler {
  public:
   // `consumer`, `metrics` and `clock` must outlive the handler.

@@ -183,10 +183,7 @@ absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant,
   for (const otlp::SpanRef& ref : found->spans) {
     uint64_t span_id;
     std::memcpy(&span_id, ref.span().span_id.data(), 8);
-    if (seen.insert({span_id, ref.span().kind}).second) {
-      result.spans.spans.push_back(ref);
-      result.inspected_bytes += 64;
-    }
+    if (seen.insert({span_id, ref.span().kind}).second) result.spans.spans.push_back(ref);
   }
   return result;
 }

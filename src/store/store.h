@@ -42,7 +42,7 @@ struct StoreOptions {
 // A finished trace lookup: the spans (deduplicated) and what the lookup read.
 struct TraceResult {
   TraceSpans spans;
-  uint64_t inspected_bytes = 0;
+  uint64_t inspected_bytes = 0;  // bytes read from blocks; 0 when only live traces answered
 };
 
 class Store {
