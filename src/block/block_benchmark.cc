@@ -3,17 +3,20 @@
 // $STRAND_BENCH_DIR (default: the system temp dir); the reads mostly hit the page cache.
 //
 // Counters: bytes_per_span (data file size / spans), inspected_bytes (per lookup),
-// spans per second as items_per_second.
+// spans per second as items_per_second (for compaction: input spans merged per second).
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "block/block_compactor.h"
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
 #include "block/block_testdata.h"
@@ -147,6 +150,72 @@ void BM_BlockReader_Scan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(block.meta.span_count));
 }
 BENCHMARK(BM_BlockReader_Scan)->Arg(200)->Unit(benchmark::kMillisecond);
+
+// Four input blocks of 50 requests (25,000 spans) each, written once per mode and kept
+// open until exit. Mode 0: four disjoint blocks. Mode 1: replicated ingest (two copies
+// of each of two blocks), so half of the input spans are duplicates.
+struct CompactionInputs {
+  ~CompactionInputs() { std::filesystem::remove_all(dir); }
+  std::string dir;
+  std::vector<std::unique_ptr<BlockReader>> readers;
+  std::vector<const BlockReader*> inputs;
+  uint64_t input_spans = 0;
+};
+const CompactionInputs& Inputs(int mode) {
+  static std::map<int, std::unique_ptr<CompactionInputs>> cache;
+  auto& slot = cache[mode];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<CompactionInputs>();
+  slot->dir = MakeBenchDir();
+  constexpr int kRequestsPerBlock = 50;
+  for (int b = 0; b < 4; ++b) {
+    const int first = (mode == 0 ? b : b / 2) * kRequestsPerBlock;
+    testdata::TraceSet set;
+    for (int i = first; i < first + kRequestsPerBlock; ++i) {
+      if (!set.AddRequest(testdata::RealisticRequest({}, static_cast<uint64_t>(i))).ok()) {
+        std::abort();
+      }
+    }
+    absl::StatusOr<BlockMeta> meta = testing::WriteTraceSet(*Env::Default(), slot->dir, set);
+    if (!meta.ok()) std::abort();
+    auto reader = BlockReader::Open(*Env::Default(), JoinPath(slot->dir, meta->block_id.ToHex()));
+    if (!reader.ok()) std::abort();
+    slot->readers.push_back(std::move(*reader));
+    slot->inputs.push_back(slot->readers.back().get());
+    slot->input_spans += meta->span_count;
+  }
+  return *slot;
+}
+
+void BM_BlockCompactor_Merge(benchmark::State& state) {
+  const CompactionInputs& inputs = Inputs(static_cast<int>(state.range(0)));
+  const std::string out_dir = MakeBenchDir();
+  CompactResult last;
+  for (auto _ : state) {
+    absl::StatusOr<CompactResult> result =
+        CompactBlocks(*Env::Default(), inputs.inputs, out_dir, "single-tenant");
+    if (!result.ok()) {
+      state.SkipWithError(std::string(result.status().message()).c_str());
+      break;
+    }
+    last = *result;
+    state.PauseTiming();
+    std::filesystem::remove_all(JoinPath(out_dir, result->meta.block_id.ToHex()));
+    state.ResumeTiming();
+  }
+  std::filesystem::remove_all(out_dir);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(inputs.input_spans));
+  state.counters["input_spans"] = static_cast<double>(inputs.input_spans);
+  state.counters["output_spans"] = static_cast<double>(last.output_spans);
+  state.counters["bytes_per_span"] = static_cast<double>(last.meta.data_size) /
+                                     static_cast<double>(std::max<uint64_t>(1, last.output_spans));
+  state.counters["peak_decoded_bytes"] = static_cast<double>(last.peak_decoded_bytes);
+}
+BENCHMARK(BM_BlockCompactor_Merge)
+    ->ArgName("replicated")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace strand::block

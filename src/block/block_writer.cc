@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<BlockWriter>> BlockWriter::Create(Env& env, std::
       new BlockWriter(env, std::move(parent_dir), std::move(tenant), std::move(options), id));
   absl::Status status = writer->Open();
   if (!status.ok()) {
-    writer->abandoned_ = true;  // never remove a directory we did not create
+    // The destructor removes what Open() created; never a directory it did not create.
+    if (!writer->created_dir_) writer->abandoned_ = true;
     return status;
   }
   return writer;
@@ -54,6 +55,7 @@ absl::Status BlockWriter::Open() {
     return absl::AlreadyExistsError(std::string(dir_) + ": block directory already exists");
   }
   RETURN_IF_ERROR(env_.CreateDirs(dir_));
+  created_dir_ = true;
   RETURN_IF_ERROR(env_.SyncDir(parent_dir_));
   ASSIGN_OR_RETURN(file_, env_.NewWritableFile(data_path_));
   header_ = EncodeHeader(block_id_);

@@ -61,7 +61,8 @@ struct BlockWriterOptions {
 class BlockWriter {
  public:
   // Creates the block directory `<parent_dir>/<block id>` (AlreadyExists if present),
-  // makes its entry durable and starts the data file.
+  // makes its entry durable and starts the data file. On failure it removes the
+  // directory again if it created it (best effort).
   static absl::StatusOr<std::unique_ptr<BlockWriter>> Create(Env& env, std::string parent_dir,
                                                              std::string tenant,
                                                              BlockWriterOptions options = {});
@@ -106,6 +107,7 @@ class BlockWriter {
   absl::Status status_;
   bool finished_ = false;
   bool abandoned_ = false;
+  bool created_dir_ = false;  // Open() created dir_, so Abandon() may remove it
   std::unique_ptr<WritableFile> file_;
   uint64_t offset_ = 0;  // bytes appended to the data file
   std::string header_;
