@@ -188,10 +188,10 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
       absl::StrContains(accept, "application/x-protobuf")) {
     HttpResponse r;
     r.content_type = "application/protobuf";
-    r.body = TraceToProto(result->spans.spans, version, result->inspected_bytes);
+    r.body = TraceToProto(result->spans, version, result->inspected_bytes);
     return r;
   }
-  auto json = TraceToJson(result->spans.spans, version, result->inspected_bytes);
+  auto json = TraceToJson(result->spans, version, result->inspected_bytes);
   if (!json.ok()) return Text(500, std::string(json.status().message()));
   return Json(std::move(*json));
 }

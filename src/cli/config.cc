@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace strand::cli {
 namespace {
@@ -23,9 +25,86 @@ absl::Status Get(const YAML::Node& node, const std::string& key, T& out) {
 }
 
 absl::Status UnknownKey(const std::string& path, const YAML::Node& key) {
-  return absl::InvalidArgumentError(absl::StrCat("unknown config key ", path,
-                                                 key.as<std::string>(), " (line ",
-                                                 key.Mark().line + 1, ")"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown config key ", path, key.as<std::string>(),
+                                                 " (line ", key.Mark().line + 1, ")"));
+}
+
+absl::Status GetDuration(const YAML::Node& node, const std::string& key, int64_t& out) {
+  std::string text;
+  if (auto s = Get(node, key, text); !s.ok()) return s;
+  auto nanos = ParseDurationNanos(text, key);
+  if (!nanos.ok()) return nanos.status();
+  out = *nanos;
+  return absl::OkStatus();
+}
+
+absl::Status ParseCompaction(const YAML::Node& node, store::StoreOptions& o) {
+  const std::string path = "strand.store.compaction";
+  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const std::string full = path + "." + key;
+    absl::Status s;
+    if (key == "enabled") {
+      s = Get(kv.second, full, o.compaction_enabled);
+    } else if (key == "window") {
+      s = GetDuration(kv.second, full, o.compaction_window_nanos);
+      if (s.ok() && o.compaction_window_nanos <= 0) {
+        s = absl::InvalidArgumentError(full + " must be positive");
+      }
+    } else if (key == "min_inputs") {
+      s = Get(kv.second, full, o.compaction_min_inputs);
+      if (s.ok() && o.compaction_min_inputs < 2) {
+        s = absl::InvalidArgumentError(full + " must be at least 2");
+      }
+    } else if (key == "max_inputs") {
+      s = Get(kv.second, full, o.compaction_max_inputs);
+    } else if (key == "max_block_spans") {
+      s = Get(kv.second, full, o.compaction_max_block_spans);
+    } else if (key == "interval") {
+      s = GetDuration(kv.second, full, o.maintenance_interval_nanos);
+    } else {
+      return UnknownKey(path + ".", kv.first);
+    }
+    if (!s.ok()) return s;
+  }
+  if (o.compaction_max_inputs < o.compaction_min_inputs) {
+    return absl::InvalidArgumentError(path + ".max_inputs must be at least min_inputs");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseStore(const YAML::Node& node, Config& c) {
+  const std::string path = "strand.store";
+  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
+  store::StoreOptions& o = c.store;
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const std::string full = path + "." + key;
+    absl::Status s;
+    if (key == "max_live_bytes") {
+      s = Get(kv.second, full, c.max_live_bytes);
+    } else if (key == "trace_idle_period") {
+      s = GetDuration(kv.second, full, o.trace_idle_nanos);
+    } else if (key == "max_trace_live") {
+      s = GetDuration(kv.second, full, o.max_trace_live_nanos);
+    } else if (key == "max_head_bytes") {
+      s = Get(kv.second, full, o.max_head_bytes);
+    } else if (key == "cut_interval") {
+      s = GetDuration(kv.second, full, o.cut_interval_nanos);
+      if (s.ok() && o.cut_interval_nanos <= 0) {
+        s = absl::InvalidArgumentError(full + " must be positive");
+      }
+    } else if (key == "retention") {
+      s = GetDuration(kv.second, full, o.retention_nanos);
+    } else if (key == "compaction") {
+      s = ParseCompaction(kv.second, o);
+    } else {
+      return UnknownKey(path + ".", kv.first);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out) {
@@ -86,16 +165,7 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
         if (!s.ok()) return s;
       }
     } else if (key == "store") {
-      if (!v.IsMap()) return absl::InvalidArgumentError("strand.store must be a map");
-      for (const auto& w : v) {
-        const auto sk = w.first.as<std::string>();
-        if (sk == "max_live_bytes") {
-          s = Get(w.second, "strand.store.max_live_bytes", c.max_live_bytes);
-        } else {
-          return UnknownKey("strand.store.", w.first);
-        }
-        if (!s.ok()) return s;
-      }
+      s = ParseStore(v, c);
     } else if (key == "http_threads") {
       s = Get(v, "strand.http_threads", c.http_threads);
     } else {
@@ -107,6 +177,27 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
 }
 
 }  // namespace
+
+absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key) {
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key ", key, ": invalid duration \"", text,
+                     "\" (want a number and a unit: ns, us, ms, s, m, h, d; e.g. 10s, 14d)"));
+  };
+  if (text.empty()) return invalid();
+  if (text == "0") return 0;
+  // absl::ParseDuration knows ns..h; days are added here.
+  if (text.back() == 'd') {
+    double days;
+    if (!absl::SimpleAtod(text.substr(0, text.size() - 1), &days) || days < 0) return invalid();
+    return static_cast<int64_t>(days * 86400.0 * 1e9);
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return invalid();
+  }
+  return absl::ToInt64Nanoseconds(d);
+}
 
 absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base) {
   YAML::Node root;
@@ -123,9 +214,9 @@ absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base) {
       if (auto s = ParseStrand(kv.second, base); !s.ok()) return s;
     } else if (key == "receivers" || key == "processors" || key == "exporters" ||
                key == "extensions" || key == "connectors" || key == "service") {
-      return absl::UnimplementedError(absl::StrCat(
-          "not supported yet: OpenTelemetry Collector section \"", key,
-          "\"; this version of Strand reads only the strand: section"));
+      return absl::UnimplementedError(
+          absl::StrCat("not supported yet: OpenTelemetry Collector section \"", key,
+                       "\"; this version of Strand reads only the strand: section"));
     } else {
       return UnknownKey("", kv.first);
     }

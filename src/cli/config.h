@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "store/store.h"
 
 namespace strand::cli {
 
@@ -24,7 +25,14 @@ struct Config {
   uint64_t wal_max_queued_bytes = 256ull << 20;
   int http_threads = 2;
   uint64_t max_live_bytes = 1ull << 30;
+  // Cutting, compaction and retention (strand.store.*); data_dir, the WAL settings and
+  // max_live_bytes above are copied into it by main.
+  store::StoreOptions store;
 };
+
+// Parses a duration: a number with a unit of ns, us, ms, s, m, h or d ("10s", "1.5h",
+// "14d"), or a combination Go-style ("1h30m"). InvalidArgument naming `key` otherwise.
+absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key);
 
 // Parses YAML text into `base` (keys absent from the text keep base's values). Unknown
 // keys and wrong types are InvalidArgument errors naming the key.

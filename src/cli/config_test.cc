@@ -43,6 +43,49 @@ strand:
   EXPECT_EQ(c->max_live_bytes, 1000u);
 }
 
+TEST(ConfigTest, StoreCuttingCompactionAndRetention) {
+  auto c = ParseConfigYaml(R"(
+strand:
+  store:
+    trace_idle_period: 5s
+    max_trace_live: 2m
+    max_head_bytes: 1000000
+    cut_interval: 250ms
+    retention: 7d
+    compaction: {enabled: false, window: 30m, min_inputs: 2, max_inputs: 3,
+                 max_block_spans: 500, interval: 1m}
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const store::StoreOptions& o = c->store;
+  EXPECT_EQ(o.trace_idle_nanos, 5'000'000'000);
+  EXPECT_EQ(o.max_trace_live_nanos, 120'000'000'000);
+  EXPECT_EQ(o.max_head_bytes, 1'000'000u);
+  EXPECT_EQ(o.cut_interval_nanos, 250'000'000);
+  EXPECT_EQ(o.retention_nanos, 7ll * 86400 * 1'000'000'000);
+  EXPECT_FALSE(o.compaction_enabled);
+  EXPECT_EQ(o.compaction_window_nanos, 1800ll * 1'000'000'000);
+  EXPECT_EQ(o.compaction_min_inputs, 2);
+  EXPECT_EQ(o.compaction_max_inputs, 3);
+  EXPECT_EQ(o.compaction_max_block_spans, 500u);
+  EXPECT_EQ(o.maintenance_interval_nanos, 60'000'000'000);
+}
+
+TEST(ConfigTest, DurationsAreValidated) {
+  EXPECT_EQ(*ParseDurationNanos("1h30m", "k"), 5400ll * 1'000'000'000);
+  EXPECT_EQ(*ParseDurationNanos("0", "k"), 0);
+  EXPECT_EQ(*ParseDurationNanos("1.5d", "k"), 129600ll * 1'000'000'000);
+  for (const char* bad : {"", "10", "ten seconds", "-5s", "5x", "d", "-1d"}) {
+    auto d = ParseDurationNanos(bad, "strand.store.retention");
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_NE(d.status().message().find("strand.store.retention"), std::string::npos);
+  }
+  auto c = ParseConfigYaml("strand:\n  store:\n    trace_idle_period: soon\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("strand.store.trace_idle_period"), std::string::npos);
+  auto m = ParseConfigYaml("strand:\n  store:\n    compaction: {min_inputs: 5, max_inputs: 3}\n");
+  EXPECT_FALSE(m.ok());
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {
   auto c = ParseConfigYaml("strand:\n  wal:\n    synk: true\n");
   ASSERT_FALSE(c.ok());
@@ -61,9 +104,7 @@ TEST(ConfigTest, CollectorSectionsAreNotSupportedYet) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
 }
 
-TEST(ConfigTest, InvalidYamlIsAnError) {
-  EXPECT_FALSE(ParseConfigYaml("strand: [unclosed").ok());
-}
+TEST(ConfigTest, InvalidYamlIsAnError) { EXPECT_FALSE(ParseConfigYaml("strand: [unclosed").ok()); }
 
 }  // namespace
 }  // namespace strand::cli

@@ -52,7 +52,7 @@ int Run(const Config& config) {
 
   MetricsRegistry metrics;
   Clock& clock = *Clock::Real();
-  store::StoreOptions so;
+  store::StoreOptions so = config.store;
   so.data_dir = config.data_dir;
   so.wal_sync = config.wal_sync;
   so.wal_segment_bytes = config.wal_segment_bytes;

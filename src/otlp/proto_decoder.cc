@@ -12,8 +12,14 @@ namespace {
 
 constexpr int kMaxNesting = 32;
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4,
-                           kFixed32 = 5 };
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLen = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5
+};
 
 // A cursor over one protobuf message's bytes.
 struct Cursor {
@@ -152,8 +158,7 @@ class ProtoDecoder {
   bool DecodeLink(std::string_view bytes, Link& l, std::string& invalid);
   bool DecodeStatus(std::string_view bytes, Span& s);
   // Decodes a KeyValue and appends it to `vec`, keeping `range` contiguous.
-  bool DecodeKeyValue(std::string_view bytes, std::vector<KeyValue>& vec, Range& range,
-                      int depth);
+  bool DecodeKeyValue(std::string_view bytes, std::vector<KeyValue>& vec, Range& range, int depth);
   bool DecodeAnyValue(std::string_view bytes, AnyValue& v, int depth);
 
   SpanBatch& batch_;
@@ -312,8 +317,7 @@ std::string CheckIds(std::string_view trace_id, std::string_view span_id,
   return {};
 }
 
-bool ProtoDecoder::DecodeSpan(std::string_view bytes, uint32_t scope_index,
-                              uint32_t span_number) {
+bool ProtoDecoder::DecodeSpan(std::string_view bytes, uint32_t scope_index, uint32_t span_number) {
   // Everything appended for this span is rolled back if its IDs turn out invalid.
   const size_t attr_mark = batch_.attributes.size();
   const size_t event_mark = batch_.events.size();
@@ -513,8 +517,8 @@ bool ProtoDecoder::DecodeStatus(std::string_view bytes, Span& s) {
   return true;
 }
 
-bool ProtoDecoder::DecodeKeyValue(std::string_view bytes, std::vector<KeyValue>& vec,
-                                  Range& range, int depth) {
+bool ProtoDecoder::DecodeKeyValue(std::string_view bytes, std::vector<KeyValue>& vec, Range& range,
+                                  int depth) {
   KeyValue kv;
   Cursor c{bytes.data(), bytes.data() + bytes.size()};
   while (!c.done()) {
@@ -614,9 +618,9 @@ bool ProtoDecoder::DecodeAnyValue(std::string_view bytes, AnyValue& out, int dep
 
 }  // namespace
 
-absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::string&& body) {
-  DecodedRequest out;
-  std::string_view bytes = out.batch.AdoptBuffer(std::move(body));
+namespace {
+
+absl::StatusOr<DecodedRequest> DecodeInto(DecodedRequest out, std::string_view bytes) {
   ProtoDecoder decoder(out.batch);
   if (!decoder.DecodeRequest(bytes)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid OTLP protobuf: ", decoder.error()));
@@ -625,6 +629,20 @@ absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::string&& body) {
   out.rejection_message = decoder.rejection_message();
   out.batch.set_original_is_request(out.rejected_spans == 0);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::string&& body) {
+  DecodedRequest out;
+  std::string_view bytes = out.batch.AdoptBuffer(std::move(body));
+  return DecodeInto(std::move(out), bytes);
+}
+
+absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::shared_ptr<const std::string> body) {
+  DecodedRequest out;
+  std::string_view bytes = out.batch.ShareBuffer(std::move(body));
+  return DecodeInto(std::move(out), bytes);
 }
 
 }  // namespace strand::otlp

@@ -26,5 +26,7 @@ struct DecodedRequest {
 // Decodes an ExportTraceServiceRequest (or TracesData, same wire shape) in protobuf.
 // The batch adopts `body`; its string views point into it (zero-copy).
 absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::string&& body);
+// The same over bytes shared with other owners; the batch keeps a reference.
+absl::StatusOr<DecodedRequest> DecodeProtoRequest(std::shared_ptr<const std::string> body);
 
 }  // namespace strand::otlp

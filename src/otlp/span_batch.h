@@ -140,10 +140,17 @@ class SpanBatch {
   // Takes ownership of the bytes that views may point into (the request body).
   // Must be called before decoding into the batch; the string is never reallocated.
   std::string_view AdoptBuffer(std::string&& bytes) {
-    buffer_ = std::make_unique<std::string>(std::move(bytes));
+    buffer_ = std::make_shared<const std::string>(std::move(bytes));
+    return *buffer_;
+  }
+  // Shares immutable bytes with other owners (live traces keep a request's bytes and
+  // decode them again on demand, without copying).
+  std::string_view ShareBuffer(std::shared_ptr<const std::string> bytes) {
+    buffer_ = std::move(bytes);
     return *buffer_;
   }
   const std::string* buffer() const { return buffer_.get(); }
+  const std::shared_ptr<const std::string>& shared_buffer() const { return buffer_; }
 
   // The OTLP protobuf request this batch was decoded from, when the batch still holds
   // exactly its spans (no span rejected, nothing changed since); empty otherwise. Lets the
@@ -167,7 +174,7 @@ class SpanBatch {
   size_t MemoryUsage() const;
 
  private:
-  std::unique_ptr<std::string> buffer_;
+  std::shared_ptr<const std::string> buffer_;
   bool original_is_request_ = false;
   Arena arena_;
 };

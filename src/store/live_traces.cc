@@ -3,7 +3,53 @@
 #include <algorithm>
 #include <cstring>
 
+#include "otlp/proto_decoder.h"
+
 namespace strand::store {
+
+void LiveAccounting::Register(uint64_t epoch, uint64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  ++batches_by_epoch_[epoch];
+  bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LiveAccounting::Release(uint64_t epoch, uint64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  auto it = batches_by_epoch_.find(epoch);
+  if (it != batches_by_epoch_.end() && --it->second == 0) batches_by_epoch_.erase(it);
+  bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  batches_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::optional<uint64_t> LiveAccounting::OldestLiveEpoch() const {
+  absl::MutexLock lock(&mu_);
+  if (batches_by_epoch_.empty()) return std::nullopt;
+  return batches_by_epoch_.begin()->first;
+}
+
+LiveBatch::LiveBatch(std::shared_ptr<const std::string> bytes, uint32_t num_spans, uint64_t epoch,
+                     std::shared_ptr<LiveAccounting> accounting)
+    : bytes_(std::move(bytes)),
+      num_spans_(num_spans),
+      epoch_(epoch),
+      // The bytes, this object, and the index's references to its spans.
+      memory_usage_(bytes_->capacity() + sizeof(*this) + sizeof(std::string) +
+                    num_spans * sizeof(LiveSpanRef)),
+      accounting_(std::move(accounting)) {
+  accounting_->Register(epoch_, memory_usage_);
+}
+
+LiveBatch::~LiveBatch() { accounting_->Release(epoch_, memory_usage_); }
+
+absl::StatusOr<std::shared_ptr<const otlp::SpanBatch>> LiveBatch::Decode() const {
+  auto decoded = otlp::DecodeProtoRequest(bytes_);
+  if (!decoded.ok()) return decoded.status();
+  if (decoded->batch.spans.size() != num_spans_) {
+    return absl::InternalError("a live batch decoded to a different number of spans");
+  }
+  return std::make_shared<const otlp::SpanBatch>(std::move(decoded->batch));
+}
 
 LiveTraces::LiveTraces(int num_shards) {
   for (int i = 0; i < num_shards; ++i) shards_.push_back(std::make_unique<Shard>());
@@ -19,8 +65,9 @@ size_t LiveTraces::ShardOf(const otlp::TraceId& id) const {
   return v % shards_.size();
 }
 
-void LiveTraces::Add(const std::string& tenant, BatchPtr batch, int64_t now_unix_nanos) {
-  const auto& spans = batch->spans;
+void LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& batch,
+                     const otlp::SpanBatch& decoded, int64_t now_unix_nanos) {
+  const auto& spans = decoded.spans;
   if (spans.empty()) return;
   // Group span indices by shard so each shard is locked once per batch.
   std::vector<std::pair<uint32_t, uint32_t>> order(spans.size());  // (shard, span index)
@@ -37,7 +84,9 @@ void LiveTraces::Add(const std::string& tenant, BatchPtr batch, int64_t now_unix
     for (; i < order.size() && order[i].first == shard_index; ++i) {
       const otlp::Span& s = spans[order[i].second];
       key.id = s.trace_id;
-      Entry& e = shard.traces[key];
+      auto [it, inserted] = shard.traces.try_emplace(key);
+      Entry& e = it->second;
+      if (inserted) e.first_update = now_unix_nanos;
       if (e.batches.empty() || e.batches.back() != batch) e.batches.push_back(batch);
       e.spans.push_back({batch.get(), order[i].second});
       e.min_start = std::min(e.min_start, s.start_time_unix_nano);
@@ -48,18 +97,103 @@ void LiveTraces::Add(const std::string& tenant, BatchPtr batch, int64_t now_unix
   }
 }
 
-std::optional<TraceSpans> LiveTraces::Find(const std::string& tenant,
-                                           const otlp::TraceId& id) const {
+LiveTrace LiveTraces::Copy(const Key& key, const Entry& e) {
+  LiveTrace out;
+  out.tenant = key.tenant;
+  out.id = key.id;
+  out.batches = e.batches;
+  out.spans = e.spans;
+  out.min_start_unix_nano = e.min_start;
+  out.max_end_unix_nano = e.max_end;
+  out.first_update = e.first_update;
+  out.last_update = e.last_update;
+  return out;
+}
+
+std::optional<LiveTrace> LiveTraces::Find(const std::string& tenant,
+                                          const otlp::TraceId& id) const {
   const Shard& shard = *shards_[ShardOf(id)];
   absl::MutexLock lock(&shard.mu);
   auto it = shard.traces.find(Key{tenant, id});
   if (it == shard.traces.end()) return std::nullopt;
-  TraceSpans out;
-  out.batches = it->second.batches;
-  out.spans = it->second.spans;
-  out.min_start_unix_nano = it->second.min_start;
-  out.max_end_unix_nano = it->second.max_end;
+  return Copy(it->first, it->second);
+}
+
+std::vector<LiveTrace> LiveTraces::SelectForCut(const CutSelection& sel) const {
+  std::vector<LiveTrace> out;
+  uint64_t taken = 0;
+  auto wanted = [&](const Entry& e) {
+    return sel.all || e.last_update < sel.idle_before || e.first_update < sel.created_before;
+  };
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (const auto& [key, e] : shard->traces) {
+      if (taken >= sel.max_spans) return out;
+      if (!wanted(e)) continue;
+      out.push_back(Copy(key, e));
+      taken += e.spans.size();
+    }
+  }
+  if (sel.extra_spans == 0 || taken >= sel.max_spans) return out;
+  // Over the size budget: also take the least recently updated traces. Find the update
+  // time below which the oldest traces add up to `extra_spans`, then take those.
+  std::vector<std::pair<int64_t, uint64_t>> updates;  // (last update, spans)
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (const auto& [key, e] : shard->traces) {
+      if (!wanted(e)) updates.push_back({e.last_update, e.spans.size()});
+    }
+  }
+  std::sort(updates.begin(), updates.end());
+  int64_t threshold = INT64_MIN;
+  uint64_t sum = 0;
+  for (const auto& [t, n] : updates) {
+    threshold = t;
+    sum += n;
+    if (sum >= sel.extra_spans) break;
+  }
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (const auto& [key, e] : shard->traces) {
+      if (taken >= sel.max_spans) return out;
+      if (wanted(e) || e.last_update > threshold) continue;
+      out.push_back(Copy(key, e));
+      taken += e.spans.size();
+    }
+  }
   return out;
+}
+
+void LiveTraces::Remove(const std::vector<LiveTrace>& cut) {
+  Key key;
+  for (const LiveTrace& t : cut) {
+    Shard& shard = *shards_[ShardOf(t.id)];
+    absl::MutexLock lock(&shard.mu);
+    key.tenant = t.tenant;
+    key.id = t.id;
+    auto it = shard.traces.find(key);
+    if (it == shard.traces.end()) continue;
+    Entry& e = it->second;
+    const size_t n = std::min(t.spans.size(), e.spans.size());
+    shard.spans -= n;
+    if (n == e.spans.size()) {
+      shard.traces.erase(it);
+      continue;
+    }
+    e.spans.erase(e.spans.begin(), e.spans.begin() + static_cast<ptrdiff_t>(n));
+    // Keep only the batches the remaining spans use.
+    std::vector<LiveBatchPtr> kept;
+    for (const LiveBatchPtr& b : e.batches) {
+      for (const LiveSpanRef& r : e.spans) {
+        if (r.batch == b.get()) {
+          kept.push_back(b);
+          break;
+        }
+      }
+    }
+    e.batches = std::move(kept);
+    e.first_update = e.last_update;
+  }
 }
 
 uint64_t LiveTraces::NumTraces() const {

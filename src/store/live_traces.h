@@ -1,46 +1,128 @@
 // LiveTraces: the spans of recently ingested traces, indexed by (tenant, trace ID), kept
 // in memory until they are cut into blocks. Queries read them at once (read-your-writes).
 //
-// Batches are shared: an entry refers to spans by (batch, index) and keeps its batches
-// alive. The map is split into shards by trace ID, each with its own mutex, so concurrent
-// ingest threads rarely contend. Thread-safe.
+// Memory: a request's spans are held as its OTLP protobuf bytes (a LiveBatch), not in
+// decoded form; readers and the block cutter decode a batch again when they need its
+// spans (the decoder runs at ~2M spans/s). An entry refers to spans by (batch, index in
+// the decoded batch) and keeps its batches alive, so a batch's bytes are freed when the
+// last trace that uses it has been cut.
+//
+// Cutting: SelectForCut() copies the entries a cut wants (idle, too old, or the oldest
+// when the head is over its size budget) without removing them, so they stay readable
+// while the block is written; Remove() then drops exactly the spans that went into the
+// block (spans that arrived meanwhile stay live). One thread cuts at a time.
+//
+// The map is split into shards by trace ID, each with its own mutex, so concurrent ingest
+// threads rarely contend. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "otlp/proto_encoder.h"
 #include "otlp/span_batch.h"
 
 namespace strand::store {
 
-using BatchPtr = std::shared_ptr<const otlp::SpanBatch>;
+// Counts live batches and their bytes by cut epoch, so the store knows which WAL
+// segments still hold spans that no block has. Thread-safe.
+class LiveAccounting {
+ public:
+  void Register(uint64_t epoch, uint64_t bytes);
+  void Release(uint64_t epoch, uint64_t bytes);
+  // The lowest epoch that still has live batches, or nullopt when none is live.
+  std::optional<uint64_t> OldestLiveEpoch() const;
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
 
-// The spans of one trace, with the batches that own them.
-struct TraceSpans {
-  std::vector<BatchPtr> batches;
-  std::vector<otlp::SpanRef> spans;
+ private:
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, uint64_t> batches_by_epoch_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> batches_{0};
+};
+
+// One request's spans as live traces hold them: the ExportTraceServiceRequest protobuf
+// bytes, decoded again on demand. Immutable; unregisters itself from the accounting when
+// the last reference goes.
+class LiveBatch {
+ public:
+  LiveBatch(std::shared_ptr<const std::string> bytes, uint32_t num_spans, uint64_t epoch,
+            std::shared_ptr<LiveAccounting> accounting);
+  ~LiveBatch();
+  LiveBatch(const LiveBatch&) = delete;
+  LiveBatch& operator=(const LiveBatch&) = delete;
+
+  const std::shared_ptr<const std::string>& bytes() const { return bytes_; }
+  uint32_t num_spans() const { return num_spans_; }
+  uint64_t epoch() const { return epoch_; }
+  // Bytes this batch keeps in memory (what the live budget counts).
+  uint64_t memory_usage() const { return memory_usage_; }
+
+  // Decodes the bytes; span i of the result is the span that entries refer to by index i.
+  absl::StatusOr<std::shared_ptr<const otlp::SpanBatch>> Decode() const;
+
+ private:
+  const std::shared_ptr<const std::string> bytes_;
+  const uint32_t num_spans_;
+  const uint64_t epoch_;
+  const uint64_t memory_usage_;
+  const std::shared_ptr<LiveAccounting> accounting_;
+};
+using LiveBatchPtr = std::shared_ptr<const LiveBatch>;
+
+struct LiveSpanRef {
+  const LiveBatch* batch = nullptr;  // kept alive by the owning LiveTrace's `batches`
+  uint32_t index = 0;
+};
+
+// A copy of one live trace's index entry.
+struct LiveTrace {
+  std::string tenant;
+  otlp::TraceId id{};
+  std::vector<LiveBatchPtr> batches;  // distinct, in arrival order
+  std::vector<LiveSpanRef> spans;     // in arrival order
   uint64_t min_start_unix_nano = 0;
   uint64_t max_end_unix_nano = 0;
+  int64_t first_update = 0;  // clock time the entry was created
+  int64_t last_update = 0;   // clock time of its newest span
+};
+
+// Which traces a cut takes (clock times in unix nanoseconds).
+struct CutSelection {
+  bool all = false;                    // everything (shutdown)
+  int64_t idle_before = INT64_MIN;     // traces last updated before this
+  int64_t created_before = INT64_MIN;  // traces first seen before this (head age limit)
+  uint64_t extra_spans = 0;            // and at least this many more spans, oldest first
+  uint64_t max_spans = UINT64_MAX;     // stop adding traces beyond this many spans
 };
 
 class LiveTraces {
  public:
   explicit LiveTraces(int num_shards = 64);
 
-  // Indexes every span of `batch` under `tenant`. `now_unix_nanos` stamps the traces'
-  // last-update time (what idle cutting looks at).
-  void Add(const std::string& tenant, BatchPtr batch, int64_t now_unix_nanos);
+  // Indexes every span of `decoded` (the decoded form of `batch`) under `tenant`.
+  // `now_unix_nanos` stamps the traces' update times (what idle cutting looks at).
+  void Add(const std::string& tenant, const LiveBatchPtr& batch, const otlp::SpanBatch& decoded,
+           int64_t now_unix_nanos);
 
-  // The spans of one trace, or nullopt if no live spans have that trace ID.
-  std::optional<TraceSpans> Find(const std::string& tenant, const otlp::TraceId& id) const;
+  // A copy of one trace's entry, or nullopt if no live spans have that trace ID.
+  std::optional<LiveTrace> Find(const std::string& tenant, const otlp::TraceId& id) const;
 
-  // Number of live traces and spans, and bytes held by the batches they reference.
+  // Copies of the entries `selection` takes; nothing is removed.
+  std::vector<LiveTrace> SelectForCut(const CutSelection& selection) const;
+
+  // Drops the spans of `cut` (entries from SelectForCut, since when only appends have
+  // happened): the first cut.spans.size() spans of each entry. Empty entries are erased.
+  void Remove(const std::vector<LiveTrace>& cut);
+
   uint64_t NumTraces() const;
   uint64_t NumSpans() const;
 
@@ -55,10 +137,11 @@ class LiveTraces {
     }
   };
   struct Entry {
-    std::vector<BatchPtr> batches;  // distinct, in arrival order
-    std::vector<otlp::SpanRef> spans;
+    std::vector<LiveBatchPtr> batches;
+    std::vector<LiveSpanRef> spans;
     uint64_t min_start = UINT64_MAX;
     uint64_t max_end = 0;
+    int64_t first_update = 0;
     int64_t last_update = 0;
   };
   struct Shard {
@@ -68,6 +151,7 @@ class LiveTraces {
   };
 
   size_t ShardOf(const otlp::TraceId& id) const;
+  static LiveTrace Copy(const Key& key, const Entry& e);
 
   std::vector<std::unique_ptr<Shard>> shards_;
 };

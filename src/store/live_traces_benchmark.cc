@@ -3,12 +3,18 @@
 
 #include <random>
 
+#include "otlp/proto_encoder.h"
 #include "store/live_traces.h"
 
 namespace strand::store {
 namespace {
 
-BatchPtr RandomBatch(std::mt19937_64& rng) {
+struct Batch {
+  std::shared_ptr<otlp::SpanBatch> decoded;
+  LiveBatchPtr live;
+};
+
+Batch RandomBatch(std::mt19937_64& rng, const std::shared_ptr<LiveAccounting>& acc) {
   auto b = std::make_shared<otlp::SpanBatch>();
   b->resources.emplace_back();
   b->scopes.emplace_back();
@@ -22,17 +28,20 @@ BatchPtr RandomBatch(std::mt19937_64& rng) {
       b->spans.push_back(span);
     }
   }
-  return b;
+  auto bytes = std::make_shared<const std::string>(otlp::EncodeExportRequest(*b));
+  return {b, std::make_shared<const LiveBatch>(bytes, 500, 1, acc)};
 }
 
 void BM_LiveTraces_Add(benchmark::State& state) {
   std::mt19937_64 rng(42);
-  std::vector<BatchPtr> batches;
-  for (int i = 0; i < 64; ++i) batches.push_back(RandomBatch(rng));
+  auto acc = std::make_shared<LiveAccounting>();
+  std::vector<Batch> batches;
+  for (int i = 0; i < 64; ++i) batches.push_back(RandomBatch(rng, acc));
   auto live = std::make_unique<LiveTraces>();
   size_t i = 0;
   for (auto _ : state) {
-    live->Add("single-tenant", batches[i++ % batches.size()], 0);
+    const Batch& b = batches[i++ % batches.size()];
+    live->Add("single-tenant", b.live, *b.decoded, 0);
     if (i % 2000 == 0) {
       state.PauseTiming();
       live = std::make_unique<LiveTraces>();
@@ -45,12 +54,13 @@ BENCHMARK(BM_LiveTraces_Add);
 
 void BM_LiveTraces_Find(benchmark::State& state) {
   std::mt19937_64 rng(7);
+  auto acc = std::make_shared<LiveAccounting>();
   LiveTraces live;
   std::vector<otlp::TraceId> ids;
   for (int i = 0; i < 200; ++i) {
-    auto b = RandomBatch(rng);
-    live.Add("single-tenant", b, 0);
-    ids.push_back(b->spans[0].trace_id);
+    Batch b = RandomBatch(rng, acc);
+    live.Add("single-tenant", b.live, *b.decoded, 0);
+    ids.push_back(b.decoded->spans[0].trace_id);
   }
   size_t i = 0;
   for (auto _ : state) {

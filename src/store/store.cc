@@ -1,7 +1,16 @@
 #include "store/store.h"
 
-#include "absl/container/flat_hash_set.h"
+#include <malloc.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "block/block_compactor.h"
+#include "block/block_writer.h"
 #include "common/coding.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -10,113 +19,178 @@
 #include "wal/wal_writer.h"
 
 namespace strand::store {
+namespace {
+
+using SeenSpans = absl::flat_hash_set<std::pair<uint64_t, int32_t>>;
+
+// The same span ID and kind is the same span sent twice (a retried request).
+bool FirstCopy(const otlp::Span& span, SeenSpans& seen) {
+  uint64_t span_id;
+  std::memcpy(&span_id, span.span_id.data(), 8);
+  return seen.insert({span_id, span.kind}).second;
+}
+
+}  // namespace
 
 Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions options)
-    : env_(env), clock_(clock), options_(std::move(options)),
-      live_(std::make_unique<LiveTraces>()) {
+    : env_(env),
+      clock_(clock),
+      options_(std::move(options)),
+      accounting_(std::make_shared<LiveAccounting>()),
+      live_(std::make_unique<LiveTraces>()),
+      blocks_(std::make_unique<BlockList>(env, JoinPath(options_.data_dir, "blocks"),
+                                          JoinPath(options_.data_dir, "quarantine"))) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
+  auto counter = [&m](const char* name, const char* help) {
+    return m.AddCounter(name, help)->With({});
+  };
   replayed_records_ =
-      m.AddCounter("strand_wal_replayed_records_total", "WAL records replayed at start.")
-          ->With({});
+      counter("strand_wal_replayed_records_total", "WAL records replayed at start.");
   replayed_spans_ =
-      m.AddCounter("strand_wal_replayed_spans_total", "Spans restored from the WAL at start.")
-          ->With({});
-  wal_errors_ =
-      m.AddCounter("strand_wal_append_errors_total", "WAL appends that failed.")->With({});
+      counter("strand_wal_replayed_spans_total", "Spans restored from the WAL at start.");
+  wal_errors_ = counter("strand_wal_append_errors_total", "WAL appends that failed.");
   refused_over_budget_ =
-      m.AddCounter("strand_store_batches_refused_total",
-                    "Batches refused (retryable) because live traces were over their memory "
-                    "budget.")
-          ->With({});
+      counter("strand_store_batches_refused_total",
+              "Batches refused (retryable) because live traces were over their memory budget.");
+  blocks_cut_ = counter("strand_blocks_cut_total", "Blocks written from live traces.");
+  spans_cut_ = counter("strand_spans_cut_total", "Spans moved from live traces into blocks.");
+  cut_errors_ = counter("strand_block_cut_errors_total",
+                        "Cuts that failed (the traces stay live and are retried).");
+  wal_segments_removed_ =
+      counter("strand_wal_truncations_total", "Times the WAL was truncated behind the blocks.");
+  blocks_compacted_ = counter("strand_blocks_compacted_total", "Blocks merged away by compaction.");
+  compaction_errors_ = counter("strand_compaction_errors_total", "Compactions that failed.");
+  compaction_spans_ = counter("strand_compaction_spans_total", "Spans written by compaction.");
+  duplicates_dropped_ = counter("strand_duplicate_spans_dropped_total",
+                                "Spans dropped as duplicates when cutting or compacting.");
+  blocks_quarantined_ = counter("strand_blocks_quarantined_total",
+                                "Damaged blocks moved to the quarantine directory.");
+  blocks_expired_ = counter("strand_blocks_retention_deleted_total",
+                            "Blocks deleted because they were past retention.");
 }
 
 Store::~Store() { Close(); }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock,
-                                                   MetricsRegistry* metrics,
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, MetricsRegistry* metrics,
                                                    StoreOptions options) {
   std::unique_ptr<Store> store(new Store(env, clock, metrics, std::move(options)));
-  RETURN_IF_ERROR(env.CreateDirs(store->options_.data_dir + "/wal"));
+  RETURN_IF_ERROR(env.CreateDirs(JoinPath(store->options_.data_dir, "wal")));
+  ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
+  store->blocks_quarantined_->Increment(report.quarantined);
+  if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped > 0) {
+    LOG_INFO("blocks: {} loaded, {} quarantined, {} unfinished removed, {} skipped (newer format)",
+             report.loaded, report.quarantined, report.unfinished_removed, report.skipped);
+  }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;
   wo.sync = store->options_.wal_sync;
   wo.segment_size_limit = store->options_.wal_segment_bytes;
   wo.max_queued_bytes = store->options_.wal_max_queued_bytes;
   wo.clock = &store->clock_;
-  ASSIGN_OR_RETURN(store->wal_, WalWriter::Open(env, store->options_.data_dir + "/wal", wo));
-  if (metrics != nullptr) {
-    WalWriter* wal = store->wal_.get();
-    auto add = [&](const char* name, const char* help, MetricType type,
-                   std::function<double(const WalWriterCounters&)> get) {
-      metrics->AddCallback(name, help, type, [wal, get] { return get(wal->counters()); });
-    };
-    add("strand_wal_bytes_written_total", "Bytes written to the WAL, record headers included.",
-        MetricType::kCounter, [](const WalWriterCounters& c) { return c.bytes_written; });
-    add("strand_wal_records_written_total", "Records written to the WAL.", MetricType::kCounter,
-        [](const WalWriterCounters& c) { return c.records_written; });
-    add("strand_wal_fsyncs_total", "fdatasync calls that committed a group of WAL records.",
-        MetricType::kCounter, [](const WalWriterCounters& c) { return c.syncs; });
-    add("strand_wal_fsync_seconds_total", "Time spent in WAL fdatasync calls.",
-        MetricType::kCounter, [](const WalWriterCounters& c) { return c.sync_nanos_total / 1e9; });
-    add("strand_wal_fsync_seconds_max", "Longest WAL fdatasync call.", MetricType::kGauge,
-        [](const WalWriterCounters& c) { return c.sync_nanos_max / 1e9; });
-    add("strand_wal_segments_created_total", "WAL segment files created.", MetricType::kCounter,
-        [](const WalWriterCounters& c) { return c.segments_created; });
-    add("strand_wal_records_rejected_total", "WAL appends refused up front (queue full).",
-        MetricType::kCounter, [](const WalWriterCounters& c) { return c.records_rejected; });
-    add("strand_wal_queued_bytes", "WAL bytes accepted and waiting for their fsync.",
-        MetricType::kGauge, [](const WalWriterCounters& c) { return c.queued_bytes; });
-    LiveTraces* live = store->live_.get();
-    metrics->AddCallback("strand_live_traces", "Traces held in memory.", MetricType::kGauge,
-                         [live] { return static_cast<double>(live->NumTraces()); });
-    metrics->AddCallback("strand_live_spans", "Spans held in memory.", MetricType::kGauge,
-                         [live] { return static_cast<double>(live->NumSpans()); });
-    Store* self = store.get();
-    metrics->AddCallback("strand_live_bytes", "Bytes held by the batches of live traces.",
-                         MetricType::kGauge,
-                         [self] { return static_cast<double>(self->live_bytes()); });
+  ASSIGN_OR_RETURN(store->wal_,
+                   WalWriter::Open(env, JoinPath(store->options_.data_dir, "wal"), wo));
+  {
+    absl::MutexLock lock(&store->cut_mu_);
+    // Replayed batches (epoch 0) are in the segments before the first one written now.
+    store->epoch_first_segment_[0] = 0;
+    store->epoch_first_segment_[1] = store->wal_->current_segment();
   }
+  if (metrics != nullptr) store->RegisterMetrics(*metrics);
+  if (store->options_.background) store->StartBackground();
   return store;
+}
+
+void Store::RegisterMetrics(MetricsRegistry& metrics) {
+  WalWriter* wal = wal_.get();
+  auto add = [&](const char* name, const char* help, MetricType type,
+                 std::function<double(const WalWriterCounters&)> get) {
+    metrics.AddCallback(name, help, type, [wal, get] { return get(wal->counters()); });
+  };
+  add("strand_wal_bytes_written_total", "Bytes written to the WAL, record headers included.",
+      MetricType::kCounter, [](const WalWriterCounters& c) { return c.bytes_written; });
+  add("strand_wal_records_written_total", "Records written to the WAL.", MetricType::kCounter,
+      [](const WalWriterCounters& c) { return c.records_written; });
+  add("strand_wal_fsyncs_total", "fdatasync calls that committed a group of WAL records.",
+      MetricType::kCounter, [](const WalWriterCounters& c) { return c.syncs; });
+  add("strand_wal_fsync_seconds_total", "Time spent in WAL fdatasync calls.", MetricType::kCounter,
+      [](const WalWriterCounters& c) { return c.sync_nanos_total / 1e9; });
+  add("strand_wal_fsync_seconds_max", "Longest WAL fdatasync call.", MetricType::kGauge,
+      [](const WalWriterCounters& c) { return c.sync_nanos_max / 1e9; });
+  add("strand_wal_segments_created_total", "WAL segment files created.", MetricType::kCounter,
+      [](const WalWriterCounters& c) { return c.segments_created; });
+  add("strand_wal_records_rejected_total", "WAL appends refused up front (queue full).",
+      MetricType::kCounter, [](const WalWriterCounters& c) { return c.records_rejected; });
+  add("strand_wal_queued_bytes", "WAL bytes accepted and waiting for their fsync.",
+      MetricType::kGauge, [](const WalWriterCounters& c) { return c.queued_bytes; });
+  LiveTraces* live = live_.get();
+  metrics.AddCallback("strand_live_traces", "Traces held in memory.", MetricType::kGauge,
+                      [live] { return static_cast<double>(live->NumTraces()); });
+  metrics.AddCallback("strand_live_spans", "Spans held in memory.", MetricType::kGauge,
+                      [live] { return static_cast<double>(live->NumSpans()); });
+  LiveAccounting* acc = accounting_.get();
+  metrics.AddCallback("strand_live_bytes", "Bytes held in memory by live traces.",
+                      MetricType::kGauge, [acc] { return static_cast<double>(acc->bytes()); });
+  BlockList* blocks = blocks_.get();
+  metrics.AddCallback("strand_blocks", "Published blocks.", MetricType::kGauge,
+                      [blocks] { return static_cast<double>(blocks->snapshot()->size()); });
+  metrics.AddCallback("strand_block_bytes", "Bytes of published block data files.",
+                      MetricType::kGauge, [blocks] {
+                        double total = 0;
+                        for (const auto& b : *blocks->snapshot()) total += b->meta.data_size;
+                        return total;
+                      });
+  metrics.AddCallback("strand_block_spans", "Spans in published blocks (duplicates included).",
+                      MetricType::kGauge, [blocks] {
+                        double total = 0;
+                        for (const auto& b : *blocks->snapshot()) total += b->meta.span_count;
+                        return total;
+                      });
+  metrics.AddCallback("strand_block_list_memory_bytes",
+                      "Memory held by the open blocks (footers, bloom filters, metadata).",
+                      MetricType::kGauge,
+                      [blocks] { return static_cast<double>(blocks->MemoryUsage()); });
 }
 
 absl::Status Store::Replay() {
   uint64_t records = 0, spans = 0;
+  const int64_t now = clock_.NowUnixNanos();
   auto stats = ReplayWal(
-      env_, options_.data_dir + "/wal",
+      env_, JoinPath(options_.data_dir, "wal"),
       [&](uint8_t type, std::string_view payload) -> absl::Status {
         if (type != kWalRecordSpans) {
           return absl::DataLossError(absl::StrCat("unknown WAL record type ", type));
         }
         uint64_t tenant_len;
-        const char* p = GetVarint64Ptr(payload.data(), payload.data() + payload.size(),
-                                       &tenant_len);
+        const char* p =
+            GetVarint64Ptr(payload.data(), payload.data() + payload.size(), &tenant_len);
         if (p == nullptr ||
             tenant_len > static_cast<uint64_t>(payload.data() + payload.size() - p)) {
           return absl::DataLossError("WAL span record has a bad tenant header");
         }
         std::string tenant(p, tenant_len);
         p += tenant_len;
-        std::string body(p, payload.data() + payload.size() - p);
-        auto decoded = otlp::DecodeProtoRequest(std::move(body));
+        auto body = std::make_shared<const std::string>(p, payload.data() + payload.size() - p);
+        auto decoded = otlp::DecodeProtoRequest(body);
         if (!decoded.ok()) {
           return absl::DataLossError(
               absl::StrCat("WAL span record does not decode: ", decoded.status().message()));
         }
-        spans += decoded->batch.spans.size();
+        const uint32_t n = static_cast<uint32_t>(decoded->batch.spans.size());
+        spans += n;
         ++records;
-        auto batch = std::make_shared<otlp::SpanBatch>(std::move(decoded->batch));
-        live_bytes_ += batch->MemoryUsage();
-        live_->Add(tenant, std::move(batch), clock_.NowUnixNanos());
+        auto batch = std::make_shared<const LiveBatch>(std::move(body), n, 0, accounting_);
+        live_->Add(tenant, batch, decoded->batch, now);
         return absl::OkStatus();
       });
   if (!stats.ok()) return stats.status();
   replayed_records_->Increment(records);
   replayed_spans_->Increment(spans);
   if (records > 0 || !stats->damage.empty()) {
-    LOG_INFO("WAL replay: {} records, {} spans restored from {} ({} bytes of torn tail "
-             "truncated)",
-             records, spans, options_.data_dir + "/wal", stats->bytes_truncated);
+    LOG_INFO(
+        "WAL replay: {} records, {} spans restored from {} ({} bytes of torn tail "
+        "truncated)",
+        records, spans, JoinPath(options_.data_dir, "wal"), stats->bytes_truncated);
   }
   if (!stats->damage.empty()) {
     if (stats->data_loss()) {
@@ -138,60 +212,452 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
     done(absl::OkStatus());
     return;
   }
-  const uint64_t live_bytes = live_bytes_.load(std::memory_order_relaxed);
+  const uint64_t live_bytes = accounting_->bytes();
   if (live_bytes > options_.max_live_bytes) {
     refused_over_budget_->Increment();
-    done(absl::UnavailableError(absl::StrCat(
-        "live traces hold ", live_bytes, " bytes, over their budget of ",
-        options_.max_live_bytes, " (strand.store.max_live_bytes); retry later")));
+    done(absl::UnavailableError(
+        absl::StrCat("live traces hold ", live_bytes, " bytes, over their budget of ",
+                     options_.max_live_bytes, " (strand.store.max_live_bytes); retry later")));
     return;
   }
-  auto shared = std::make_shared<otlp::SpanBatch>(std::move(batch));
-  live_bytes_ += shared->MemoryUsage();
+  // Live traces keep the protobuf request (the received bytes when they are exactly the
+  // batch), not the decoded form.
+  std::shared_ptr<const std::string> bytes;
+  if (!batch.original_request().empty()) {
+    bytes = batch.shared_buffer();
+  } else {
+    bytes = std::make_shared<const std::string>(otlp::EncodeExportRequest(batch));
+  }
+  // Read the epoch before the append: a batch stamped with epoch e is then never in a
+  // segment before epoch_first_segment_[e] (see CutBlocks).
+  const uint64_t epoch = epoch_.load(std::memory_order_acquire);
+  auto live_batch = std::make_shared<const LiveBatch>(
+      bytes, static_cast<uint32_t>(batch.spans.size()), epoch, accounting_);
   std::string header;
   PutVarint64(&header, tenant.size());
   header += tenant;
-  std::string_view body = shared->original_request();
-  std::shared_ptr<std::string> encoded;
-  if (body.empty()) {
-    encoded = std::make_shared<std::string>(otlp::EncodeExportRequest(*shared));
-    body = *encoded;
-  }
   // The spans become queryable before the fsync completes; the client is answered only
   // after it. If the append fails the client retries, and duplicates are dropped at read.
-  live_->Add(tenant, shared, clock_.NowUnixNanos());
+  live_->Add(tenant, live_batch, batch, clock_.NowUnixNanos());
+  appends_since_rotate_.fetch_add(1, std::memory_order_relaxed);
+  const std::string_view body = *bytes;
   wal_->Append(kWalRecordSpans, std::move(header), body,
-               [this, shared, encoded, done = std::move(done)](absl::Status s) {
+               [this, bytes = std::move(bytes), done = std::move(done)](absl::Status s) {
                  if (!s.ok()) wal_errors_->Increment();
                  done(std::move(s));
                });
+  if (accounting_->bytes() > options_.max_head_bytes && options_.background) {
+    absl::MutexLock lock(&bg_mu_);
+    if (!cut_wanted_) {
+      cut_wanted_ = true;
+      bg_cv_.SignalAll();
+    }
+  }
 }
 
-absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant,
-                                                 const otlp::TraceId& id,
+void Store::AddLiveSpans(const LiveTrace& trace, TraceResult& result, SeenSpans& seen) const {
+  absl::flat_hash_map<const LiveBatch*, const otlp::SpanBatch*> decoded;
+  for (const LiveBatchPtr& b : trace.batches) {
+    auto batch = b->Decode();
+    if (!batch.ok()) {
+      LOG_ERROR("decoding a live batch: {}", std::string(batch.status().message()));
+      continue;
+    }
+    decoded[b.get()] = batch->get();
+    result.batches.push_back(*std::move(batch));
+  }
+  for (const LiveSpanRef& ref : trace.spans) {
+    auto it = decoded.find(ref.batch);
+    if (it == decoded.end()) continue;
+    otlp::SpanRef span{it->second, ref.index};
+    if (FirstCopy(span.span(), seen)) result.spans.push_back(span);
+  }
+}
+
+absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, const otlp::TraceId& id,
                                                  int64_t start_unix_seconds,
                                                  int64_t end_unix_seconds) const {
-  auto found = live_->Find(tenant, id);
-  if (!found) return absl::NotFoundError("trace not found");
   TraceResult result;
-  result.spans.batches = std::move(found->batches);
-  result.spans.min_start_unix_nano = found->min_start_unix_nano;
-  result.spans.max_end_unix_nano = found->max_end_unix_nano;
-  // One copy of each span: the same span ID and kind is the same span sent twice.
-  absl::flat_hash_set<std::pair<uint64_t, int32_t>> seen;
-  result.spans.spans.reserve(found->spans.size());
-  for (const otlp::SpanRef& ref : found->spans) {
-    uint64_t span_id;
-    std::memcpy(&span_id, ref.span().span_id.data(), 8);
-    if (seen.insert({span_id, ref.span().kind}).second) result.spans.spans.push_back(ref);
+  SeenSpans seen;
+  if (auto live = live_->Find(tenant, id)) AddLiveSpans(*live, result, seen);
+  const uint64_t start_ns =
+      start_unix_seconds > 0 ? static_cast<uint64_t>(start_unix_seconds) * 1'000'000'000 : 0;
+  const uint64_t end_ns =
+      end_unix_seconds > 0 ? static_cast<uint64_t>(end_unix_seconds) * 1'000'000'000 : UINT64_MAX;
+  auto snapshot = blocks_->snapshot();
+  for (const BlockHandlePtr& block : *snapshot) {
+    const block::BlockMeta& meta = block->meta;
+    if (meta.tenant != tenant || meta.max_end_unix_nano < start_ns ||
+        meta.min_start_unix_nano > end_ns || !block->reader->MayContain(id)) {
+      continue;
+    }
+    auto found = block->reader->FindTrace(id);
+    if (!found.ok()) {
+      if (absl::IsDataLoss(found.status())) {
+        LOG_ERROR("block {} is damaged, quarantining it: {}", block->dir,
+                  std::string(found.status().message()));
+        if (auto s = blocks_->Quarantine(block); s.ok()) {
+          blocks_quarantined_->Increment();
+        } else {
+          LOG_ERROR("quarantining {}: {}", block->dir, std::string(s.message()));
+        }
+        continue;
+      }
+      return found.status();
+    }
+    ++result.blocks_read;
+    if (!found->has_value()) continue;
+    result.inspected_bytes += (*found)->inspected_bytes;
+    auto batch = std::make_shared<const otlp::SpanBatch>(std::move((*found)->spans));
+    for (uint32_t i = 0; i < batch->spans.size(); ++i) {
+      if (FirstCopy(batch->spans[i], seen)) result.spans.push_back({batch.get(), i});
+    }
+    result.batches.push_back(std::move(batch));
   }
+  if (result.spans.empty()) return absl::NotFoundError("trace not found");
   return result;
 }
 
-void Store::Close() {
-  if (wal_ && !closed_.exchange(true)) {
-    if (auto s = wal_->Close(); !s.ok()) LOG_ERROR("closing the WAL: {}", std::string(s.message()));
+absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
+                                                    std::span<const LiveTrace> traces) {
+  block::BlockWriterOptions wo;
+  wo.zstd_level = options_.cut_zstd_level;
+  wo.spans_per_row_group = options_.cut_spans_per_row_group;
+  wo.clock = &clock_;
+  wo.compaction_level = 0;
+  ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(
+                                    env_, JoinPath(blocks_->blocks_dir(), tenant), tenant, wo));
+  // Each batch is decoded once, when the first trace that needs it is written.
+  absl::flat_hash_map<const LiveBatch*, std::shared_ptr<const otlp::SpanBatch>> decoded;
+  std::vector<otlp::SpanRef> refs;
+  SeenSpans seen;
+  uint64_t duplicates = 0;
+  for (const LiveTrace& trace : traces) {
+    refs.clear();
+    seen.clear();
+    for (const LiveBatchPtr& b : trace.batches) {
+      if (decoded.contains(b.get())) continue;
+      ASSIGN_OR_RETURN(decoded[b.get()], b->Decode());
+    }
+    for (const LiveSpanRef& ref : trace.spans) {
+      otlp::SpanRef span{decoded[ref.batch].get(), ref.index};
+      if (FirstCopy(span.span(), seen)) {
+        refs.push_back(span);
+      } else {
+        ++duplicates;
+      }
+    }
+    RETURN_IF_ERROR(writer->Add(trace.id, refs));
   }
+  ASSIGN_OR_RETURN(block::BlockMeta meta, writer->Finish());
+  duplicates_dropped_->Increment(duplicates);
+  return blocks_->OpenBlock(writer->dir());
+}
+
+absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
+  // One block per tenant and compaction window (of the traces' first span), so a block's
+  // time range stays tight: time-range queries skip it, retention can delete it whole and
+  // compaction finds it in its window.
+  const int64_t window_nanos = options_.compaction_window_nanos;
+  auto window = [window_nanos](const LiveTrace& t) {
+    return static_cast<int64_t>(t.min_start_unix_nano / static_cast<uint64_t>(window_nanos));
+  };
+  std::sort(traces.begin(), traces.end(), [&](const LiveTrace& a, const LiveTrace& b) {
+    if (a.tenant != b.tenant) return a.tenant < b.tenant;
+    if (window(a) != window(b)) return window(a) < window(b);
+    return a.id < b.id;
+  });
+  std::vector<BlockHandlePtr> written;
+  size_t begin = 0;
+  while (begin < traces.size()) {
+    size_t end = begin;
+    while (end < traces.size() && traces[end].tenant == traces[begin].tenant &&
+           window(traces[end]) == window(traces[begin])) {
+      ++end;
+    }
+    auto block = WriteCutBlock(traces[begin].tenant,
+                               std::span<const LiveTrace>(traces).subspan(begin, end - begin));
+    if (!block.ok()) {
+      // Blocks already written for other tenants stay published; their traces leave
+      // live below. This tenant's traces stay live and are cut again later.
+      cut_errors_->Increment();
+      LOG_ERROR("cutting live traces of tenant {} into a block: {}", traces[begin].tenant,
+                std::string(block.status().message()));
+      traces.erase(traces.begin() + static_cast<ptrdiff_t>(begin), traces.end());
+      if (!written.empty()) {
+        blocks_->Update({}, written);
+        live_->Remove(traces);
+      }
+      return block.status();
+    }
+    written.push_back(*std::move(block));
+    blocks_cut_->Increment();
+    begin = end;
+  }
+  // Published first, then dropped from live: a query in between sees both copies (and
+  // drops the duplicates), never neither.
+  blocks_->Update({}, written);
+  uint64_t spans = 0;
+  for (const LiveTrace& t : traces) spans += t.spans.size();
+  spans_cut_->Increment(spans);
+  live_->Remove(traces);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Splits a cut selection into chunks of about `max_spans` spans such that a chunk needs
+// few batches decoded: batches are visited oldest epoch first and each takes the traces
+// that use it (a trace goes with the first of its batches visited). With the usual
+// traffic (a request holds whole traces, or the traces of one time slice) a chunk then
+// decodes about its own spans' worth of batches, so memory stays bounded.
+std::vector<std::vector<LiveTrace>> PlanChunks(std::vector<LiveTrace> traces, uint64_t max_spans) {
+  absl::flat_hash_map<const LiveBatch*, std::vector<uint32_t>> users;
+  std::vector<const LiveBatch*> order;
+  for (uint32_t i = 0; i < traces.size(); ++i) {
+    for (const LiveBatchPtr& b : traces[i].batches) {
+      auto [it, inserted] = users.try_emplace(b.get());
+      if (inserted) order.push_back(b.get());
+      it->second.push_back(i);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const LiveBatch* a, const LiveBatch* b) { return a->epoch() < b->epoch(); });
+  std::vector<std::vector<LiveTrace>> chunks(1);
+  std::vector<bool> assigned(traces.size(), false);
+  uint64_t spans = 0;
+  for (const LiveBatch* b : order) {
+    if (spans >= max_spans) {
+      chunks.emplace_back();
+      spans = 0;
+    }
+    for (uint32_t i : users[b]) {
+      if (assigned[i]) continue;
+      assigned[i] = true;
+      spans += traces[i].spans.size();
+      chunks.back().push_back(std::move(traces[i]));
+    }
+  }
+  if (chunks.back().empty()) chunks.pop_back();
+  return chunks;
+}
+
+}  // namespace
+
+absl::Status Store::CutBlocks(bool all) {
+  absl::MutexLock lock(&cut_mu_);
+  if (wal_ == nullptr) return absl::FailedPreconditionError("store is not open");
+  // A new epoch, so the segments before it can be removed once the older epochs' batches
+  // are all in blocks. Batches ingested after the Rotate() returned read the new epoch
+  // (or the old one, which is conservative) and are in segments >= the returned seq.
+  if (appends_since_rotate_.exchange(0) > 0) {
+    auto seq = wal_->Rotate();
+    if (seq.ok()) {
+      const uint64_t next = epoch_.load() + 1;
+      epoch_first_segment_[next] = *seq;
+      epoch_.store(next, std::memory_order_release);
+    } else {
+      appends_since_rotate_.fetch_add(1);  // try again next time
+      LOG_WARN("rotating the WAL before a cut: {}", std::string(seq.status().message()));
+    }
+  }
+  const int64_t now = clock_.NowUnixNanos();
+  while (true) {
+    CutSelection sel;
+    sel.all = all;
+    sel.idle_before = now - options_.trace_idle_nanos;
+    sel.created_before = now - options_.max_trace_live_nanos;
+    sel.max_spans = options_.max_cut_select_spans;
+    const uint64_t bytes = accounting_->bytes();
+    if (bytes > options_.max_head_bytes) {
+      const uint64_t spans = live_->NumSpans();
+      const long double excess = bytes - options_.max_head_bytes / 2;
+      sel.extra_spans = static_cast<uint64_t>(spans * (excess / bytes)) + 1;
+    }
+    std::vector<LiveTrace> selected = live_->SelectForCut(sel);
+    uint64_t selected_spans = 0;
+    for (const LiveTrace& t : selected) selected_spans += t.spans.size();
+    for (auto& chunk : PlanChunks(std::move(selected), options_.max_cut_spans)) {
+      RETURN_IF_ERROR(CutChunk(std::move(chunk)));
+    }
+    if (selected_spans < options_.max_cut_select_spans) break;  // everything due is cut
+  }
+  // The cut freed its decoded batches and the live traces' bytes; hand the free pages
+  // back to the system so that RSS follows the live data, not its past peak.
+  malloc_trim(0);
+  return TruncateWal();
+}
+
+absl::Status Store::TruncateWal() {
+  const uint64_t current = epoch_.load();
+  const uint64_t oldest = accounting_->OldestLiveEpoch().value_or(current);
+  auto it = epoch_first_segment_.find(std::min(oldest, current));
+  if (it == epoch_first_segment_.end() || it == epoch_first_segment_.begin()) {
+    return absl::OkStatus();
+  }
+  const uint64_t before = it->second;
+  epoch_first_segment_.erase(epoch_first_segment_.begin(), it);
+  RETURN_IF_ERROR(wal_->RemoveSegmentsBefore(before));
+  wal_segments_removed_->Increment();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Store::Compact() {
+  if (!options_.compaction_enabled) return false;
+  auto snapshot = blocks_->snapshot();
+  // Candidates: blocks not yet full, grouped by tenant and time window.
+  std::map<std::pair<std::string, int64_t>, std::vector<BlockHandlePtr>> groups;
+  for (const BlockHandlePtr& b : *snapshot) {
+    if (b->meta.span_count >= options_.compaction_max_block_spans / 2) continue;
+    const int64_t window =
+        static_cast<int64_t>(b->meta.min_start_unix_nano) / options_.compaction_window_nanos;
+    groups[{b->meta.tenant, window}].push_back(b);
+  }
+  for (auto& [key, candidates] : groups) {
+    if (static_cast<int>(candidates.size()) < options_.compaction_min_inputs) continue;
+    // Smallest first: merging many small blocks pays the most.
+    std::sort(candidates.begin(), candidates.end(),
+              [](const BlockHandlePtr& a, const BlockHandlePtr& b) {
+                return a->meta.span_count < b->meta.span_count;
+              });
+    std::vector<BlockHandlePtr> inputs;
+    std::vector<const block::BlockReader*> readers;
+    uint64_t spans = 0;
+    for (const BlockHandlePtr& b : candidates) {
+      if (static_cast<int>(inputs.size()) >= options_.compaction_max_inputs) break;
+      if (!inputs.empty() && spans + b->meta.span_count > options_.compaction_max_block_spans) {
+        break;
+      }
+      inputs.push_back(b);
+      readers.push_back(b->reader.get());
+      spans += b->meta.span_count;
+    }
+    if (static_cast<int>(inputs.size()) < options_.compaction_min_inputs) continue;
+    block::CompactOptions co;
+    co.writer.zstd_level = options_.compaction_zstd_level;
+    co.writer.clock = &clock_;
+    const std::string& tenant = key.first;
+    auto result =
+        block::CompactBlocks(env_, readers, JoinPath(blocks_->blocks_dir(), tenant), tenant, co);
+    if (!result.ok()) {
+      compaction_errors_->Increment();
+      return result.status();
+    }
+    ASSIGN_OR_RETURN(BlockHandlePtr output,
+                     blocks_->OpenBlock(JoinPath(JoinPath(blocks_->blocks_dir(), tenant),
+                                                 result->meta.block_id.ToHex())));
+    blocks_->Update(inputs, {output});
+    blocks_compacted_->Increment(inputs.size());
+    compaction_spans_->Increment(result->output_spans);
+    duplicates_dropped_->Increment(result->duplicates_dropped);
+    LOG_INFO(
+        "compacted {} blocks of tenant {} ({} spans) into {} ({} spans, {} duplicates "
+        "dropped)",
+        inputs.size(), tenant, result->input_spans, result->meta.block_id.ToHex(),
+        result->output_spans, result->duplicates_dropped);
+    malloc_trim(0);
+    for (const BlockHandlePtr& b : inputs) {
+      if (auto s = blocks_->DeleteFiles(*b); !s.ok()) {
+        LOG_WARN("deleting compacted block {}: {}", b->dir, std::string(s.message()));
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+absl::StatusOr<int> Store::ApplyRetention() {
+  if (options_.retention_nanos <= 0) return 0;
+  const int64_t cutoff = clock_.NowUnixNanos() - options_.retention_nanos;
+  if (cutoff <= 0) return 0;
+  std::vector<BlockHandlePtr> expired;
+  for (const BlockHandlePtr& b : *blocks_->snapshot()) {
+    if (b->meta.max_end_unix_nano < static_cast<uint64_t>(cutoff)) expired.push_back(b);
+  }
+  if (expired.empty()) return 0;
+  blocks_->Update(expired, {});
+  absl::Status first;
+  for (const BlockHandlePtr& b : expired) {
+    if (auto s = blocks_->DeleteFiles(*b); !s.ok() && first.ok()) first = s;
+  }
+  blocks_expired_->Increment(expired.size());
+  LOG_INFO("retention: deleted {} blocks that ended before {}", expired.size(),
+           absl::FormatTime(absl::FromUnixNanos(cutoff), absl::UTCTimeZone()));
+  if (!first.ok()) return first;
+  return static_cast<int>(expired.size());
+}
+
+void Store::StartBackground() {
+  cutter_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "strand-cutter");
+    CutterLoop();
+  });
+  maintenance_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "strand-compact");
+    MaintenanceLoop();
+  });
+}
+
+void Store::StopBackground() {
+  {
+    absl::MutexLock lock(&bg_mu_);
+    stopping_ = true;
+    bg_cv_.SignalAll();
+  }
+  if (cutter_.joinable()) cutter_.join();
+  if (maintenance_.joinable()) maintenance_.join();
+}
+
+void Store::CutterLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&bg_mu_);
+      if (!stopping_ && !cut_wanted_) {
+        bg_cv_.WaitWithTimeout(&bg_mu_, absl::Nanoseconds(options_.cut_interval_nanos));
+      }
+      if (stopping_) return;
+      cut_wanted_ = false;
+    }
+    if (auto s = CutBlocks(false); !s.ok()) {
+      LOG_ERROR("cutting blocks: {}", std::string(s.message()));
+    }
+  }
+}
+
+void Store::MaintenanceLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&bg_mu_);
+      if (!stopping_) {
+        bg_cv_.WaitWithTimeout(&bg_mu_, absl::Nanoseconds(options_.maintenance_interval_nanos));
+      }
+      if (stopping_) return;
+    }
+    if (auto n = ApplyRetention(); !n.ok()) {
+      LOG_ERROR("applying retention: {}", std::string(n.status().message()));
+    }
+    while (true) {
+      {
+        absl::MutexLock lock(&bg_mu_);
+        if (stopping_) return;
+      }
+      auto merged = Compact();
+      if (!merged.ok()) LOG_ERROR("compaction: {}", std::string(merged.status().message()));
+      if (!merged.ok() || !*merged) break;
+    }
+  }
+}
+
+void Store::Close() {
+  if (wal_ == nullptr || closed_.exchange(true)) return;
+  StopBackground();
+  // Everything live goes into blocks, so the next start has no WAL to replay. If that
+  // fails the WAL keeps the spans and the next start replays them.
+  appends_since_rotate_.store(1);
+  if (auto s = CutBlocks(/*all=*/true); !s.ok()) {
+    LOG_ERROR("cutting live traces at shutdown (the WAL keeps them): {}", std::string(s.message()));
+  }
+  if (auto s = wal_->Close(); !s.ok()) LOG_ERROR("closing the WAL: {}", std::string(s.message()));
 }
 
 }  // namespace strand::store

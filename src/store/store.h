@@ -1,26 +1,39 @@
-// Store: the embedded trace backend. Ingest makes spans durable in the write-ahead log,
-// then indexes them in the live traces; queries read live traces (and, later, blocks).
+// Store: the embedded trace backend. Ingest makes spans durable in the write-ahead log
+// and indexes them in the live traces; a cutter thread moves traces that are done into
+// immutable blocks (docs/format/block.md) and truncates the WAL behind them; a
+// maintenance thread compacts blocks and applies retention. Queries read live traces and
+// blocks together.
+//
+// Data directory: `wal/` (segments), `blocks/<tenant>/<block id>/`, `quarantine/`.
 //
 // Ingest contract: `done` runs exactly once, with OK only after the spans are on disk
 // (fsynced, unless durability was relaxed by `wal_sync: false`) and queryable. It runs on
 // the WAL's writer thread, so it must be quick (hand the answer to an I/O thread).
 //
-// Open() replays the WAL found in the data directory, so a restart serves every span
-// that was acknowledged before it. Thread-safe.
+// Open() loads the blocks and replays the WAL segments not yet covered by blocks, so a
+// restart serves every span that was acknowledged before it. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/metrics.h"
 #include "otlp/proto_decoder.h"
+#include "otlp/proto_encoder.h"
+#include "store/block_list.h"
 #include "store/live_traces.h"
 
 namespace strand {
@@ -34,21 +47,58 @@ struct StoreOptions {
   bool wal_sync = true;                       // fsync before acknowledging
   uint64_t wal_segment_bytes = 128ull << 20;  // rotate WAL segments at this size
   uint64_t wal_max_queued_bytes = 256ull << 20;
-  // Memory budget of live traces (bytes held by their batches). Above it, Ingest refuses
-  // with Unavailable (retryable) instead of growing: never an out-of-memory kill.
+  // Hard memory budget of live traces. Above it, Ingest refuses with Unavailable
+  // (retryable) instead of growing: never an out-of-memory kill.
   uint64_t max_live_bytes = 1ull << 30;
+
+  // Cutting live traces into blocks. A trace is cut once it has been idle this long...
+  int64_t trace_idle_nanos = 10'000'000'000;
+  // ...or once it has been live this long, even if still active (a live span holds its
+  // WAL segment; this bounds how much WAL a restart replays).
+  int64_t max_trace_live_nanos = 60'000'000'000;
+  // ...or, when live traces hold more than this many bytes, the least recently updated
+  // ones, until they are back under half of it.
+  uint64_t max_head_bytes = 96ull << 20;
+  // Spans per cut block, about (a bigger cut writes several blocks). Cutting decodes the
+  // block's batches at once, so this bounds the cutter's memory (~1.5 KB per span).
+  uint64_t max_cut_spans = 50'000;
+  // Spans one cut selects at most (the rest waits for the next round).
+  uint64_t max_cut_select_spans = 2'000'000;
+  // How often the cutter looks (it is also woken when the head grows over its size).
+  int64_t cut_interval_nanos = 1'000'000'000;
+  int cut_zstd_level = 3;
+  // Cut blocks are short-lived (compaction merges them), so they use small row groups:
+  // compaction holds one decoded row group per input (~1 KB per span).
+  uint32_t cut_spans_per_row_group = 2500;
+
+  // Compaction merges blocks of one tenant and time window into bigger ones.
+  bool compaction_enabled = true;
+  int64_t compaction_window_nanos = 3600ll * 1'000'000'000;
+  int compaction_min_inputs = 4;
+  int compaction_max_inputs = 8;
+  uint64_t compaction_max_block_spans = 20'000'000;  // blocks this big are not merged further
+  int compaction_zstd_level = 9;
+  // Blocks whose newest span ended longer ago than this are deleted. 0 keeps forever.
+  int64_t retention_nanos = 14ll * 24 * 3600 * 1'000'000'000;
+  int64_t maintenance_interval_nanos = 10'000'000'000;  // compaction and retention
+
+  // false: no background threads; tests drive CutBlocks / Compact / ApplyRetention.
+  bool background = true;
 };
 
-// A finished trace lookup: the spans (deduplicated) and what the lookup read.
+// A finished trace lookup: the spans (deduplicated), the batches that own them, and what
+// the lookup read.
 struct TraceResult {
-  TraceSpans spans;
+  std::vector<std::shared_ptr<const otlp::SpanBatch>> batches;
+  std::vector<otlp::SpanRef> spans;
   uint64_t inspected_bytes = 0;  // bytes read from blocks; 0 when only live traces answered
+  uint32_t blocks_read = 0;
 };
 
 class Store {
  public:
-  // Opens (creating if needed) the data directory and replays the WAL.
-  // `env`, `clock` and `metrics` must outlive the store; `metrics` may be null.
+  // Opens (creating if needed) the data directory, loads the block list and replays the
+  // WAL. `env`, `clock` and `metrics` must outlive the store; `metrics` may be null.
   static absl::StatusOr<std::unique_ptr<Store>> Open(Env& env, Clock& clock,
                                                      MetricsRegistry* metrics,
                                                      StoreOptions options);
@@ -60,35 +110,87 @@ class Store {
   void Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
               std::function<void(absl::Status)> done);
 
-  // Every stored span of the trace, one copy of each (by span ID and kind), or NotFound.
-  // `start`/`end` (unix seconds, 0 = open) limit which blocks are read; live traces are
-  // always read.
+  // Every stored span of the trace, live and in blocks, one copy of each (by span ID and
+  // kind), or NotFound. `start`/`end` (unix seconds, 0 = open) limit which blocks are
+  // read; live traces are always read.
   absl::StatusOr<TraceResult> FindTraceById(const std::string& tenant, const otlp::TraceId& id,
                                             int64_t start_unix_seconds = 0,
                                             int64_t end_unix_seconds = 0) const;
 
-  // Spans and traces held in memory, and the bytes their batches hold.
-  const LiveTraces& live() const { return *live_; }
-  uint64_t live_bytes() const { return live_bytes_.load(std::memory_order_relaxed); }
+  // Cuts the traces that are due (idle, too old, over the head size; all of them when
+  // `all`) into blocks, then truncates the WAL below what is still live. Runs on the
+  // cutter thread; callable directly (tests, shutdown).
+  absl::Status CutBlocks(bool all = false);
+  // One round of compaction: merges one group of blocks if a group qualifies. Returns
+  // whether it merged something.
+  absl::StatusOr<bool> Compact();
+  // Deletes blocks past retention. Returns how many.
+  absl::StatusOr<int> ApplyRetention();
 
-  // Flushes and closes the WAL; ingest afterwards fails with Unavailable.
+  const LiveTraces& live() const { return *live_; }
+  uint64_t live_bytes() const { return accounting_->bytes(); }
+  std::shared_ptr<const BlockSnapshot> blocks() const { return blocks_->snapshot(); }
+
+  // Stops the background work, cuts every live trace into blocks, truncates the WAL and
+  // closes it; ingest afterwards fails with Unavailable. Idempotent.
   void Close();
 
  private:
   Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions options);
   absl::Status Replay();
+  void RegisterMetrics(MetricsRegistry& metrics);
+  void StartBackground();
+  void StopBackground();
+  void CutterLoop();
+  void MaintenanceLoop();
+  // Writes `traces` (a part of one selection) into blocks, one per tenant and time
+  // window, publishes them
+  // and drops the spans from live traces.
+  absl::Status CutChunk(std::vector<LiveTrace> traces);
+  absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
+                                               std::span<const LiveTrace> traces);
+  absl::Status TruncateWal();
+  void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
+                    absl::flat_hash_set<std::pair<uint64_t, int32_t>>& seen) const;
 
   Env& env_;
   Clock& clock_;
   StoreOptions options_;
+  std::shared_ptr<LiveAccounting> accounting_;
   std::unique_ptr<LiveTraces> live_;
+  std::unique_ptr<BlockList> blocks_;
   std::unique_ptr<WalWriter> wal_;  // set by Open, closed (not freed) by Close
   std::atomic<bool> closed_{false};
-  std::atomic<uint64_t> live_bytes_{0};
+
+  // Cut epochs: a batch is stamped with the epoch current when it is ingested; batches of
+  // epoch >= e are in WAL segments >= epoch_first_segment_[e].
+  std::atomic<uint64_t> epoch_{1};
+  absl::Mutex cut_mu_;  // one cut (or compaction swap) at a time
+  std::map<uint64_t, uint64_t> epoch_first_segment_ ABSL_GUARDED_BY(cut_mu_);
+  std::atomic<uint64_t> appends_since_rotate_{0};
+
+  // Background threads.
+  absl::Mutex bg_mu_;
+  absl::CondVar bg_cv_;
+  bool stopping_ ABSL_GUARDED_BY(bg_mu_) = false;
+  bool cut_wanted_ ABSL_GUARDED_BY(bg_mu_) = false;
+  std::thread cutter_;
+  std::thread maintenance_;
+
   Counter* refused_over_budget_ = nullptr;
   Counter* replayed_records_ = nullptr;
   Counter* replayed_spans_ = nullptr;
   Counter* wal_errors_ = nullptr;
+  Counter* blocks_cut_ = nullptr;
+  Counter* spans_cut_ = nullptr;
+  Counter* cut_errors_ = nullptr;
+  Counter* wal_segments_removed_ = nullptr;
+  Counter* blocks_compacted_ = nullptr;
+  Counter* compaction_errors_ = nullptr;
+  Counter* compaction_spans_ = nullptr;
+  Counter* duplicates_dropped_ = nullptr;
+  Counter* blocks_quarantined_ = nullptr;
+  Counter* blocks_expired_ = nullptr;
 };
 
 // The WAL record type of a span batch; its payload is a varint tenant length, the tenant,

@@ -46,8 +46,7 @@ otlp::SpanBatch Batch(char trace, int first_span, int n, const std::string& serv
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/store_test_" +
-           std::to_string(std::random_device{}()) + "_" +
+    dir_ = ::testing::TempDir() + "/store_test_" + std::to_string(std::random_device{}()) + "_" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     env_ = std::make_unique<FaultInjectionEnv>(*Env::Default());
@@ -76,7 +75,7 @@ class StoreTest : public ::testing::Test {
   }
   size_t SpansOf(const std::string& tenant, char trace) {
     auto r = store_->FindTraceById(tenant, TraceIdOf(trace));
-    return r.ok() ? r->spans.spans.size() : 0;
+    return r.ok() ? r->spans.size() : 0;
   }
 
   std::string dir_;

@@ -7,6 +7,12 @@
 // but not acknowledged may or may not be there, but if they are they must be intact; no
 // span may appear twice and nothing that was never sent may appear. Several rounds run on
 // the same data dir, so recovery is also tested on top of earlier recoveries.
+//
+// The server runs with a configuration that makes the store busy in the background all
+// the time: traces are cut into blocks after 300 ms idle, blocks are compacted in pairs,
+// and retention (1 day) deletes the blocks of a worker that sends spans dated 2 days ago.
+// So the kills land during ingest, cutting, compaction and retention alike. Spans past
+// retention may be gone after a restart; if they are there they must be intact.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +23,10 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import {
   Strand, RawGrpcClient, recordsFromRequest, readableSpanToRecord, otlpJsonToProtobuf, diff,
@@ -35,6 +45,7 @@ class Ledger {
     this.requests = { acked: 0, failed: 0 };
     this.failures = []; // {at, worker, reason}
     this.stoppingAt = Infinity; // when the test began to stop or kill the server
+    this.expiring = new Set(); // trace IDs dated before retention: may be deleted
   }
 
   noteFailed(worker, reason) {
@@ -95,10 +106,12 @@ class TracePool {
 
 let requestCounter = 0;
 
-function buildRequest(pool, worker) {
+const TWO_DAYS_MS = 2 * 86_400_000;
+
+function buildRequest(pool, worker, { ancient = false } = {}) {
   const n = 1 + Math.floor(Math.random() * 30);
   const reqNo = ++requestCounter;
-  const t0 = BigInt(nowNanos(-1000));
+  const t0 = BigInt(nowNanos(ancient ? -TWO_DAYS_MS : -1000));
   const spans = [];
   for (let i = 0; i < n; i++) {
     spans.push({
@@ -130,10 +143,12 @@ function startLoad(strand, ledger) {
   const more = () => !stopping && Date.now() - started < LOAD_MAX_MS && requests < LOAD_MAX_REQUESTS;
   const grpcClients = [];
 
-  const raw = async (worker, send) => {
+  const ancientPool = new TracePool(4, 60);
+  const raw = async (worker, send, { ancient = false } = {}) => {
     while (more()) {
       requests++;
-      const req = buildRequest(pool, worker);
+      const req = buildRequest(ancient ? ancientPool : pool, worker, { ancient });
+      if (ancient) for (const rs of req.resourceSpans) for (const ss of rs.scopeSpans) for (const sp of ss.spans) ledger.expiring.add(sp.traceId);
       const records = recordsFromRequest(req);
       ledger.noteSent(records);
       let failure = null;
@@ -175,6 +190,7 @@ function startLoad(strand, ledger) {
     raw('grpc-1', grpcSend()),
     raw('grpc-2', grpcSend()),
     raw('grpc-3', grpcSend()),
+    raw('http-proto-ancient', httpSend('proto'), { ancient: true }),
   ];
 
   // SDK exporters: a BatchSpanProcessor each; a span counts as acknowledged when the
@@ -247,7 +263,8 @@ async function verifyLedger(strand, ledger) {
   const traces = [...ledger.traces()];
   const check = async ([traceId, keys]) => {
     const r = await strand.readTrace(traceId, { api: 'v2', format: 'proto' });
-    const ackedKeys = keys.filter((k) => ledger.acked.has(k));
+    // Spans past retention may have been deleted already.
+    const ackedKeys = ledger.expiring.has(traceId) ? [] : keys.filter((k) => ledger.acked.has(k));
     if (r.status === 404) {
       if (ackedKeys.length) problems.push(`trace ${traceId}: 404, but ${ackedKeys.length} acknowledged spans`);
       return;
@@ -296,10 +313,36 @@ async function waitForAcks(strand, ledger, from, n) {
   }
 }
 
+/** A config that keeps cutting, compaction and retention busy (see the file comment). */
+function busyStoreConfig() {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'strand-e2e-config-')), 'strand.yaml');
+  fs.writeFileSync(file, [
+    'strand:',
+    '  store:',
+    '    trace_idle_period: 300ms',
+    '    max_trace_live: 2s',
+    '    cut_interval: 100ms',
+    '    retention: 1d',
+    '    compaction: {min_inputs: 2, max_inputs: 4, interval: 200ms}',
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/** The store's background counters, for the diagnostics. */
+async function storeActivity(strand) {
+  const text = (await strand.api('/metrics')).body.toString('utf8');
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return `blocks cut ${value('strand_blocks_cut_total')}, compacted ${value('strand_blocks_compacted_total')}, ` +
+    `expired ${value('strand_blocks_retention_deleted_total')}, WAL truncations ${value('strand_wal_truncations_total')}`;
+}
+
 describe('durability', () => {
   let strand;
   const ledger = new Ledger();
-  before(async () => { strand = await Strand.start({ name: 'durability', readyTimeoutMs: 120_000 }); });
+  before(async () => {
+    strand = await Strand.start({ name: 'durability', readyTimeoutMs: 120_000, extraArgs: ['--config', busyStoreConfig()] });
+  });
   after(async () => { await strand?.close(); });
 
   test('read your writes under concurrent load: an acknowledged span is readable at once', async () => {
@@ -381,10 +424,12 @@ describe('durability', () => {
       const load = startLoad(strand, ledger);
       let pid;
       let stats;
+      let activity;
       try {
         await waitForAcks(strand, ledger, ackedBefore, acks);
         await sleep(delay);
         assert.ok(strand.isRunning(), `strand died under load\n${strand.tail()}`);
+        activity = await storeActivity(strand);
         pid = strand.pid;
         ledger.stoppingAt = Date.now();
         await strand.kill9();
@@ -398,6 +443,7 @@ describe('durability', () => {
       t.diagnostic(`killed pid ${pid} ${delay} ms after ack #${acks} of the round; ${stats.requests} requests in ${stats.ms} ms; ` +
         `acked so far ${ledger.requests.acked}, failed ${ledger.requests.failed}; ${ledger.acked.size}/${ledger.sent.size} spans acked; ` +
         `${v.presentUnacked} unacked spans present; ${v.traces} traces; restart took ${restartMs} ms`);
+      t.diagnostic(`store before the kill: ${activity}`);
       t.diagnostic(`failures: ${ledger.failureSummary() || 'none'}`);
       assert.ok(v.problems.length === 0, `\n${formatProblems(v.problems)}`);
       assertNoUnexpectedFailures(ledger);

@@ -1,0 +1,84 @@
+// BlockList: the published blocks the store reads, as immutable snapshots.
+//
+// Readers take a snapshot (a shared_ptr to a const vector of open blocks) and use it
+// without locks; writers (the cutter, the compactor, retention) publish a new snapshot
+// in one step, so a query sees either a compaction's inputs or its output, never both
+// and never neither. A block removed from the list stays open for readers that still
+// hold an older snapshot (its files may already be unlinked: open descriptors keep them
+// readable).
+//
+// Layout on disk: `<blocks_dir>/<tenant>/<block id>/{data,meta.json}`. Load() opens every
+// published block; a directory without meta.json is an unfinished write and is removed;
+// a block that fails to open with DataLoss is moved to `<quarantine_dir>/<tenant>/<id>`
+// and reported; a block of a newer format is skipped (left alone) and reported.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "block/block_meta.h"
+#include "block/block_reader.h"
+#include "common/env.h"
+
+namespace strand::store {
+
+struct BlockHandle {
+  block::BlockMeta meta;
+  std::string dir;  // <blocks_dir>/<tenant>/<block id>
+  std::unique_ptr<block::BlockReader> reader;
+};
+using BlockHandlePtr = std::shared_ptr<const BlockHandle>;
+using BlockSnapshot = std::vector<BlockHandlePtr>;
+
+struct BlockLoadReport {
+  uint64_t loaded = 0;
+  uint64_t quarantined = 0;
+  uint64_t unfinished_removed = 0;
+  uint64_t skipped = 0;  // newer format version
+};
+
+class BlockList {
+ public:
+  BlockList(Env& env, std::string blocks_dir, std::string quarantine_dir);
+
+  // Opens every block on disk (see the class comment) and replaces the list with them.
+  absl::StatusOr<BlockLoadReport> Load();
+
+  // Opens the block in `dir` (just published by a writer).
+  absl::StatusOr<BlockHandlePtr> OpenBlock(const std::string& dir) const;
+
+  std::shared_ptr<const BlockSnapshot> snapshot() const;
+
+  // Publishes a snapshot with `added` and without `removed` (compared by identity).
+  void Update(const std::vector<BlockHandlePtr>& removed, const std::vector<BlockHandlePtr>& added);
+
+  // Moves a block's directory to quarantine and drops it from the list. For blocks found
+  // damaged while serving.
+  absl::Status Quarantine(const BlockHandlePtr& block);
+
+  // Removes a block's files (after Update() dropped it). Best effort per file.
+  absl::Status DeleteFiles(const BlockHandle& block);
+
+  // Bytes held in memory by the open blocks (footers, bloom filters, metadata).
+  uint64_t MemoryUsage() const;
+
+  const std::string& blocks_dir() const { return blocks_dir_; }
+
+ private:
+  absl::Status QuarantineDir(const std::string& tenant, const std::string& id,
+                             const std::string& dir);
+
+  Env& env_;
+  const std::string blocks_dir_;
+  const std::string quarantine_dir_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const BlockSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace strand::store

@@ -1,0 +1,344 @@
+// Store tests of the block side: cutting live traces into blocks, truncating the WAL
+// behind them, reading live traces and blocks together, compaction, retention and
+// quarantine. Background threads are off; the tests drive each step with a fake clock.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/synchronization/notification.h"
+#include "block/block_testdata.h"
+#include "common/fault_injection_env.h"
+#include "otlp/proto_decoder.h"
+#include "store/store.h"
+
+namespace strand::store {
+namespace {
+
+using block::testdata::CanonicalSpans;
+using block::testdata::RealisticOptions;
+using block::testdata::RealisticRequest;
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+class StoreBlocksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/store_blocks_test_" + std::to_string(std::random_device{}()) +
+           "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    env_ = std::make_unique<FaultInjectionEnv>(*Env::Default());
+    options_.data_dir = dir_;
+    options_.background = false;
+    options_.wal_segment_bytes = 64 << 10;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    auto s = Store::Open(*env_, clock_, &metrics_, options_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  // Request `index` of the realistic generator (50 traces x 10 spans by default).
+  std::string Request(uint64_t index) { return RealisticRequest(gen_, index).SerializeAsString(); }
+  absl::Status IngestBytes(const std::string& tenant, std::string bytes) {
+    auto decoded = otlp::DecodeProtoRequest(std::move(bytes));
+    if (!decoded.ok()) return decoded.status();
+    absl::Notification n;
+    absl::Status result;
+    store_->Ingest(tenant, std::move(decoded->batch), [&](absl::Status s) {
+      result = s;
+      n.Notify();
+    });
+    n.WaitForNotification();
+    return result;
+  }
+  // The canonical spans of every trace of the requests, by trace ID.
+  std::map<otlp::TraceId, std::vector<std::string>> Expected(uint64_t first, uint64_t count) {
+    block::testdata::TraceSet set;
+    for (uint64_t i = first; i < first + count; ++i) EXPECT_TRUE(set.AddRequest(Request(i)).ok());
+    std::map<otlp::TraceId, std::vector<std::string>> out;
+    for (const auto& [id, spans] : set.traces) out[id] = CanonicalSpans(spans);
+    return out;
+  }
+  void ExpectAllFound(const std::string& tenant,
+                      const std::map<otlp::TraceId, std::vector<std::string>>& expected) {
+    for (const auto& [id, spans] : expected) {
+      auto found = store_->FindTraceById(tenant, id);
+      ASSERT_TRUE(found.ok()) << found.status();
+      EXPECT_EQ(CanonicalSpans(found->spans), spans);
+    }
+  }
+  size_t WalSegments() {
+    auto children = env_->GetChildren(dir_ + "/wal");
+    return children.ok() ? children->size() : 0;
+  }
+  uint64_t BlockSpans() {
+    uint64_t n = 0;
+    for (const auto& b : *store_->blocks()) n += b->meta.span_count;
+    return n;
+  }
+
+  std::string dir_;
+  std::unique_ptr<FaultInjectionEnv> env_;
+  FakeClock clock_;
+  MetricsRegistry metrics_;
+  StoreOptions options_;
+  RealisticOptions gen_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreBlocksTest, IdleTracesAreCutAndStillFound) {
+  Open();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  EXPECT_TRUE(store_->blocks()->empty()) << "nothing is idle yet";
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 2000u);
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  EXPECT_EQ(store_->live_bytes(), 0u);
+  ExpectAllFound("t", Expected(0, 4));
+}
+
+TEST_F(StoreBlocksTest, BigCutIsWrittenAsSeveralBlocks) {
+  options_.max_cut_spans = 600;
+  Open();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  // Whole requests go together: two per block.
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  for (const auto& b : *store_->blocks()) EXPECT_EQ(b->meta.span_count, 1000u);
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  ExpectAllFound("t", Expected(0, 4));
+}
+
+TEST_F(StoreBlocksTest, TraceSplitBetweenBlocksAndLiveComesBackWhole) {
+  Open();
+  // The same requests again under another generator seed would be other traces; instead
+  // send each trace's spans in two halves, far apart in time.
+  block::testdata::TraceSet set;
+  ASSERT_TRUE(set.AddRequest(Request(0)).ok());
+  auto whole = Expected(0, 1);
+  std::vector<otlp::SpanRef> first, second;
+  for (const auto& [id, spans] : set.traces) {
+    for (size_t i = 0; i < spans.size(); ++i) (i % 2 ? second : first).push_back(spans[i]);
+  }
+  ASSERT_TRUE(IngestBytes("t", otlp::EncodeResourceSpans(first)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  ASSERT_TRUE(IngestBytes("t", otlp::EncodeResourceSpans(second)).ok());
+  ExpectAllFound("t", whole);  // half in a block, half live
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  ExpectAllFound("t", whole);  // split across two blocks
+}
+
+TEST_F(StoreBlocksTest, HeadOverItsSizeIsCutBeforeIdle) {
+  options_.max_head_bytes = 100 << 10;
+  Open();
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  const uint64_t before = store_->live_bytes();
+  ASSERT_GT(before, options_.max_head_bytes);
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  EXPECT_LE(store_->live_bytes(), options_.max_head_bytes / 2);
+  EXPECT_GT(BlockSpans(), 0u);
+  ExpectAllFound("t", Expected(0, 6));
+}
+
+TEST_F(StoreBlocksTest, LongActiveTraceIsCutAtTheLiveLimit) {
+  options_.max_trace_live_nanos = 30 * kSecond;
+  Open();
+  // One trace that keeps getting spans every 5 s: never idle.
+  block::testdata::TraceSet set;
+  ASSERT_TRUE(set.AddRequest(Request(0)).ok());
+  const auto& spans = set.traces.begin()->second;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    ASSERT_TRUE(IngestBytes("t", otlp::EncodeResourceSpans({&spans[i], 1})).ok());
+    clock_.Advance(std::chrono::seconds(5));
+    ASSERT_TRUE(store_->CutBlocks().ok());
+  }
+  EXPECT_GE(store_->blocks()->size(), 1u);
+  auto found = store_->FindTraceById("t", set.traces.begin()->first);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(CanonicalSpans(found->spans), CanonicalSpans(spans));
+}
+
+TEST_F(StoreBlocksTest, WalIsTruncatedOnceItsSpansAreInBlocks) {
+  Open();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  const size_t segments = WalSegments();
+  ASSERT_GT(segments, 2u);  // 64 KiB segments
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());  // rotates, cuts everything, truncates
+  EXPECT_EQ(WalSegments(), 1u);
+  // A restart replays nothing: every span is in a block.
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  ExpectAllFound("t", Expected(0, 10));
+}
+
+TEST_F(StoreBlocksTest, LiveSpansKeepTheirWalSegments) {
+  Open();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  clock_.Advance(std::chrono::seconds(6));
+  ASSERT_TRUE(store_->CutBlocks().ok());  // nothing is idle; starts a new WAL epoch
+  EXPECT_TRUE(store_->blocks()->empty());
+  for (int i = 5; i < 10; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  clock_.Advance(std::chrono::seconds(6));
+  ASSERT_TRUE(store_->CutBlocks().ok());  // the first five are idle, the rest are not
+  EXPECT_EQ(BlockSpans(), 2500u);
+  // A crash now: the restart must still have the live half, from the WAL.
+  env_->SetFilesystemActive(false);
+  store_.reset();
+  ASSERT_TRUE(env_->DropUnsyncedData().ok());
+  env_->SetFilesystemActive(true);
+  Open();
+  // Only the segments of the live half were kept and replayed.
+  EXPECT_EQ(store_->live().NumSpans(), 2500u);
+  ExpectAllFound("t", Expected(0, 10));
+}
+
+TEST_F(StoreBlocksTest, ShutdownCutsEverythingAndEmptiesTheWal) {
+  Open();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  ASSERT_TRUE(IngestBytes("other", Request(3)).ok());
+  store_->Close();
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  EXPECT_EQ(store_->blocks()->size(), 2u);  // one per tenant
+  ExpectAllFound("t", Expected(0, 3));
+  ExpectAllFound("other", Expected(3, 1));
+  auto none = store_->FindTraceById("t", Expected(3, 1).begin()->first);
+  EXPECT_TRUE(absl::IsNotFound(none.status()));
+}
+
+TEST_F(StoreBlocksTest, FailedCutKeepsTracesLiveAndTheWal) {
+  Open();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  env_->FailNext(FaultInjectionEnv::Op::kSync, 1000);
+  EXPECT_FALSE(store_->CutBlocks().ok());
+  env_->FailNext(FaultInjectionEnv::Op::kSync, 0);
+  EXPECT_EQ(store_->live().NumSpans(), 1500u);
+  EXPECT_TRUE(store_->blocks()->empty());
+  ExpectAllFound("t", Expected(0, 3));
+  ASSERT_TRUE(store_->CutBlocks().ok());  // the next try succeeds
+  EXPECT_EQ(BlockSpans(), 1500u);
+  ExpectAllFound("t", Expected(0, 3));
+}
+
+TEST_F(StoreBlocksTest, RetriedRequestIsStoredOnce) {
+  Open();
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());  // a client retry
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  EXPECT_EQ(BlockSpans(), 500u);
+  ExpectAllFound("t", Expected(0, 1));
+}
+
+TEST_F(StoreBlocksTest, CompactionMergesBlocksAndDropsDuplicates) {
+  options_.compaction_min_inputs = 3;
+  Open();
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_TRUE(IngestBytes("t", Request(round)).ok());
+    if (round == 3) ASSERT_TRUE(IngestBytes("t", Request(0)).ok());  // a late duplicate
+    clock_.Advance(std::chrono::seconds(11));
+    ASSERT_TRUE(store_->CutBlocks().ok());
+  }
+  ASSERT_EQ(store_->blocks()->size(), 4u);
+  EXPECT_EQ(BlockSpans(), 2500u);
+  auto merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(*merged);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 2000u);
+  EXPECT_EQ(store_->blocks()->front()->meta.compaction_level, 1u);
+  ExpectAllFound("t", Expected(0, 4));
+  auto again = store_->Compact();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again) << "one block is left: nothing to merge";
+  // The inputs' directories are gone; a restart loads just the output.
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->blocks()->size(), 1u);
+  ExpectAllFound("t", Expected(0, 4));
+}
+
+TEST_F(StoreBlocksTest, RetentionDeletesOldBlocksOnly) {
+  options_.retention_nanos = 3600 * kSecond;
+  RealisticOptions later = gen_;
+  later.base_time_unix_nano += 2 * 3600 * kSecond;
+  later.seed = 7;
+  clock_.Set(static_cast<int64_t>(later.base_time_unix_nano));
+  Open();
+  // Old and recent spans in one cut: they go to separate blocks (one per window).
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  ASSERT_TRUE(IngestBytes("t", RealisticRequest(later, 0).SerializeAsString()).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  auto deleted = store_->ApplyRetention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 1);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->FindTraceById("t", Expected(0, 1).begin()->first).status()));
+  const auto recent = RealisticRequest(later, 0).resource_spans(0).scope_spans(0).spans(0);
+  otlp::TraceId id;
+  std::memcpy(id.data(), recent.trace_id().data(), 16);
+  EXPECT_TRUE(store_->FindTraceById("t", id).ok());
+}
+
+TEST_F(StoreBlocksTest, DamagedBlockIsQuarantinedAtStart) {
+  Open();
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  ASSERT_TRUE(IngestBytes("t", Request(1)).ok());
+  store_->Close();
+  store_.reset();
+  // Flip a byte in the middle of the data file.
+  std::string data_path;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/blocks")) {
+    if (e.path().filename() == "data") data_path = e.path();
+  }
+  ASSERT_FALSE(data_path.empty());
+  {
+    std::fstream f(data_path, std::ios::in | std::ios::out | std::ios::binary);
+    const auto pos = static_cast<std::streamoff>(std::filesystem::file_size(data_path) - 20);
+    f.seekg(pos);
+    const char c = static_cast<char>(f.get());
+    f.seekp(pos);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  Open();  // the server starts
+  EXPECT_TRUE(store_->blocks()->empty());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/quarantine/t"));
+  EXPECT_TRUE(absl::IsNotFound(store_->FindTraceById("t", Expected(0, 1).begin()->first).status()));
+  ASSERT_TRUE(IngestBytes("t", Request(2)).ok());  // and keeps serving
+  ExpectAllFound("t", Expected(2, 1));
+}
+
+TEST_F(StoreBlocksTest, UnfinishedBlockDirectoryIsRemovedAtStart) {
+  Open();
+  store_.reset();
+  const std::string unfinished = dir_ + "/blocks/t/0123456789abcdef0123456789abcdef";
+  std::filesystem::create_directories(unfinished);
+  std::ofstream(unfinished + "/data") << "half a block";
+  Open();
+  EXPECT_FALSE(std::filesystem::exists(unfinished));
+  EXPECT_TRUE(store_->blocks()->empty());
+}
+
+}  // namespace
+}  // namespace strand::store
