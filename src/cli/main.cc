@@ -1,5 +1,6 @@
 // strand: the one binary. With no arguments it runs every part on embedded defaults:
 // OTLP/gRPC on :4317, OTLP/HTTP on :4318, the Tempo API on :3200, data under ./data.
+// `strand block ls|inspect|verify` are operator commands over stored blocks.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include <iostream>
 
 #include "api/tempo_api.h"
+#include "cli/block_command.h"
 #include "cli/config.h"
 #include "common/clock.h"
 #include "common/env.h"
@@ -131,6 +133,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")
       ->capture_default_str();
   app.add_flag("--version", version, "Print the version and exit");
+  strand::cli::BlockCommand block_command(app);
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
@@ -155,6 +158,9 @@ int main(int argc, char** argv) {
   if (app.count("--multitenancy")) config.multitenancy_enabled = flags.multitenancy_enabled;
   if (app.count("--wal-sync")) config.wal_sync = flags.wal_sync;
   if (app.count("--log-level")) config.log_level = flags.log_level;
+  if (block_command.selected()) {
+    return block_command.Run(*strand::Env::Default(), config.data_dir, std::cout, std::cerr);
+  }
   strand::InitLogging(config.log_level);
   return strand::cli::Run(config);
 }
