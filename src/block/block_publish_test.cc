@@ -182,7 +182,9 @@ TEST_F(BlockPublishTest, PowerCutAtAnyMomentLeavesNoBlockOrAWholeOne) {
     fault_env.SetFilesystemActive(true);
     const int blocks = CheckVisibleBlocks(fault_env, dir.path());
     EXPECT_LE(blocks, 1);
-    if (finished) EXPECT_EQ(blocks, 1) << "a finished block must survive a power cut";
+    if (finished) {
+      EXPECT_EQ(blocks, 1) << "a finished block must survive a power cut";
+    }
     (blocks == 0 ? no_block : whole_block)++;
   }
   EXPECT_GT(no_block, 0);

@@ -253,7 +253,9 @@ TEST_F(StoreBlocksTest, CompactionMergesBlocksAndDropsDuplicates) {
   Open();
   for (int round = 0; round < 4; ++round) {
     ASSERT_TRUE(IngestBytes("t", Request(round)).ok());
-    if (round == 3) ASSERT_TRUE(IngestBytes("t", Request(0)).ok());  // a late duplicate
+    if (round == 3) {
+      ASSERT_TRUE(IngestBytes("t", Request(0)).ok());  // a late duplicate
+    }
     clock_.Advance(std::chrono::seconds(11));
     ASSERT_TRUE(store_->CutBlocks().ok());
   }
