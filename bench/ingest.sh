@@ -4,7 +4,12 @@
 # generator's acknowledgement latency, Strand's peak RSS and WAL bytes per span.
 #
 #   bench/ingest.sh [--protocol grpc|http|http-json|all] [--duration 30s] [--rate 0]
-#                   [--build build] [--json-out FILE] [-- extra loadgen flags]
+#                   [--ingest-only] [--config FILE] [--build build] [--json-out FILE]
+#                   [-- extra loadgen flags]
+#
+# --ingest-only measures the ingest path alone (receive, decode, WAL, live traces): Strand
+# runs with budgets large enough that nothing is cut to blocks during the run (keep the
+# run short: ~20 s of unthrottled gRPC needs ~2 GB). --config passes a Strand config.
 #
 # CPU is split by thread name: the block cutter ("strand-cutter") and compaction
 # ("strand-compact") are background work; "ingest" is everything else (receivers,
@@ -15,7 +20,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-protocol=grpc duration=30s rate=0 build="$root/build" json_out="" extra=()
+protocol=grpc duration=30s rate=0 build="$root/build" json_out="" extra=() config="" ingest_only=0
 while (($#)); do
   case "$1" in
     --protocol) protocol="$2"; shift 2 ;;
@@ -23,17 +28,24 @@ while (($#)); do
     --rate) rate="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --json-out) json_out="$2"; shift 2 ;;
+    --config) config="$2"; shift 2 ;;
+    --ingest-only) ingest_only=1; shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
 if [[ "$protocol" == all ]]; then
   for p in grpc http http-json; do
-    "$0" --protocol "$p" --duration "$duration" --rate "$rate" --build "$build" -- "${extra[@]}"
+    flags=(--protocol "$p" --duration "$duration" --rate "$rate" --build "$build")
+    ((ingest_only)) && flags+=(--ingest-only)
+    [[ -n "$config" ]] && flags+=(--config "$config")
+    "$0" "${flags[@]}" -- "${extra[@]}"
   done
   exit 0
 fi
-json_out="${json_out:-$here/results/ingest-$protocol.json}"
+suffix=""
+((ingest_only)) && suffix="-ingest-only"
+json_out="${json_out:-$here/results/ingest-$protocol$suffix.json}"
 mkdir -p "$(dirname "$json_out")"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
@@ -41,11 +53,21 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 grpc_port=$(free_port) http_port=$(free_port) api_port=$(free_port)
 data="$(mktemp -d /tmp/strand-bench.XXXXXX)"
 log="$data.log"
+strand_flags=()
+if ((ingest_only)); then
+  config="$data.yaml"
+  printf 'strand:\n  store:\n    max_live_bytes: 16000000000\n    max_head_bytes: 16000000000\n    trace_idle_period: 1h\n    max_trace_live: 1h\n' >"$config"
+fi
+[[ -n "$config" ]] && strand_flags+=(--config "$config")
 taskset -c 0 "$build/strand" --data-dir "$data" --otlp-grpc-listen "127.0.0.1:$grpc_port" \
   --otlp-http-listen "127.0.0.1:$http_port" --api-listen "127.0.0.1:$api_port" \
-  --log-level warn >"$log" 2>&1 &
+  --log-level warn "${strand_flags[@]}" >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+cleanup() {
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$data" "$data.yaml" "$data.log" "$data.loadgen.json"
+}
 trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "127.0.0.1:$api_port/ready" >/dev/null && break; sleep 0.05; done
 

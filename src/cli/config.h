@@ -24,7 +24,7 @@ struct Config {
   uint64_t wal_segment_bytes = 128ull << 20;
   uint64_t wal_max_queued_bytes = 256ull << 20;
   int http_threads = 2;
-  uint64_t max_live_bytes = 1ull << 30;
+  uint64_t max_live_bytes = 384ull << 20;
   // Cutting, compaction and retention (strand.store.*); data_dir, the WAL settings and
   // max_live_bytes above are copied into it by main.
   store::StoreOptions store;

@@ -49,7 +49,7 @@ struct StoreOptions {
   uint64_t wal_max_queued_bytes = 256ull << 20;
   // Hard memory budget of live traces. Above it, Ingest refuses with Unavailable
   // (retryable) instead of growing: never an out-of-memory kill.
-  uint64_t max_live_bytes = 1ull << 30;
+  uint64_t max_live_bytes = 384ull << 20;
 
   // Cutting live traces into blocks. A trace is cut once it has been idle this long...
   int64_t trace_idle_nanos = 10'000'000'000;
