@@ -166,6 +166,7 @@ absl::StatusOr<CompactResult> CompactBlocks(Env& env, std::span<const BlockReade
                          input->meta()->tenant, "', not '", tenant, "'"));
       }
       max_level = std::max(max_level, input->meta()->compaction_level);
+      options.writer.compacted_from.push_back(input->meta()->block_id);
     }
     cursors.emplace_back(*input);
     RETURN_IF_ERROR(cursors.back().Init());

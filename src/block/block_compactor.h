@@ -15,10 +15,10 @@
 // tables. Whole blocks are never loaded; CompactResult reports the peak.
 //
 // Publication and failure: the output is published atomically by BlockWriter (meta.json
-// last). On any error the partial output is abandoned (its files removed, best effort)
-// and the error returned; damage in an input is the reader's DataLoss, prefixed with
-// the input block's directory. Inputs are only read: the caller swaps the block list
-// and deletes them.
+// last), naming its inputs in meta.json's compacted_from (inputs opened with their meta). On any
+// error the partial output is abandoned (its files removed, best effort) and the error returned;
+// damage in an input is the reader's DataLoss, prefixed with the input block's directory. Inputs
+// are only read: the caller swaps the block list and deletes them.
 //
 // Thread safety: CompactBlocks may run concurrently with readers of the inputs (their
 // const methods are thread-safe) and with other compactions writing other blocks.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace strand::block {
 
@@ -20,6 +21,10 @@ struct BlockId {
   std::string ToHex() const;
 
   bool operator==(const BlockId&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const BlockId& id) {
+    return H::combine(std::move(h), id.bytes);
+  }
   auto operator<=>(const BlockId&) const = default;
 };
 

@@ -49,6 +49,14 @@ std::string BlockMeta::ToJson() const {
   Field(out, "bloom_bytes", bloom_bytes);
   out += "  \"created_unix_nano\": " + std::to_string(created_unix_nano) + ",\n";
   Field(out, "compaction_level", compaction_level);
+  if (!compacted_from.empty()) {
+    out += "  \"compacted_from\": [";
+    for (size_t i = 0; i < compacted_from.size(); ++i) {
+      if (i > 0) out += ", ";
+      AppendJsonString(out, compacted_from[i].ToHex());
+    }
+    out += "],\n";
+  }
   out += "  \"column_sizes\": {";
   for (size_t i = 0; i < column_sizes.size(); ++i) {
     out += i == 0 ? "\n    " : ",\n    ";
@@ -116,6 +124,16 @@ absl::StatusOr<BlockMeta> BlockMeta::FromJson(std::string_view json, std::string
   }
   u32("compaction_level", &m.compaction_level);
   if (!missing.empty()) return Bad(path, "missing or invalid \"" + missing + "\"");
+  simdjson::dom::array inputs;
+  if (obj["compacted_from"].get(inputs) == simdjson::SUCCESS) {
+    for (auto input : inputs) {
+      std::string_view hex;
+      std::optional<BlockId> input_id;
+      if (input.get_string().get(hex) == simdjson::SUCCESS) input_id = BlockId::FromHex(hex);
+      if (!input_id.has_value()) return Bad(path, "compacted_from holds a bad block ID");
+      m.compacted_from.push_back(*input_id);
+    }
+  }
   simdjson::dom::object sizes;
   if (obj["column_sizes"].get(sizes) == simdjson::SUCCESS) {
     for (auto field : sizes) {

@@ -35,6 +35,10 @@ struct BlockMeta {
   uint64_t bloom_bytes = 0;
   int64_t created_unix_nano = 0;
   uint32_t compaction_level = 0;  // 0 for blocks cut from live traces
+  // The blocks this one was compacted from (empty for cut blocks). A block list that
+  // finds this block published and one of these still present deletes the input: the
+  // compaction finished, only its clean-up was interrupted.
+  std::vector<BlockId> compacted_from;
   // Stored bytes per column (summed over row groups) and per section, sorted by name.
   std::vector<std::pair<std::string, uint64_t>> column_sizes;
 

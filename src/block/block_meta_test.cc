@@ -34,6 +34,22 @@ TEST(BlockMetaTest, JsonRoundTrips) {
   EXPECT_EQ(*back, m);
 }
 
+TEST(BlockMetaTest, CompactedFromRoundTripsAndIsValidated) {
+  BlockMeta m = Sample();
+  m.compaction_level = 2;
+  m.compacted_from = {*BlockId::FromHex("00000000000000000000000000000001"),
+                      *BlockId::FromHex("ffffffffffffffffffffffffffffffff")};
+  const std::string json = m.ToJson();
+  absl::StatusOr<BlockMeta> back = BlockMeta::FromJson(json, "meta.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, m);
+  std::string bad = json;
+  bad.replace(bad.find("ffffffff"), 8, "nothex!!");
+  EXPECT_EQ(BlockMeta::FromJson(bad, "m.json").status().code(), absl::StatusCode::kDataLoss);
+  // Cut blocks carry no such field.
+  EXPECT_THAT(Sample().ToJson(), ::testing::Not(HasSubstr("compacted_from")));
+}
+
 TEST(BlockMetaTest, NewerVersionIsFailedPrecondition) {
   std::string json = Sample().ToJson();
   json.replace(json.find("\"format_version\": 1"), 19, "\"format_version\": 2");

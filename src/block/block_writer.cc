@@ -270,6 +270,7 @@ absl::StatusOr<BlockMeta> BlockWriter::FinishInternal() {
   meta.bloom_bytes = footer_.bloom.stored_size;
   meta.created_unix_nano = options_.clock->NowUnixNanos();
   meta.compaction_level = options_.compaction_level;
+  meta.compacted_from = options_.compacted_from;
   meta.column_sizes.assign(column_sizes_.begin(), column_sizes_.end());
   RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_, kMetaFileName), meta.ToJson()));
   return meta;

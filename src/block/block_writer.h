@@ -56,6 +56,8 @@ struct BlockWriterOptions {
   // Source of meta.json's created_unix_nano. Not owned; must outlive the writer.
   Clock* clock = Clock::Real();
   uint32_t compaction_level = 0;
+  // Recorded in meta.json: the blocks a compaction merged into this one.
+  std::vector<BlockId> compacted_from;
 };
 
 class BlockWriter {

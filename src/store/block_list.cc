@@ -100,6 +100,30 @@ absl::StatusOr<BlockLoadReport> BlockList::Load() {
       }
     }
   }
+  // A compaction that published its output but was interrupted before deleting its
+  // inputs: the output holds every span of them, so the inputs go now.
+  absl::flat_hash_set<std::pair<std::string, block::BlockId>> superseded;
+  for (const BlockHandlePtr& b : *blocks) {
+    for (const block::BlockId& input : b->meta.compacted_from) {
+      superseded.insert({b->meta.tenant, input});
+    }
+  }
+  if (!superseded.empty()) {
+    auto kept = std::make_shared<BlockSnapshot>();
+    for (BlockHandlePtr& b : *blocks) {
+      if (!superseded.contains({b->meta.tenant, b->meta.block_id})) {
+        kept->push_back(std::move(b));
+        continue;
+      }
+      LOG_INFO("removing block {}: a compacted block that replaces it is published", b->dir);
+      if (auto s = DeleteFiles(*b); !s.ok()) {
+        LOG_WARN("removing superseded block {}: {}", b->dir, std::string(s.message()));
+      }
+      ++report.superseded_removed;
+      --report.loaded;
+    }
+    blocks = std::move(kept);
+  }
   absl::MutexLock lock(&mu_);
   snapshot_ = std::move(blocks);
   return report;

@@ -10,7 +10,9 @@
 // Layout on disk: `<blocks_dir>/<tenant>/<block id>/{data,meta.json}`. Load() opens every
 // published block; a directory without meta.json is an unfinished write and is removed;
 // a block that fails to open with DataLoss is moved to `<quarantine_dir>/<tenant>/<id>`
-// and reported; a block of a newer format is skipped (left alone) and reported.
+// and reported; a block of a newer format is skipped (left alone) and reported; a block
+// named in another published block's `compacted_from` is deleted (a crash interrupted the
+// compaction's clean-up).
 //
 // Thread-safe.
 #pragma once
@@ -40,7 +42,8 @@ struct BlockLoadReport {
   uint64_t loaded = 0;
   uint64_t quarantined = 0;
   uint64_t unfinished_removed = 0;
-  uint64_t skipped = 0;  // newer format version
+  uint64_t skipped = 0;             // newer format version
+  uint64_t superseded_removed = 0;  // inputs of a published compaction, left by a crash
 };
 
 class BlockList {

@@ -78,9 +78,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, Metri
   RETURN_IF_ERROR(env.CreateDirs(JoinPath(store->options_.data_dir, "wal")));
   ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
   store->blocks_quarantined_->Increment(report.quarantined);
-  if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped > 0) {
-    LOG_INFO("blocks: {} loaded, {} quarantined, {} unfinished removed, {} skipped (newer format)",
-             report.loaded, report.quarantined, report.unfinished_removed, report.skipped);
+  if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped +
+          report.superseded_removed >
+      0) {
+    LOG_INFO(
+        "blocks: {} loaded, {} quarantined, {} unfinished removed, {} skipped (newer "
+        "format), {} removed as already compacted",
+        report.loaded, report.quarantined, report.unfinished_removed, report.skipped,
+        report.superseded_removed);
   }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;

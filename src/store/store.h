@@ -58,7 +58,7 @@ struct StoreOptions {
   int64_t max_trace_live_nanos = 60'000'000'000;
   // ...or, when live traces hold more than this many bytes, the least recently updated
   // ones, until they are back under half of it.
-  uint64_t max_head_bytes = 96ull << 20;
+  uint64_t max_head_bytes = 64ull << 20;
   // Spans per cut block, about (a bigger cut writes several blocks). Cutting decodes the
   // block's batches at once, so this bounds the cutter's memory (~1.5 KB per span).
   uint64_t max_cut_spans = 50'000;
@@ -74,10 +74,10 @@ struct StoreOptions {
   // Compaction merges blocks of one tenant and time window into bigger ones.
   bool compaction_enabled = true;
   int64_t compaction_window_nanos = 3600ll * 1'000'000'000;
-  int compaction_min_inputs = 4;
+  int compaction_min_inputs = 8;
   int compaction_max_inputs = 8;
   uint64_t compaction_max_block_spans = 20'000'000;  // blocks this big are not merged further
-  int compaction_zstd_level = 9;
+  int compaction_zstd_level = 3;
   // Blocks whose newest span ended longer ago than this are deleted. 0 keeps forever.
   int64_t retention_nanos = 14ll * 24 * 3600 * 1'000'000'000;
   int64_t maintenance_interval_nanos = 10'000'000'000;  // compaction and retention

@@ -278,6 +278,36 @@ TEST_F(StoreBlocksTest, CompactionMergesBlocksAndDropsDuplicates) {
   ExpectAllFound("t", Expected(0, 4));
 }
 
+TEST_F(StoreBlocksTest, CompactionInterruptedBeforeCleanupKeepsOneCopy) {
+  options_.compaction_min_inputs = 2;
+  Open();
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(IngestBytes("t", Request(round)).ok());
+    clock_.Advance(std::chrono::seconds(11));
+    ASSERT_TRUE(store_->CutBlocks().ok());
+  }
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  // Keep copies of the inputs, as if the process died after publishing the output but
+  // before deleting them.
+  const std::string saved = dir_ + "/saved";
+  std::filesystem::copy(dir_ + "/blocks/t", saved, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(*store_->Compact());
+  store_.reset();
+  std::filesystem::copy(
+      saved, dir_ + "/blocks/t",
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::skip_existing);
+  Open();
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(store_->blocks()->front()->meta.compacted_from.size(), 2u);
+  EXPECT_EQ(BlockSpans(), 1000u);
+  size_t dirs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/blocks/t")) {
+    dirs += e.is_directory();
+  }
+  EXPECT_EQ(dirs, 1u) << "the inputs' files are gone";
+  ExpectAllFound("t", Expected(0, 2));
+}
+
 TEST_F(StoreBlocksTest, RetentionDeletesOldBlocksOnly) {
   options_.retention_nanos = 3600 * kSecond;
   RealisticOptions later = gen_;
@@ -295,8 +325,7 @@ TEST_F(StoreBlocksTest, RetentionDeletesOldBlocksOnly) {
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 1);
   ASSERT_EQ(store_->blocks()->size(), 1u);
-  EXPECT_TRUE(absl::IsNotFound(
-      store_->FindTraceById("t", Expected(0, 1).begin()->first).status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->FindTraceById("t", Expected(0, 1).begin()->first).status()));
   const auto recent = RealisticRequest(later, 0).resource_spans(0).scope_spans(0).spans(0);
   otlp::TraceId id;
   std::memcpy(id.data(), recent.trace_id().data(), 16);
