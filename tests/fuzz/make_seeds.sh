@@ -1,6 +1,8 @@
 #!/bin/sh
-# Regenerates the binary protobuf seeds of otlp_proto_fuzzer from seeds/*.textproto.
-# Run from anywhere; needs protoc.
+# Regenerates the binary protobuf seeds of otlp_proto_fuzzer from seeds/*.textproto and,
+# given a fuzz build directory (with make_block_seeds built), the block data files of
+# block_reader_fuzzer, written by BlockWriter from those requests.
+# Run from anywhere; needs protoc. Usage: make_seeds.sh [BUILD_FUZZ_DIR]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 protos="$here/../../src/otlp/proto"
@@ -14,3 +16,12 @@ for seed in "$here"/seeds/*.textproto; do
     < "$seed" > "$out/$name.binpb"
 done
 : > "$out/empty.binpb"
+
+if [ $# -ge 1 ]; then
+  blocks="$here/corpus/block_reader_fuzzer"
+  mkdir -p "$blocks"
+  rm -f "$blocks"/*.blk
+  # full.binpb first: it also gets a compressed variant.
+  "$1/tests/fuzz/make_block_seeds" "$blocks" "$out/full.binpb" "$out/minimal.binpb" \
+    "$out/multi.binpb"
+fi

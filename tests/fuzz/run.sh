@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${FUZZ_SECONDS:-20}"
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
-for target in otlp_proto_fuzzer otlp_json_fuzzer; do
+for target in otlp_proto_fuzzer otlp_json_fuzzer block_reader_fuzzer; do
   bin="$build/tests/fuzz/$target"
   work="$(mktemp -d)"
   cp -r "$here/corpus/$target/." "$work/"
