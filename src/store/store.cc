@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -599,6 +601,11 @@ void Store::StartBackground() {
   });
   maintenance_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "strand-compact");
+    // Compaction can wait; ingest and cutting cannot. On Linux a thread's nice value is
+    // its own, so this lowers only this thread (raising nice needs no privilege).
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) != 0) {
+      LOG_WARN("could not lower the compaction thread's priority");
+    }
     MaintenanceLoop();
   });
 }

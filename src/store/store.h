@@ -76,7 +76,7 @@ struct StoreOptions {
   int64_t compaction_window_nanos = 3600ll * 1'000'000'000;
   int compaction_min_inputs = 8;
   int compaction_max_inputs = 8;
-  uint64_t compaction_max_block_spans = 20'000'000;  // blocks this big are not merged further
+  uint64_t compaction_max_block_spans = 5'000'000;  // blocks of half this are not merged further
   int compaction_zstd_level = 3;
   // Blocks whose newest span ended longer ago than this are deleted. 0 keeps forever.
   int64_t retention_nanos = 14ll * 24 * 3600 * 1'000'000'000;
