@@ -130,7 +130,14 @@ absl::Status BlockWriter::Add(const otlp::TraceId& id, std::span<const otlp::Spa
     for (const ScopeCacheEntry& e : scope_cache) {
       if (e.batch == ref.batch && e.scope == scope) return e.id;
     }
-    const uint32_t id = tables_.InternScope(*ref.batch, scope);
+    uint32_t id;
+    if (options_.batches_outlive_writer) {
+      auto [it, inserted] = stable_scope_ids_.try_emplace({ref.batch, scope}, 0);
+      if (inserted) it->second = tables_.InternScope(*ref.batch, scope);
+      id = it->second;
+    } else {
+      id = tables_.InternScope(*ref.batch, scope);
+    }
     scope_cache.push_back({ref.batch, scope, id});
     return id;
   };

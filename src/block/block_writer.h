@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "block/block_footer.h"
@@ -56,6 +57,11 @@ struct BlockWriterOptions {
   // Source of meta.json's created_unix_nano. Not owned; must outlive the writer.
   Clock* clock = Clock::Real();
   uint32_t compaction_level = 0;
+  // true promises that every batch passed to Add() stays alive (at the same address)
+  // until Finish(): the writer then remembers each (batch, scope) it has interned across
+  // calls instead of once per Add(), which saves re-encoding shared resources for every
+  // trace. The block cutter keeps its decoded batches for the whole block.
+  bool batches_outlive_writer = false;
   // Recorded in meta.json: the blocks a compaction merged into this one.
   std::vector<BlockId> compacted_from;
 };
@@ -122,6 +128,8 @@ class BlockWriter {
   std::vector<uint64_t> trace_hashes_;
   std::map<std::string, uint64_t> column_sizes_;
   std::optional<otlp::TraceId> last_trace_;
+  // (batch, scope index) -> block scope ID, across Add() calls (batches_outlive_writer).
+  absl::flat_hash_map<std::pair<const otlp::SpanBatch*, uint32_t>, uint32_t> stable_scope_ids_;
   uint64_t trace_count_ = 0;
   uint64_t span_count_ = 0;
 };

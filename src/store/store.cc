@@ -32,6 +32,14 @@ bool FirstCopy(const otlp::Span& span, SeenSpans& seen) {
   return seen.insert({span_id, span.kind}).second;
 }
 
+// On Linux a thread's nice value is its own, so this lowers only the calling thread
+// (raising nice needs no privilege).
+void LowerThreadPriority(int nice) {
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+    LOG_WARN("could not lower a background thread's priority to nice {}", nice);
+  }
+}
+
 }  // namespace
 
 Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions options)
@@ -330,6 +338,7 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
   block::BlockWriterOptions wo;
   wo.zstd_level = options_.cut_zstd_level;
   wo.spans_per_row_group = options_.cut_spans_per_row_group;
+  wo.batches_outlive_writer = true;  // `decoded` below lives until Finish()
   wo.clock = &clock_;
   wo.compaction_level = 0;
   ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(
@@ -597,15 +606,15 @@ absl::StatusOr<int> Store::ApplyRetention() {
 void Store::StartBackground() {
   cutter_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "strand-cutter");
+    // Cutting yields to ingest (acknowledgement latency) but must keep up with it; the
+    // head-size trigger and the live budget bound what it may fall behind by.
+    LowerThreadPriority(5);
     CutterLoop();
   });
   maintenance_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "strand-compact");
-    // Compaction can wait; ingest and cutting cannot. On Linux a thread's nice value is
-    // its own, so this lowers only this thread (raising nice needs no privilege).
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) != 0) {
-      LOG_WARN("could not lower the compaction thread's priority");
-    }
+    // Compaction can wait; ingest and cutting cannot.
+    LowerThreadPriority(10);
     MaintenanceLoop();
   });
 }
