@@ -30,6 +30,7 @@ namespace {
 class StoreConsumer : public pipeline::TracesConsumer {
  public:
   explicit StoreConsumer(store::Store& store) : store_(store) {}
+  absl::Status Admit(const std::string& /*tenant*/) override { return store_.CheckAdmission(); }
   void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
                std::function<void(absl::Status)> done) override {
     store_.Ingest(tenant, std::move(batch), std::move(done));
@@ -108,8 +109,9 @@ int Run(const Config& config) {
 
 int main(int argc, char** argv) {
   using strand::cli::Config;
-  CLI::App app{"Strand: an OpenTelemetry trace collector and store, compatible with the "
-               "OpenTelemetry Collector and Grafana Tempo."};
+  CLI::App app{
+      "Strand: an OpenTelemetry trace collector and store, compatible with the "
+      "OpenTelemetry Collector and Grafana Tempo."};
   Config flags;
   std::string config_file;
   bool version = false;

@@ -18,6 +18,10 @@ namespace strand::pipeline {
 class TracesConsumer {
  public:
   virtual ~TracesConsumer() = default;
+  // A cheap check before a receiver decodes a request: non-OK (Unavailable or
+  // ResourceExhausted) refuses it at once, so that an overloaded consumer does not also
+  // pay for decoding requests it would refuse.
+  virtual absl::Status Admit(const std::string& /*tenant*/) { return absl::OkStatus(); }
   virtual void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
                        std::function<void(absl::Status)> done) = 0;
 };

@@ -27,10 +27,9 @@ OtlpTraceHandler::OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRe
                                  "Spans acknowledged to clients (durable).", {"protocol"});
   refused_spans_ = metrics.AddCounter("strand_receiver_spans_refused_total",
                                       "Spans refused, by reason.", {"protocol", "reason"});
-  refused_requests_ =
-      metrics.AddCounter("strand_receiver_requests_refused_total",
-                         "Requests refused before their spans were decoded, by reason.",
-                         {"protocol", "reason"});
+  refused_requests_ = metrics.AddCounter(
+      "strand_receiver_requests_refused_total",
+      "Requests refused before their spans were decoded, by reason.", {"protocol", "reason"});
   latency_ = metrics.AddHistogram("strand_receiver_request_duration_seconds",
                                   "Time from request received to answer, by protocol.",
                                   {"protocol"}, MetricsRegistry::LatencyBuckets());
@@ -51,8 +50,7 @@ Counter* OtlpTraceHandler::Refused(const std::string& protocol, const std::strin
   return refused_spans_->With({protocol, reason});
 }
 
-void OtlpTraceHandler::CountRefusedRequest(const std::string& protocol,
-                                           const std::string& reason) {
+void OtlpTraceHandler::CountRefusedRequest(const std::string& protocol, const std::string& reason) {
   refused_requests_->With({protocol, reason})->Increment();
 }
 
@@ -61,6 +59,14 @@ void OtlpTraceHandler::Export(const std::string& protocol, const std::string& te
                               std::function<void(ExportResult)> done) {
   const int64_t start = clock_.MonotonicNanos();
   ProtocolMetrics& pm = For(protocol);
+  if (absl::Status admit = consumer_.Admit(tenant); !admit.ok()) {
+    CountRefusedRequest(protocol, admit.code() == absl::StatusCode::kResourceExhausted
+                                      ? "resource_exhausted"
+                                      : "unavailable");
+    pm.latency->Observe((clock_.MonotonicNanos() - start) / 1e9);
+    done({std::move(admit), 0, {}});
+    return;
+  }
   auto decoded = format == BodyFormat::kProtobuf ? otlp::DecodeProtoRequest(std::move(body))
                                                  : otlp::DecodeJsonRequest(body);
   if (!decoded.ok()) {
@@ -74,26 +80,26 @@ void OtlpTraceHandler::Export(const std::string& protocol, const std::string& te
   if (decoded->rejected_spans > 0) pm.spans_invalid->Increment(decoded->rejected_spans);
   ExportResult partial{absl::OkStatus(), decoded->rejected_spans,
                        std::move(decoded->rejection_message)};
-  consumer_.Consume(
-      tenant, std::move(decoded->batch),
-      [this, protocol, n, start, &pm, partial = std::move(partial),
-       done = std::move(done)](absl::Status s) mutable {
-        if (s.ok()) {
-          pm.spans_accepted->Increment(n);
-        } else {
-          std::string reason = s.code() == absl::StatusCode::kUnavailable ? "unavailable"
-                               : s.code() == absl::StatusCode::kResourceExhausted
-                                   ? "resource_exhausted"
-                                   : "internal";
-          Refused(protocol, reason)->Increment(n);
-        }
-        pm.latency->Observe((clock_.MonotonicNanos() - start) / 1e9);
-        if (!s.ok()) {
-          done({std::move(s), 0, {}});
-        } else {
-          done(std::move(partial));
-        }
-      });
+  consumer_.Consume(tenant, std::move(decoded->batch),
+                    [this, protocol, n, start, &pm, partial = std::move(partial),
+                     done = std::move(done)](absl::Status s) mutable {
+                      if (s.ok()) {
+                        pm.spans_accepted->Increment(n);
+                      } else {
+                        std::string reason = s.code() == absl::StatusCode::kUnavailable
+                                                 ? "unavailable"
+                                             : s.code() == absl::StatusCode::kResourceExhausted
+                                                 ? "resource_exhausted"
+                                                 : "internal";
+                        Refused(protocol, reason)->Increment(n);
+                      }
+                      pm.latency->Observe((clock_.MonotonicNanos() - start) / 1e9);
+                      if (!s.ok()) {
+                        done({std::move(s), 0, {}});
+                      } else {
+                        done(std::move(partial));
+                      }
+                    });
 }
 
 }  // namespace strand::receiver

@@ -26,10 +26,12 @@ class FakeConsumer : public pipeline::TracesConsumer {
     spans += batch.spans.size();
     done(next_status);
   }
+  absl::Status Admit(const std::string& /*tenant*/) override { return admit_status; }
   absl::Mutex mu_;
   std::vector<std::string> tenants;
   size_t spans = 0;
   absl::Status next_status = absl::OkStatus();
+  absl::Status admit_status = absl::OkStatus();
 };
 
 pb::collector::trace::v1::ExportTraceServiceRequest Request(int n, bool bad_one = false) {
@@ -79,10 +81,10 @@ class ReceiverTest : public ::testing::Test {
   }
 
   // Calls Export over gRPC with raw bytes.
-  grpc::Status GrpcExport(const std::string& bytes, std::string* response,
-                          const std::string& method =
-                              "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                          const std::string& tenant = "") {
+  grpc::Status GrpcExport(
+      const std::string& bytes, std::string* response,
+      const std::string& method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+      const std::string& tenant = "") {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_->port()),
                                        grpc::InsecureChannelCredentials());
     grpc::GenericStub stub(channel);
@@ -166,7 +168,8 @@ TEST_F(ReceiverTest, HttpGzipAndZstdBodies) {
 TEST_F(ReceiverTest, HttpRefusals) {
   EXPECT_EQ(HttpCall("GET", url_).status, 405);
   EXPECT_EQ(HttpCall("POST", url_, "x", {"Content-Type: text/plain"}).status, 415);
-  auto bad = HttpCall("POST", url_, "\x0a\xff\xff garbage", {"Content-Type: application/x-protobuf"});
+  auto bad =
+      HttpCall("POST", url_, "\x0a\xff\xff garbage", {"Content-Type: application/x-protobuf"});
   EXPECT_EQ(bad.status, 400);
   google::rpc::Status st;
   ASSERT_TRUE(st.ParseFromString(bad.body));
@@ -175,14 +178,14 @@ TEST_F(ReceiverTest, HttpRefusals) {
   auto badjson = HttpCall("POST", url_, "{not json", {"Content-Type: application/json"});
   EXPECT_EQ(badjson.status, 400);
   EXPECT_NE(badjson.body.find("\"code\":3"), std::string::npos) << badjson.body;
-  EXPECT_EQ(HttpCall("POST", url_, "x",
-                     {"Content-Type: application/x-protobuf", "Content-Encoding: br"})
-                .status,
-            400);
-  EXPECT_EQ(HttpCall("POST", url_, std::string(2 << 20, 'x'),
-                     {"Content-Type: application/x-protobuf"})
-                .status,
-            413);
+  EXPECT_EQ(
+      HttpCall("POST", url_, "x", {"Content-Type: application/x-protobuf", "Content-Encoding: br"})
+          .status,
+      400);
+  EXPECT_EQ(
+      HttpCall("POST", url_, std::string(2 << 20, 'x'), {"Content-Type: application/x-protobuf"})
+          .status,
+      413);
   auto metrics_path = HttpCall("POST", url_.substr(0, url_.size() - 7) + "/v1/metrics", "",
                                {"Content-Type: application/x-protobuf"});
   EXPECT_EQ(metrics_path.status, 404);
@@ -200,6 +203,20 @@ TEST_F(ReceiverTest, HttpOverloadIsRetryable) {
                     {"Content-Type: application/x-protobuf"});
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.Header("retry-after"), "1");
+}
+
+TEST_F(ReceiverTest, RefusedAdmissionSkipsDecoding) {
+  consumer_.admit_status = absl::UnavailableError("over budget");
+  // Not even valid protobuf: the refusal comes before the decoder could complain.
+  auto r = HttpCall("POST", url_, "\x0a\xff garbage", {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("retry-after"), "1");
+  std::string response;
+  EXPECT_EQ(GrpcExport("\x0a\xff garbage", &response).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(consumer_.spans, 0u);
+  consumer_.admit_status = absl::OkStatus();
+  EXPECT_EQ(GrpcExport("\x0a\xff garbage", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ReceiverTest, GrpcExportSucceedsAndReportsPartialSuccess) {

@@ -217,22 +217,26 @@ absl::Status Store::Replay() {
   return absl::OkStatus();
 }
 
+absl::Status Store::CheckAdmission() const {
+  if (wal_ == nullptr || closed_.load()) return absl::UnavailableError("store is shutting down");
+  const uint64_t live_bytes = accounting_->bytes();
+  if (live_bytes > options_.max_live_bytes) {
+    refused_over_budget_->Increment();
+    return absl::UnavailableError(
+        absl::StrCat("live traces hold ", live_bytes, " bytes, over their budget of ",
+                     options_.max_live_bytes, " (strand.store.max_live_bytes); retry later"));
+  }
+  return absl::OkStatus();
+}
+
 void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
                    std::function<void(absl::Status)> done) {
-  if (wal_ == nullptr || closed_.load()) {
-    done(absl::UnavailableError("store is shutting down"));
+  if (absl::Status admit = CheckAdmission(); !admit.ok()) {
+    done(std::move(admit));
     return;
   }
   if (batch.spans.empty()) {
     done(absl::OkStatus());
-    return;
-  }
-  const uint64_t live_bytes = accounting_->bytes();
-  if (live_bytes > options_.max_live_bytes) {
-    refused_over_budget_->Increment();
-    done(absl::UnavailableError(
-        absl::StrCat("live traces hold ", live_bytes, " bytes, over their budget of ",
-                     options_.max_live_bytes, " (strand.store.max_live_bytes); retry later")));
     return;
   }
   // Live traces keep the protobuf request (the received bytes when they are exactly the

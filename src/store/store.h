@@ -106,6 +106,10 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // OK when Ingest would currently take a batch; Unavailable (retryable) when the store is
+  // closing or its live traces are over their memory budget. Cheap.
+  absl::Status CheckAdmission() const;
+
   // Makes the batch durable and queryable; see the class comment for `done`.
   void Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
               std::function<void(absl::Status)> done);
