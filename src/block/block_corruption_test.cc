@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "block/block_reader.h"
+#include "block/block_stats.h"
+#include "block/block_tables.h"
 #include "block/block_test_util.h"
 #include "block/block_testdata.h"
 #include "common/checksum.h"
@@ -270,6 +272,33 @@ TEST_F(BlockCorruptionTest, RandomDamageBehindTheChecksumsNeverCrashes) {
     }
   }
   EXPECT_GT(failures, kRounds / 10);
+}
+
+}  // namespace
+}  // namespace strand::block
+
+namespace strand::block {
+namespace {
+
+// Counts in a section size allocations before their entries are read; a count that the
+// section's bytes cannot hold is damage, found before anything is allocated for it (a
+// hand-made block with valid checksums must not be able to ask for gigabytes).
+TEST(SectionCountTest, StatsCountBeyondWhatTheBytesHoldIsDataLoss) {
+  std::string raw;
+  PutVarint64(&raw, 1'000);      // 1,000 row groups claimed...
+  raw.append(1'000 * 10, '\0');  // ...in 10 bytes each, where an entry takes at least 56
+  absl::StatusOr<BlockStats> stats = BlockStats::Decode(raw, "data", 100);
+  ASSERT_EQ(stats.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(stats.status().message(), ::testing::HasSubstr("stats: bad count"));
+}
+
+TEST(SectionCountTest, TablesCountBeyondWhatTheBytesHoldIsDataLoss) {
+  std::string raw;
+  PutVarint64(&raw, 1'000);  // resources
+  raw.append(1'000, '\0');   // an entry takes at least 4 bytes
+  absl::StatusOr<BlockTables> tables = BlockTables::Parse(std::move(raw), "data", 100);
+  ASSERT_EQ(tables.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(tables.status().message(), ::testing::HasSubstr("bad resource count"));
 }
 
 }  // namespace

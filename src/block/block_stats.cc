@@ -79,7 +79,14 @@ absl::StatusOr<BlockStats> BlockStats::Decode(std::string_view raw, std::string_
   BlockStats stats;
   ByteReader in(raw);
   const uint64_t n = in.Varint();
-  if (!in.ok() || n > in.remaining()) return Corruption(path, offset, "stats: bad count");
+  // Counts size allocations before their entries are read: bound them by the bytes an
+  // entry takes at least (a row group entry: two varints, six fixed64s, five lists, a
+  // column count), so a damaged count cannot ask for more memory than the section
+  // justifies.
+  constexpr uint64_t kMinRowGroupEntryBytes = 56;
+  if (!in.ok() || n > in.remaining() / kMinRowGroupEntryBytes) {
+    return Corruption(path, offset, "stats: bad count");
+  }
   stats.row_groups.resize(n);
   for (RowGroupStats& rg : stats.row_groups) {
     rg.span_count = in.Varint();
@@ -94,7 +101,10 @@ absl::StatusOr<BlockStats> BlockStats::Decode(std::string_view raw, std::string_
       return Corruption(path, offset, "stats: bad row group entry");
     }
     const uint64_t columns = in.Varint();
-    if (!in.ok() || columns > in.remaining()) return Corruption(path, offset, "stats: bad columns");
+    // A column entry: owner, type, key length, value count, flags.
+    if (!in.ok() || columns > in.remaining() / 5) {
+      return Corruption(path, offset, "stats: bad columns");
+    }
     rg.columns.resize(columns);
     for (AttributeColumnStats& c : rg.columns) {
       const uint8_t owner = in.U8();

@@ -14,7 +14,8 @@ absl::StatusOr<BlockTables> BlockTables::Parse(std::string raw, std::string_view
   t.offset_ = offset;
   ByteReader in(*t.raw_);
   const uint64_t num_resources = in.Varint();
-  if (!in.ok() || num_resources > in.remaining()) {
+  // An entry takes at least 4 bytes (length, attribute count, dropped count, schema URL).
+  if (!in.ok() || num_resources > in.remaining() / 4) {
     return Corruption(path, offset, "tables: bad resource count");
   }
   t.resources_.reserve(num_resources);
@@ -34,7 +35,7 @@ absl::StatusOr<BlockTables> BlockTables::Parse(std::string raw, std::string_view
     t.resources_.push_back(r);
   }
   const uint64_t num_scopes = in.Varint();
-  if (!in.ok() || num_scopes > in.remaining()) {
+  if (!in.ok() || num_scopes > in.remaining() / 4) {
     return Corruption(path, offset, "tables: bad scope count");
   }
   t.scopes_.reserve(num_scopes);

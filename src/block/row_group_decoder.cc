@@ -303,7 +303,8 @@ absl::Status RowGroupDecoder::ParseDirectory() {
   if (!in.ok() || spans != info_.span_count || traces != info_.trace_count) {
     return Error("directory does not match the footer");
   }
-  if (num_columns > in.remaining()) return Error("bad column count");
+  // A column entry takes at least 10 bytes (id, count, offset, sizes, codec, checksum).
+  if (num_columns > in.remaining() / 10) return Error("bad column count");
   fixed_.assign(kMaxFixedColumnId + 1, -1);
   columns_.resize(num_columns);
   for (size_t i = 0; i < num_columns; ++i) {
@@ -433,6 +434,9 @@ absl::Status RowGroupDecoder::LoadTraces() {
   absl::StatusOr<std::string_view> starts = FixedPage(ColumnId::kTraceStart);
   if (!starts.ok()) return starts.status();
 
+  // The footer's count is checksummed, not trusted: it must match the page before it sizes
+  // anything.
+  if (ids->size() != 16ull * n) return Error("the trace ID page does not hold trace_count IDs");
   trace_ids_.resize(n);
   first_rows_.resize(n + 1);
   trace_starts_.resize(n);
