@@ -88,8 +88,20 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::OpenFile(
                               options.verify_checksums));
   std::optional<BloomFilter> bloom = BloomFilter::Parse(footer.bloom_hashes, std::string(bits));
   if (!bloom.has_value()) return Corruption(path, footer.bloom.offset, "bad bloom filter");
-  return absl::WrapUnique(
-      new BlockReader(std::move(file), options, std::move(footer), std::move(*bloom)));
+  // Probing on disk needs the bits as stored (uncompressed, so a view into bloom_bytes).
+  const bool on_disk = !options.bloom_in_memory && bits.data() >= bloom_bytes.data() &&
+                       bits.data() + bits.size() <= bloom_bytes.data() + bloom_bytes.size();
+  const uint64_t bits_offset =
+      footer.bloom.offset + (on_disk ? bits.data() - bloom_bytes.data() : 0);
+  const uint64_t num_bits = bloom->num_bits();
+  const uint32_t num_hashes = bloom->num_hashes();
+  if (on_disk) bloom.reset();
+  auto reader = absl::WrapUnique(
+      new BlockReader(std::move(file), options, std::move(footer), std::move(bloom)));
+  reader->bloom_bits_offset_ = bits_offset;
+  reader->bloom_num_bits_ = num_bits;
+  reader->bloom_hashes_ = num_hashes;
+  return reader;
 }
 
 absl::StatusOr<std::string> BlockReader::ReadExactly(uint64_t offset, uint64_t size) const {
@@ -126,8 +138,21 @@ absl::StatusOr<BlockStats> BlockReader::ReadStats() const {
   return stats;
 }
 
+bool BlockReader::MayContain(const otlp::TraceId& id) const {
+  if (bloom_.has_value()) return bloom_->MayContain(id);
+  return BloomFilter::Probe(
+      BloomFilter::HashTraceId(id), bloom_hashes_, bloom_num_bits_, [this](uint64_t bit) {
+        char byte = 0;
+        absl::StatusOr<std::string_view> got =
+            file_->Read(bloom_bits_offset_ + bit / 8, std::span<char>(&byte, 1));
+        // Unreadable: say "maybe" and let the lookup itself meet (and report) the error.
+        if (!got.ok() || got->size() != 1) return true;
+        return (static_cast<uint8_t>((*got)[0]) & (1u << (bit % 8))) != 0;
+      });
+}
+
 absl::StatusOr<std::optional<FoundTrace>> BlockReader::FindTrace(const otlp::TraceId& id) const {
-  if (!bloom_.MayContain(id)) return std::nullopt;
+  if (!MayContain(id)) return std::nullopt;
   const std::vector<RowGroupInfo>& groups = footer_.row_groups;
   // Row groups are ordered by trace ID; those whose range holds `id` are consecutive.
   auto it = std::lower_bound(
@@ -206,7 +231,7 @@ absl::Status BlockReader::Verify() const {
 }
 
 size_t BlockReader::MemoryUsage() const {
-  return sizeof(*this) + footer_.MemoryUsage() + bloom_.MemoryUsage();
+  return sizeof(*this) + footer_.MemoryUsage() + (bloom_.has_value() ? bloom_->MemoryUsage() : 0);
 }
 
 }  // namespace strand::block

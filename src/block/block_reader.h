@@ -10,7 +10,8 @@
 //
 // Memory held while open: the footer (per row group: offsets, counts and the first and
 // last trace ID, the first level of the trace index) and the bloom filter — about 1.2
-// bytes per trace plus ~100 bytes per row group. Everything else is read per call.
+// bytes per trace plus ~100 bytes per row group — or, with bloom_in_memory = false, only
+// the footer. Everything else is read per call.
 //
 // Lookup cost: FindTrace() checks the bloom filter, binary-searches the row groups'
 // trace-ID ranges, reads the tables section and each row group whose range holds the ID
@@ -43,6 +44,10 @@ struct BlockReaderOptions {
   // false skips checksums, so tests and fuzzers reach the structural checks behind them.
   // Never false in production.
   bool verify_checksums = true;
+  // false: the bloom filter is read and checked at Open, then not held; MayContain()
+  // probes its k bits in the file (k one-byte reads, page-cache hits once warm). Memory
+  // then stays per block, not per trace.
+  bool bloom_in_memory = true;
 };
 
 // The spans of one trace found in a block, and what finding them cost.
@@ -80,7 +85,7 @@ class BlockReader {
   size_t num_row_groups() const { return footer_.row_groups.size(); }
 
   // False means the trace is certainly not in the block.
-  bool MayContain(const otlp::TraceId& id) const { return bloom_.MayContain(id); }
+  bool MayContain(const otlp::TraceId& id) const;
 
   // The trace's spans in this block, or nullopt if it has none.
   absl::StatusOr<std::optional<FoundTrace>> FindTrace(const otlp::TraceId& id) const;
@@ -103,7 +108,7 @@ class BlockReader {
 
  private:
   BlockReader(std::unique_ptr<RandomAccessFile> file, BlockReaderOptions options,
-              BlockFooter footer, BloomFilter bloom)
+              BlockFooter footer, std::optional<BloomFilter> bloom)
       : file_(std::move(file)),
         options_(options),
         footer_(std::move(footer)),
@@ -116,7 +121,10 @@ class BlockReader {
   std::unique_ptr<RandomAccessFile> file_;
   BlockReaderOptions options_;
   BlockFooter footer_;
-  BloomFilter bloom_;
+  std::optional<BloomFilter> bloom_;  // unset when probed on disk (below)
+  uint64_t bloom_bits_offset_ = 0;    // file offset of the filter's bits
+  uint64_t bloom_num_bits_ = 0;
+  uint32_t bloom_hashes_ = 0;
   std::optional<BlockMeta> meta_;
 };
 

@@ -314,6 +314,31 @@ TEST_F(BlockRoundTripTest, BloomFilterRejectsAlmostAllAbsentIds) {
   for (const auto& [id, spans] : set.traces) EXPECT_TRUE(reader->MayContain(id));
 }
 
+TEST_F(BlockRoundTripTest, BloomFilterProbedOnDiskAnswersLikeTheOneInMemory) {
+  TraceSet set;
+  testdata::RealisticOptions options;
+  for (uint64_t i = 0; i < 20; ++i) {
+    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
+  }
+  std::unique_ptr<BlockReader> in_memory = WriteAndOpen(set);
+  ASSERT_NE(in_memory, nullptr);
+  BlockReaderOptions disk_options;
+  disk_options.bloom_in_memory = false;
+  absl::StatusOr<std::unique_ptr<BlockReader>> on_disk = BlockReader::Open(
+      *Env::Default(), JoinPath(dir_.path(), meta_.block_id.ToHex()), disk_options);
+  ASSERT_TRUE(on_disk.ok()) << on_disk.status();
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    otlp::TraceId id;
+    for (auto& b : id) b = static_cast<uint8_t>(rng());
+    ASSERT_EQ((*on_disk)->MayContain(id), in_memory->MayContain(id));
+  }
+  for (const auto& [id, spans] : set.traces) EXPECT_TRUE((*on_disk)->MayContain(id));
+  ExpectEveryTraceFound(**on_disk, set);
+  // It holds the footer alone: the filter's bytes less than the in-memory reader.
+  EXPECT_LE((*on_disk)->MemoryUsage() + meta_.bloom_bytes - 64, in_memory->MemoryUsage());
+}
+
 TEST_F(BlockRoundTripTest, ScanYieldsEverySpanOnceInTraceOrder) {
   TraceSet set;
   testdata::RealisticOptions options;

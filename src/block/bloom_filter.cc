@@ -41,14 +41,9 @@ void BloomFilter::Set(uint64_t hash) {
 }
 
 bool BloomFilter::MayContainHash(uint64_t hash) const {
-  const uint64_t m = num_bits();
-  const uint64_t a = hash & 0xffffffffu;
-  const uint64_t b = (hash >> 32) | 1;
-  for (uint32_t i = 0; i < num_hashes_; ++i) {
-    const uint64_t bit = (a + i * b) % m;
-    if ((static_cast<uint8_t>(bits_[bit / 8]) & (1u << (bit % 8))) == 0) return false;
-  }
-  return true;
+  return Probe(hash, num_hashes_, num_bits(), [this](uint64_t bit) {
+    return (static_cast<uint8_t>(bits_[bit / 8]) & (1u << (bit % 8))) != 0;
+  });
 }
 
 }  // namespace strand::block

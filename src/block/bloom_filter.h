@@ -33,6 +33,19 @@ class BloomFilter {
   bool MayContain(const otlp::TraceId& id) const { return MayContainHash(HashTraceId(id)); }
   bool MayContainHash(uint64_t hash) const;
 
+  // The probes of `hash` in a filter of `num_bits` bits and `num_hashes` probes: calls
+  // `is_set(bit)` for each until one returns false. True when every probe is set. For
+  // readers that probe a filter where it lies (on disk) instead of holding it.
+  template <typename IsSet>
+  static bool Probe(uint64_t hash, uint32_t num_hashes, uint64_t num_bits, IsSet&& is_set) {
+    const uint64_t a = hash & 0xffffffffu;
+    const uint64_t b = (hash >> 32) | 1;
+    for (uint32_t i = 0; i < num_hashes; ++i) {
+      if (!is_set((a + i * b) % num_bits)) return false;
+    }
+    return true;
+  }
+
   uint32_t num_hashes() const { return num_hashes_; }
   uint64_t num_bits() const { return bits_.size() * 8; }
   const std::string& bits() const { return bits_; }

@@ -52,6 +52,7 @@ strand:
     max_head_bytes: 1000000
     cut_interval: 250ms
     retention: 7d
+    bloom_filters_in_memory: true
     compaction: {enabled: false, window: 30m, min_inputs: 2, max_inputs: 3,
                  max_block_spans: 500, interval: 1m}
 )");
@@ -62,6 +63,7 @@ strand:
   EXPECT_EQ(o.max_head_bytes, 1'000'000u);
   EXPECT_EQ(o.cut_interval_nanos, 250'000'000);
   EXPECT_EQ(o.retention_nanos, 7ll * 86400 * 1'000'000'000);
+  EXPECT_TRUE(o.bloom_filters_in_memory);
   EXPECT_FALSE(o.compaction_enabled);
   EXPECT_EQ(o.compaction_window_nanos, 1800ll * 1'000'000'000);
   EXPECT_EQ(o.compaction_min_inputs, 2);

@@ -32,14 +32,16 @@ std::string Parent(const std::string& dir) {
 
 }  // namespace
 
-BlockList::BlockList(Env& env, std::string blocks_dir, std::string quarantine_dir)
+BlockList::BlockList(Env& env, std::string blocks_dir, std::string quarantine_dir,
+                     block::BlockReaderOptions reader_options)
     : env_(env),
+      reader_options_(reader_options),
       blocks_dir_(std::move(blocks_dir)),
       quarantine_dir_(std::move(quarantine_dir)),
       snapshot_(std::make_shared<const BlockSnapshot>()) {}
 
 absl::StatusOr<BlockHandlePtr> BlockList::OpenBlock(const std::string& dir) const {
-  ASSIGN_OR_RETURN(auto reader, block::BlockReader::Open(env_, dir));
+  ASSIGN_OR_RETURN(auto reader, block::BlockReader::Open(env_, dir, reader_options_));
   auto handle = std::make_shared<BlockHandle>();
   handle->meta = *reader->meta();
   handle->dir = dir;

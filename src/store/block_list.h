@@ -48,7 +48,8 @@ struct BlockLoadReport {
 
 class BlockList {
  public:
-  BlockList(Env& env, std::string blocks_dir, std::string quarantine_dir);
+  BlockList(Env& env, std::string blocks_dir, std::string quarantine_dir,
+            block::BlockReaderOptions reader_options = {});
 
   // Opens every block on disk (see the class comment) and replaces the list with them.
   absl::StatusOr<BlockLoadReport> Load();
@@ -78,6 +79,7 @@ class BlockList {
                              const std::string& dir);
 
   Env& env_;
+  const block::BlockReaderOptions reader_options_;
   const std::string blocks_dir_;
   const std::string quarantine_dir_;
   mutable absl::Mutex mu_;

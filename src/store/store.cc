@@ -48,8 +48,9 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
       options_(std::move(options)),
       accounting_(std::make_shared<LiveAccounting>()),
       live_(std::make_unique<LiveTraces>()),
-      blocks_(std::make_unique<BlockList>(env, JoinPath(options_.data_dir, "blocks"),
-                                          JoinPath(options_.data_dir, "quarantine"))) {
+      blocks_(std::make_unique<BlockList>(
+          env, JoinPath(options_.data_dir, "blocks"), JoinPath(options_.data_dir, "quarantine"),
+          block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
   auto counter = [&m](const char* name, const char* help) {

@@ -82,6 +82,10 @@ struct StoreOptions {
   int64_t retention_nanos = 14ll * 24 * 3600 * 1'000'000'000;
   int64_t maintenance_interval_nanos = 10'000'000'000;  // compaction and retention
 
+  // Bloom filters of open blocks: false probes them in the block files (page cache) so
+  // that memory stays per block instead of ~1.2 bytes per stored trace.
+  bool bloom_filters_in_memory = false;
+
   // false: no background threads; tests drive CutBlocks / Compact / ApplyRetention.
   bool background = true;
 };
