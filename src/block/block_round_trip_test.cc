@@ -294,12 +294,18 @@ TEST_F(BlockRoundTripTest, AbsentTraceIsNotFound) {
   }
 }
 
-TEST_F(BlockRoundTripTest, BloomFilterRejectsAlmostAllAbsentIds) {
+// The traces of `requests` realistic requests (50 traces each).
+TraceSet RealisticSet(uint64_t requests) {
   TraceSet set;
   testdata::RealisticOptions options;
-  for (uint64_t i = 0; i < 20; ++i) {
-    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
+  for (uint64_t i = 0; i < requests; ++i) {
+    EXPECT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }
+  return set;
+}
+
+TEST_F(BlockRoundTripTest, BloomFilterRejectsAlmostAllAbsentIds) {
+  const TraceSet set = RealisticSet(20);
   std::unique_ptr<BlockReader> reader = WriteAndOpen(set);
   ASSERT_NE(reader, nullptr);
   std::mt19937_64 rng(7);
@@ -315,11 +321,7 @@ TEST_F(BlockRoundTripTest, BloomFilterRejectsAlmostAllAbsentIds) {
 }
 
 TEST_F(BlockRoundTripTest, BloomFilterProbedOnDiskAnswersLikeTheOneInMemory) {
-  TraceSet set;
-  testdata::RealisticOptions options;
-  for (uint64_t i = 0; i < 20; ++i) {
-    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
-  }
+  const TraceSet set = RealisticSet(20);
   std::unique_ptr<BlockReader> in_memory = WriteAndOpen(set);
   ASSERT_NE(in_memory, nullptr);
   BlockReaderOptions disk_options;
