@@ -360,6 +360,34 @@ TEST_F(StoreBlocksTest, DamagedBlockIsQuarantinedAtStart) {
   ExpectAllFound("t", Expected(2, 1));
 }
 
+TEST_F(StoreBlocksTest, BlockFoundDamagedWhileServingIsQuarantined) {
+  Open();
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  const std::string block_dir = store_->blocks()->front()->dir;
+  // Damage the first row group on disk while the store has the block open.
+  {
+    std::fstream f(block_dir + "/data", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(100);
+    const char c = static_cast<char>(f.get());
+    f.seekp(100);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  size_t failed_or_missing = 0;
+  for (const auto& [id, spans] : Expected(0, 1)) {
+    failed_or_missing += !store_->FindTraceById("t", id).ok();
+  }
+  EXPECT_GT(failed_or_missing, 0u) << "the damaged row group's traces cannot be served";
+  EXPECT_TRUE(store_->blocks()->empty()) << "the damaged block left the block list";
+  EXPECT_FALSE(std::filesystem::exists(block_dir));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/quarantine/t"));
+  // The store keeps taking and serving spans.
+  ASSERT_TRUE(IngestBytes("t", Request(1)).ok());
+  ExpectAllFound("t", Expected(1, 1));
+}
+
 TEST_F(StoreBlocksTest, UnfinishedBlockDirectoryIsRemovedAtStart) {
   Open();
   store_.reset();
