@@ -562,6 +562,20 @@ absl::StatusOr<bool> Store::Compact() {
         block::CompactBlocks(env_, readers, JoinPath(blocks_->blocks_dir(), tenant), tenant, co);
     if (!result.ok()) {
       compaction_errors_->Increment();
+      // A damaged input would fail every later compaction of its window: find it (its
+      // checksums) and quarantine it, so the next round merges the rest.
+      if (absl::IsDataLoss(result.status())) {
+        for (const BlockHandlePtr& b : inputs) {
+          if (absl::Status v = b->reader->Verify(); absl::IsDataLoss(v)) {
+            LOG_ERROR("block {} is damaged, quarantining it: {}", b->dir, std::string(v.message()));
+            if (absl::Status q = blocks_->Quarantine(b); q.ok()) {
+              blocks_quarantined_->Increment();
+            } else {
+              LOG_ERROR("quarantining {}: {}", b->dir, std::string(q.message()));
+            }
+          }
+        }
+      }
       return result.status();
     }
     ASSIGN_OR_RETURN(BlockHandlePtr output,

@@ -388,6 +388,34 @@ TEST_F(StoreBlocksTest, BlockFoundDamagedWhileServingIsQuarantined) {
   ExpectAllFound("t", Expected(1, 1));
 }
 
+TEST_F(StoreBlocksTest, DamagedCompactionInputIsQuarantinedAndTheRestMerged) {
+  options_.compaction_min_inputs = 2;
+  Open();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(IngestBytes("t", Request(round)).ok());
+    clock_.Advance(std::chrono::seconds(11));
+    ASSERT_TRUE(store_->CutBlocks().ok());
+  }
+  ASSERT_EQ(store_->blocks()->size(), 3u);
+  const std::string damaged = store_->blocks()->front()->dir;
+  {
+    std::fstream f(damaged + "/data", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(100);
+    const char c = static_cast<char>(f.get());
+    f.seekp(100);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  auto failed = store_->Compact();
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store_->blocks()->size(), 2u) << "the damaged input left the block list";
+  EXPECT_FALSE(std::filesystem::exists(damaged));
+  auto merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(*merged);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 1000u);
+}
+
 TEST_F(StoreBlocksTest, UnfinishedBlockDirectoryIsRemovedAtStart) {
   Open();
   store_.reset();
