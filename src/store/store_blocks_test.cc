@@ -77,6 +77,14 @@ class StoreBlocksTest : public ::testing::Test {
     auto children = env_->GetChildren(dir_ + "/wal");
     return children.ok() ? children->size() : 0;
   }
+  // Flips one byte of a file (damage that checksums must catch).
+  static void FlipByte(const std::string& path, std::streamoff pos) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(pos);
+    const char c = static_cast<char>(f.get());
+    f.seekp(pos);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
   uint64_t BlockSpans() {
     uint64_t n = 0;
     for (const auto& b : *store_->blocks()) n += b->meta.span_count;
@@ -344,14 +352,7 @@ TEST_F(StoreBlocksTest, DamagedBlockIsQuarantinedAtStart) {
     if (e.path().filename() == "data") data_path = e.path();
   }
   ASSERT_FALSE(data_path.empty());
-  {
-    std::fstream f(data_path, std::ios::in | std::ios::out | std::ios::binary);
-    const auto pos = static_cast<std::streamoff>(std::filesystem::file_size(data_path) - 20);
-    f.seekg(pos);
-    const char c = static_cast<char>(f.get());
-    f.seekp(pos);
-    f.put(static_cast<char>(c ^ 0x5a));
-  }
+  FlipByte(data_path, static_cast<std::streamoff>(std::filesystem::file_size(data_path) - 20));
   Open();  // the server starts
   EXPECT_TRUE(store_->blocks()->empty());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/quarantine/t"));
@@ -368,13 +369,7 @@ TEST_F(StoreBlocksTest, BlockFoundDamagedWhileServingIsQuarantined) {
   ASSERT_EQ(store_->blocks()->size(), 1u);
   const std::string block_dir = store_->blocks()->front()->dir;
   // Damage the first row group on disk while the store has the block open.
-  {
-    std::fstream f(block_dir + "/data", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(100);
-    const char c = static_cast<char>(f.get());
-    f.seekp(100);
-    f.put(static_cast<char>(c ^ 0x5a));
-  }
+  FlipByte(block_dir + "/data", 100);
   size_t failed_or_missing = 0;
   for (const auto& [id, spans] : Expected(0, 1)) {
     failed_or_missing += !store_->FindTraceById("t", id).ok();
@@ -398,13 +393,7 @@ TEST_F(StoreBlocksTest, DamagedCompactionInputIsQuarantinedAndTheRestMerged) {
   }
   ASSERT_EQ(store_->blocks()->size(), 3u);
   const std::string damaged = store_->blocks()->front()->dir;
-  {
-    std::fstream f(damaged + "/data", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(100);
-    const char c = static_cast<char>(f.get());
-    f.seekp(100);
-    f.put(static_cast<char>(c ^ 0x5a));
-  }
+  FlipByte(damaged + "/data", 100);
   auto failed = store_->Compact();
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(store_->blocks()->size(), 2u) << "the damaged input left the block list";
