@@ -123,7 +123,7 @@ absl::StatusOr<MergeCounts> Merge(std::vector<InputCursor>& cursors, BlockWriter
   std::vector<otlp::SpanRef> gathered;
   std::vector<otlp::SpanRef> kept;
   std::vector<std::unique_ptr<RowGroupData>> retired;
-  absl::flat_hash_set<std::pair<otlp::SpanId, int32_t>> seen;
+  absl::flat_hash_set<otlp::SpanCopyKey> seen;
   while (!heap.empty()) {
     const otlp::TraceId id = heap.top().first;
     gathered.clear();
@@ -137,7 +137,7 @@ absl::StatusOr<MergeCounts> Merge(std::vector<InputCursor>& cursors, BlockWriter
     kept.clear();
     seen.clear();
     for (const otlp::SpanRef& ref : gathered) {
-      if (seen.insert({ref.span().span_id, ref.span().kind}).second) kept.push_back(ref);
+      if (seen.insert(otlp::CopyKeyOf(ref.span())).second) kept.push_back(ref);
     }
     RETURN_IF_ERROR(writer.Add(id, kept));
     counts.input_spans += gathered.size();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/arena.h"
@@ -128,6 +129,12 @@ struct Span {
   std::string_view status_message;
   int32_t status_code = 0;  // StatusCode, kept as the wire number
 };
+
+// Two spans are copies of one span (a retried request) when they share the span ID and
+// the kind (the kind tells apart the client and server halves of a Zipkin-style shared
+// span). Readers, cutting and compaction keep one copy per key.
+using SpanCopyKey = std::pair<SpanId, int32_t>;
+inline SpanCopyKey CopyKeyOf(const Span& span) { return {span.span_id, span.kind}; }
 
 class SpanBatch {
  public:

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -23,13 +22,11 @@
 namespace strand::store {
 namespace {
 
-using SeenSpans = absl::flat_hash_set<std::pair<uint64_t, int32_t>>;
+using SeenSpans = absl::flat_hash_set<otlp::SpanCopyKey>;
 
 // The same span ID and kind is the same span sent twice (a retried request).
 bool FirstCopy(const otlp::Span& span, SeenSpans& seen) {
-  uint64_t span_id;
-  std::memcpy(&span_id, span.span_id.data(), 8);
-  return seen.insert({span_id, span.kind}).second;
+  return seen.insert(otlp::CopyKeyOf(span)).second;
 }
 
 // On Linux a thread's nice value is its own, so this lowers only the calling thread
@@ -294,6 +291,15 @@ void Store::AddLiveSpans(const LiveTrace& trace, TraceResult& result, SeenSpans&
   }
 }
 
+void Store::QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const {
+  LOG_ERROR("block {} is damaged, quarantining it: {}", block->dir, std::string(damage.message()));
+  if (absl::Status s = blocks_->Quarantine(block); s.ok()) {
+    blocks_quarantined_->Increment();
+  } else {
+    LOG_ERROR("quarantining {}: {}", block->dir, std::string(s.message()));
+  }
+}
+
 absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, const otlp::TraceId& id,
                                                  int64_t start_unix_seconds,
                                                  int64_t end_unix_seconds) const {
@@ -314,13 +320,7 @@ absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, cons
     auto found = block->reader->FindTrace(id);
     if (!found.ok()) {
       if (absl::IsDataLoss(found.status())) {
-        LOG_ERROR("block {} is damaged, quarantining it: {}", block->dir,
-                  std::string(found.status().message()));
-        if (auto s = blocks_->Quarantine(block); s.ok()) {
-          blocks_quarantined_->Increment();
-        } else {
-          LOG_ERROR("quarantining {}: {}", block->dir, std::string(s.message()));
-        }
+        QuarantineBlock(block, found.status());
         continue;
       }
       return found.status();
@@ -389,6 +389,7 @@ absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
     return a.id < b.id;
   });
   std::vector<BlockHandlePtr> written;
+  absl::Status status;
   size_t begin = 0;
   while (begin < traces.size()) {
     size_t end = begin;
@@ -399,22 +400,20 @@ absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
     auto block = WriteCutBlock(traces[begin].tenant,
                                std::span<const LiveTrace>(traces).subspan(begin, end - begin));
     if (!block.ok()) {
-      // Blocks already written for other tenants stay published; their traces leave
-      // live below. This tenant's traces stay live and are cut again later.
+      // The blocks already written stay published and their traces leave live below;
+      // these traces and the rest stay live and are cut again later.
       cut_errors_->Increment();
       LOG_ERROR("cutting live traces of tenant {} into a block: {}", traces[begin].tenant,
                 std::string(block.status().message()));
+      status = block.status();
       traces.erase(traces.begin() + static_cast<ptrdiff_t>(begin), traces.end());
-      if (!written.empty()) {
-        blocks_->Update({}, written);
-        live_->Remove(traces);
-      }
-      return block.status();
+      break;
     }
     written.push_back(*std::move(block));
     blocks_cut_->Increment();
     begin = end;
   }
+  if (written.empty()) return status;
   // Published first, then dropped from live: a query in between sees both copies (and
   // drops the duplicates), never neither.
   blocks_->Update({}, written);
@@ -422,7 +421,7 @@ absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
   for (const LiveTrace& t : traces) spans += t.spans.size();
   spans_cut_->Increment(spans);
   live_->Remove(traces);
-  return absl::OkStatus();
+  return status;
 }
 
 namespace {
@@ -483,6 +482,7 @@ absl::Status Store::CutBlocks(bool all) {
     }
   }
   const int64_t now = clock_.NowUnixNanos();
+  uint64_t cut_spans = 0;
   while (true) {
     CutSelection sel;
     sel.all = all;
@@ -498,14 +498,15 @@ absl::Status Store::CutBlocks(bool all) {
     std::vector<LiveTrace> selected = live_->SelectForCut(sel);
     uint64_t selected_spans = 0;
     for (const LiveTrace& t : selected) selected_spans += t.spans.size();
+    cut_spans += selected_spans;
     for (auto& chunk : PlanChunks(std::move(selected), options_.max_cut_spans)) {
       RETURN_IF_ERROR(CutChunk(std::move(chunk)));
     }
     if (selected_spans < options_.max_cut_select_spans) break;  // everything due is cut
   }
-  // The cut freed its decoded batches and the live traces' bytes; hand the free pages
-  // back to the system so that RSS follows the live data, not its past peak.
-  malloc_trim(0);
+  // A cut frees its decoded batches and the live traces' bytes; hand the free pages back
+  // to the system so that RSS follows the live data, not its past peak.
+  if (cut_spans > 0) malloc_trim(0);
   return TruncateWal();
 }
 
@@ -566,14 +567,7 @@ absl::StatusOr<bool> Store::Compact() {
       // checksums) and quarantine it, so the next round merges the rest.
       if (absl::IsDataLoss(result.status())) {
         for (const BlockHandlePtr& b : inputs) {
-          if (absl::Status v = b->reader->Verify(); absl::IsDataLoss(v)) {
-            LOG_ERROR("block {} is damaged, quarantining it: {}", b->dir, std::string(v.message()));
-            if (absl::Status q = blocks_->Quarantine(b); q.ok()) {
-              blocks_quarantined_->Increment();
-            } else {
-              LOG_ERROR("quarantining {}: {}", b->dir, std::string(q.message()));
-            }
-          }
+          if (absl::Status v = b->reader->Verify(); absl::IsDataLoss(v)) QuarantineBlock(b, v);
         }
       }
       return result.status();

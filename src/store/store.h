@@ -158,8 +158,10 @@ class Store {
   absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
                                                std::span<const LiveTrace> traces);
   absl::Status TruncateWal();
+  // Moves a block found damaged to quarantine (logged and counted); the store goes on.
+  void QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const;
   void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
-                    absl::flat_hash_set<std::pair<uint64_t, int32_t>>& seen) const;
+                    absl::flat_hash_set<otlp::SpanCopyKey>& seen) const;
 
   Env& env_;
   Clock& clock_;
