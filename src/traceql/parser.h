@@ -19,6 +19,14 @@ namespace strand::traceql {
 // Queries longer than this are refused (InvalidArgument) before parsing.
 inline constexpr size_t kMaxQueryBytes = 64 * 1024;
 
+// Parentheses, unary operators, `^` operands and nested pipelines may nest this deep;
+// deeper queries are refused with a parse error (this bounds the parser's recursion).
+inline constexpr int kMaxNestingDepth = 200;
+
+// Syntax trees may be at most this tall (long chains such as `a || b || ...` count), so
+// recursive walks of a tree (ToString, destruction, the executor) stay within the stack.
+inline constexpr int kMaxTreeHeight = 1000;
+
 absl::StatusOr<Query> Parse(std::string_view text);
 
 }  // namespace strand::traceql
