@@ -7,7 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test unit-test asan-test fuzz-test e2e-test bench clean format
+.PHONY: all deps build run test unit-test asan-test fuzz-test e2e-test traceql-grammar-test bench clean format
 
 all: build
 
@@ -27,7 +27,7 @@ run: build
 	./$(BUILD)/strand
 
 test: deps deps-npm build
-	$(MAKE) unit-test asan-test fuzz-test e2e-test
+	$(MAKE) unit-test asan-test fuzz-test e2e-test traceql-grammar-test
 
 unit-test:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -50,6 +50,10 @@ fuzz-test:
 # End-to-end tests: the real binary driven by real OpenTelemetry SDKs (Node.js).
 e2e-test:
 	cd tests/e2e && STRAND_BIN=$(CURDIR)/$(BUILD)/strand npm test
+
+# The TraceQL conformance cases parsed by Grafana's own grammar (@grafana/lezer-traceql).
+traceql-grammar-test:
+	cd tests/traceql/lezer && npm test
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
