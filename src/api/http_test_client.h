@@ -41,6 +41,22 @@ inline size_t CurlHeader(char* p, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+// Percent-encodes everything but unreserved characters (for query parameters).
+inline std::string UrlEncode(const std::string& s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 inline HttpResult HttpCall(const std::string& method, const std::string& url,
                            const std::string& body = "",
                            const std::vector<std::string>& headers = {}) {

@@ -1,7 +1,8 @@
 #include "api/tempo_api.h"
 
-#include <fstream>
 #include <unistd.h>
+
+#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -77,17 +78,17 @@ absl::StatusOr<otlp::TraceId> ParseTraceId(std::string_view hex) {
 }
 
 TempoApi::TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics)
-    : options_(std::move(options)), store_(store), metrics_(metrics) {
+    : options_(std::move(options)), store_(store), searcher_(store), metrics_(metrics) {
   requests_ = metrics.AddCounter("strand_api_requests_total", "API requests by route and code.",
                                  {"route", "code"});
-  latency_ = metrics.AddHistogram("strand_api_request_duration_seconds",
-                                  "API request latency by route.", {"route"},
-                                  MetricsRegistry::LatencyBuckets());
+  latency_ =
+      metrics.AddHistogram("strand_api_request_duration_seconds", "API request latency by route.",
+                           {"route"}, MetricsRegistry::LatencyBuckets());
 }
 
 absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions options,
-                                                         store::Store& store,
-                                                         MetricsRegistry& metrics) {
+                                                          store::Store& store,
+                                                          MetricsRegistry& metrics) {
   std::unique_ptr<TempoApi> api(new TempoApi(std::move(options), store, metrics));
   HttpServerOptions so;
   so.address = api->options_.address;
@@ -99,8 +100,16 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
     const int64_t start = Clock::Real()->MonotonicNanos();
     HttpResponse resp = self->Handle(req);
     std::string route = "other";
-    if (absl::StartsWith(req.path, "/api/traces/")) route = "trace_by_id_v1";
-    else if (absl::StartsWith(req.path, "/api/v2/traces/")) route = "trace_by_id_v2";
+    if (absl::StartsWith(req.path, "/api/traces/"))
+      route = "trace_by_id_v1";
+    else if (absl::StartsWith(req.path, "/api/v2/traces/"))
+      route = "trace_by_id_v2";
+    else if (req.path == "/api/search")
+      route = "search";
+    else if (absl::StrContains(req.path, "/search/tags"))
+      route = "search_tags";
+    else if (absl::StrContains(req.path, "/search/tag/"))
+      route = "search_tag_values";
     else if (req.path == "/metrics" || req.path == "/ready" || req.path == "/api/echo" ||
              req.path == "/api/status/buildinfo")
       route = req.path;
@@ -143,24 +152,36 @@ HttpResponse TempoApi::Handle(const HttpRequest& req) {
   if (absl::StartsWith(path, "/api/v2/traces/")) {
     return TraceById(req, std::string_view(path).substr(strlen("/api/v2/traces/")), true);
   }
-  if (absl::StartsWith(path, "/api/search") || absl::StartsWith(path, "/api/v2/search") ||
-      absl::StartsWith(path, "/api/metrics")) {
-    return Text(501, absl::StrCat("not supported: ", path, " is not built yet in this version "
-                                  "of Strand (trace by ID is)"));
+  if (path == "/api/search") return Search(req);
+  if (path == "/api/search/tags") return SearchTags(req, false);
+  if (path == "/api/v2/search/tags") return SearchTags(req, true);
+  for (auto [prefix, v2] : {std::pair{std::string_view("/api/search/tag/"), false},
+                            std::pair{std::string_view("/api/v2/search/tag/"), true}}) {
+    std::string_view p = path;
+    if (p.starts_with(prefix) && p.ends_with("/values") &&
+        p.size() > prefix.size() + strlen("/values")) {
+      p.remove_prefix(prefix.size());
+      p.remove_suffix(strlen("/values"));
+      return SearchTagValues(req, p, v2);
+    }
+  }
+  if (absl::StartsWith(path, "/api/metrics")) {
+    return Text(501, absl::StrCat("not supported: ", path,
+                                  " (TraceQL metrics) is not built "
+                                  "yet in this version of Strand; search is"));
   }
   if (path == "/") {
-    return Text(200, "Strand: OTLP on :4317 (gRPC) and :4318 (HTTP), Tempo API on this port. "
-                     "The web UI is not built yet.");
+    return Text(200,
+                "Strand: OTLP on :4317 (gRPC) and :4318 (HTTP), Tempo API on this port. "
+                "The web UI is not built yet.");
   }
   return Text(404, absl::StrCat("unknown path ", path));
 }
 
 HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex, bool v2) {
-  std::string tenant(kSingleTenant);
-  if (options_.multitenancy) {
-    tenant = std::string(req.Header("x-scope-orgid"));
-    if (auto s = ValidateTenantId(tenant); !s.ok()) return Text(400, std::string(s.message()));
-  }
+  auto tenant_or = TenantOf(req);
+  if (!tenant_or.ok()) return Text(400, std::string(tenant_or.status().message()));
+  const std::string& tenant = *tenant_or;
   auto id = ParseTraceId(id_hex);
   if (!id.ok()) return Text(400, std::string(id.status().message()));
   int64_t start = 0, end = 0;
@@ -168,8 +189,8 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
     bool found = false;
     std::string_view v = req.Query(name, &found);
     if (found && !v.empty() && !absl::SimpleAtoi(std::string(v), out)) {
-      return Text(400, absl::StrCat("invalid ", name, " \"", std::string(v),
-                                    "\": want unix seconds"));
+      return Text(400,
+                  absl::StrCat("invalid ", name, " \"", std::string(v), "\": want unix seconds"));
     }
   }
   if (start != 0 && end != 0 && start > end) {

@@ -1,8 +1,11 @@
 // TempoApi: Grafana Tempo's HTTP API on :3200 (the parts built so far), plus /metrics,
 // /ready and the build info. Routes:
 //   GET /api/traces/<id>, /api/v2/traces/<id>   trace by ID (JSON, or protobuf by Accept)
+//   GET /api/search                             TraceQL (q) or tag (tags) search
+//   GET /api/search/tags, /api/v2/search/tags   tag names (v2: by scope)
+//   GET /api/search/tag/<t>/values, /api/v2/search/tag/<t>/values
 //   GET /api/echo, /ready, /api/status/buildinfo, /metrics
-// Search, tags and TraceQL metrics answer 501 "not supported" until they are built.
+// TraceQL metrics (/api/metrics/...) answer 501 "not supported" until they are built.
 // Thread-safe.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include "api/http_server.h"
 #include "common/metrics.h"
 #include "store/store.h"
+#include "traceql/searcher.h"
 
 namespace strand::api {
 
@@ -26,8 +30,8 @@ class TempoApi {
  public:
   // `store` and `metrics` must outlive the API.
   static absl::StatusOr<std::unique_ptr<TempoApi>> Start(TempoApiOptions options,
-                                                        store::Store& store,
-                                                        MetricsRegistry& metrics);
+                                                         store::Store& store,
+                                                         MetricsRegistry& metrics);
   int port() const { return server_->port(); }
   void Stop() { server_->Stop(); }
 
@@ -37,9 +41,20 @@ class TempoApi {
  private:
   TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics);
   HttpResponse TraceById(const HttpRequest& req, std::string_view id, bool v2);
+  // tempo_api_search.cc
+  HttpResponse Search(const HttpRequest& req);
+  HttpResponse SearchTags(const HttpRequest& req, bool v2);
+  HttpResponse SearchTagValues(const HttpRequest& req, std::string_view tag, bool v2);
+  // The request's tenant (X-Scope-OrgID when multi-tenancy is on), or InvalidArgument.
+  absl::StatusOr<std::string> TenantOf(const HttpRequest& req) const;
+  // `start` and `end` (unix seconds) as unix nanoseconds (0 = open); with `limit_range`,
+  // ranges over Tempo's maximum of 168h are refused.
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> TimeRange(const HttpRequest& req,
+                                                          bool limit_range) const;
 
   TempoApiOptions options_;
   store::Store& store_;
+  traceql::Searcher searcher_;
   MetricsRegistry& metrics_;
   Family<Counter>* requests_;
   Family<Histogram>* latency_;

@@ -9,6 +9,7 @@
 #include "api/http_test_client.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
+#include "simdjson.h"
 #include "strand/tempopb/tempo.pb.h"
 
 namespace strand::api {
@@ -91,15 +92,15 @@ TEST_F(TempoApiTest, V2JsonWrapsTraceWithResourceSpans) {
 }
 
 TEST_F(TempoApiTest, ProtobufByAcceptHeader) {
-  auto v1 = testing::HttpCall("GET", base_ + "/api/traces/2a", "",
-                              {"Accept: application/protobuf"});
+  auto v1 =
+      testing::HttpCall("GET", base_ + "/api/traces/2a", "", {"Accept: application/protobuf"});
   ASSERT_EQ(v1.status, 200);
   tempopb::TraceV1 t;
   ASSERT_TRUE(t.ParseFromString(v1.body));
   ASSERT_EQ(t.batches_size(), 1);
   EXPECT_EQ(t.batches(0).scope_spans(0).spans(0).name(), "GET /cart");
-  auto v2 = testing::HttpCall("GET", base_ + "/api/v2/traces/2a", "",
-                              {"Accept: application/protobuf"});
+  auto v2 =
+      testing::HttpCall("GET", base_ + "/api/v2/traces/2a", "", {"Accept: application/protobuf"});
   ASSERT_EQ(v2.status, 200);
   tempopb::TraceByIDResponse resp;
   ASSERT_TRUE(resp.ParseFromString(v2.body));
@@ -113,8 +114,7 @@ TEST_F(TempoApiTest, NotFoundAndMalformedIds) {
   EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/traces/" + std::string(33, 'a')).status, 400);
   EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/traces/2a?start=abc").status, 400);
   EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/traces/2a?start=10&end=5").status, 400);
-  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/traces/2a?start=1&end=2000000000").status,
-            200);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/traces/2a?start=1&end=2000000000").status, 200);
 }
 
 TEST_F(TempoApiTest, HealthEchoBuildInfoAndMetrics) {
@@ -124,8 +124,7 @@ TEST_F(TempoApiTest, HealthEchoBuildInfoAndMetrics) {
   EXPECT_EQ(echo.body, "echo\n");
   auto info = testing::HttpCall("GET", base_ + "/api/status/buildinfo");
   EXPECT_EQ(info.status, 200);
-  for (const char* key : {"version", "revision", "branch", "buildDate", "buildUser",
-                          "goVersion"}) {
+  for (const char* key : {"version", "revision", "branch", "buildDate", "buildUser", "goVersion"}) {
     EXPECT_NE(info.body.find(std::string("\"") + key + "\":"), std::string::npos) << key;
   }
   auto m = testing::HttpCall("GET", base_ + "/metrics");
@@ -134,10 +133,134 @@ TEST_F(TempoApiTest, HealthEchoBuildInfoAndMetrics) {
   EXPECT_NE(m.body.find("strand_api_requests_total"), std::string::npos);
 }
 
-TEST_F(TempoApiTest, UnbuiltFeaturesSayNotSupported) {
-  auto r = testing::HttpCall("GET", base_ + "/api/search?q=%7B%7D");
+TEST_F(TempoApiTest, MetricsQueriesSayNotSupported) {
+  auto r = testing::HttpCall("GET", base_ + "/api/metrics/query_range?q=%7B%7D%7Crate()");
   EXPECT_EQ(r.status, 501);
   EXPECT_NE(r.body.find("not supported"), std::string::npos);
+  auto s = testing::HttpCall("GET", base_ + "/api/search?q=%7B%7D%20%7C%20rate()");
+  EXPECT_EQ(s.status, 400) << s.body;
+  EXPECT_NE(s.body.find("not supported"), std::string::npos) << s.body;
+}
+
+// Parses a JSON answer (the test fails on invalid JSON).
+simdjson::dom::element ParseJson(simdjson::dom::parser& parser, const std::string& body) {
+  auto doc = parser.parse(body);
+  EXPECT_FALSE(doc.error()) << body;
+  return doc.value_unsafe();
+}
+
+TEST_F(TempoApiTest, SearchAnswersInTempoShape) {
+  auto r = testing::HttpCall(
+      "GET", base_ + "/api/search?q=" +
+                 testing::UrlEncode("{ span.http.status_code >= 500 && status = error }"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  simdjson::dom::parser parser;
+  auto doc = ParseJson(parser, r.body);
+  auto traces = doc["traces"].get_array();
+  ASSERT_FALSE(traces.error()) << r.body;
+  ASSERT_EQ(traces.value_unsafe().size(), 1u) << r.body;
+  auto t = traces.value_unsafe().at(0);
+  EXPECT_EQ(std::string_view(t["traceID"].get_string().value_unsafe()),
+            "0000000000000000000000000000002a");
+  EXPECT_EQ(std::string_view(t["rootServiceName"].get_string().value_unsafe()), "checkout");
+  EXPECT_EQ(std::string_view(t["rootTraceName"].get_string().value_unsafe()), "GET /cart");
+  EXPECT_EQ(std::string_view(t["startTimeUnixNano"].get_string().value_unsafe()),
+            "1700000000000000000");
+  EXPECT_EQ(t["durationMs"].get_uint64().value_unsafe(), 500u);
+  auto set = t["spanSets"].at(0);
+  EXPECT_EQ(set["matched"].get_uint64().value_unsafe(), 1u);
+  auto span = set["spans"].at(0);
+  EXPECT_EQ(std::string_view(span["spanID"].get_string().value_unsafe()), "0102030405060708");
+  EXPECT_EQ(std::string_view(span["durationNanos"].get_string().value_unsafe()), "500000000");
+  // The attribute the condition tested is shown, in OTLP/JSON form.
+  EXPECT_NE(r.body.find("\"http.status_code\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"intValue\": \"503\""), std::string::npos) << r.body;
+  EXPECT_FALSE(t["spanSet"].error()) << "the legacy singular spanSet is kept";
+  EXPECT_FALSE(doc["metrics"]["inspectedBytes"].error());
+}
+
+TEST_F(TempoApiTest, SearchWithoutMatchesAndWithTags) {
+  simdjson::dom::parser parser;
+  auto none = testing::HttpCall(
+      "GET", base_ + "/api/search?q=" + testing::UrlEncode("{ name = \"nothing\" }"));
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(ParseJson(parser, none.body)["traces"].get_array().value_unsafe().size(), 0u);
+  // The legacy logfmt `tags` parameter; an integer value also matches int attributes.
+  auto tags = testing::HttpCall(
+      "GET", base_ + "/api/search?tags=" +
+                 testing::UrlEncode("service.name=\"checkout\" http.status_code=503"));
+  ASSERT_EQ(tags.status, 200) << tags.body;
+  EXPECT_EQ(ParseJson(parser, tags.body)["traces"].get_array().value_unsafe().size(), 1u);
+  // Duration bounds apply to the trace (500ms here).
+  auto longer = testing::HttpCall("GET", base_ + "/api/search?minDuration=600ms");
+  ASSERT_EQ(longer.status, 200) << longer.body;
+  EXPECT_EQ(ParseJson(parser, longer.body)["traces"].get_array().value_unsafe().size(), 0u);
+  auto shorter = testing::HttpCall("GET", base_ + "/api/search?minDuration=100ms&maxDuration=1s");
+  EXPECT_EQ(ParseJson(parser, shorter.body)["traces"].get_array().value_unsafe().size(), 1u);
+}
+
+TEST_F(TempoApiTest, BadSearchesAre400WithTheReason) {
+  auto bad = testing::HttpCall("GET", base_ + "/api/search?q=" + testing::UrlEncode("{ .a = }"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("parse error at line 1, column"), std::string::npos) << bad.body;
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/search?limit=x").status, 400);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/search?spss=-1").status, 400);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/search?minDuration=3parsecs").status, 400);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/search?start=10&end=5").status, 400);
+  auto wide = testing::HttpCall("GET", base_ + "/api/search?start=1&end=2000000000");
+  EXPECT_EQ(wide.status, 400);
+  EXPECT_NE(wide.body.find("exceeds 168h"), std::string::npos) << wide.body;
+}
+
+TEST_F(TempoApiTest, TagNamesByScopeAndTagValues) {
+  simdjson::dom::parser parser;
+  auto v1 = testing::HttpCall("GET", base_ + "/api/search/tags");
+  ASSERT_EQ(v1.status, 200) << v1.body;
+  EXPECT_NE(v1.body.find("\"http.status_code\""), std::string::npos) << v1.body;
+  EXPECT_NE(v1.body.find("\"service.name\""), std::string::npos) << v1.body;
+  auto v2 = testing::HttpCall("GET", base_ + "/api/v2/search/tags?scope=resource");
+  ASSERT_EQ(v2.status, 200) << v2.body;
+  auto scopes = ParseJson(parser, v2.body)["scopes"].get_array().value_unsafe();
+  ASSERT_EQ(scopes.size(), 1u) << v2.body;
+  EXPECT_EQ(std::string_view(scopes.at(0)["name"].get_string().value_unsafe()), "resource");
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/v2/search/tags?scope=nope").status, 400);
+
+  // Grafana encodes the tag name twice: %252E is an encoded '%2E' ('.').
+  auto values =
+      testing::HttpCall("GET", base_ + "/api/v2/search/tag/resource%252Eservice%252Ename/values");
+  ASSERT_EQ(values.status, 200) << values.body;
+  auto list = ParseJson(parser, values.body)["tagValues"].get_array().value_unsafe();
+  ASSERT_EQ(list.size(), 1u) << values.body;
+  EXPECT_EQ(std::string_view(list.at(0)["type"].get_string().value_unsafe()), "string");
+  EXPECT_EQ(std::string_view(list.at(0)["value"].get_string().value_unsafe()), "checkout");
+  auto ints = testing::HttpCall("GET", base_ + "/api/v2/search/tag/span.http.status_code/values");
+  EXPECT_NE(ints.body.find("\"int\""), std::string::npos) << ints.body;
+  auto v1values = testing::HttpCall("GET", base_ + "/api/search/tag/service.name/values");
+  EXPECT_NE(v1values.body.find("\"tagValues\": [\n    \"checkout\""), std::string::npos)
+      << v1values.body;
+  // Filtered by a query that matches nothing: no values.
+  auto filtered =
+      testing::HttpCall("GET", base_ + "/api/v2/search/tag/resource.service.name/values?q=" +
+                                   testing::UrlEncode("{ name = \"nothing\" }"));
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(ParseJson(parser, filtered.body)["tagValues"].get_array().value_unsafe().size(), 0u);
+  auto status = testing::HttpCall("GET", base_ + "/api/v2/search/tag/status/values");
+  EXPECT_NE(status.body.find("\"keyword\""), std::string::npos) << status.body;
+}
+
+TEST_F(TempoApiTest, SearchReadsBlocksToo) {
+  ASSERT_TRUE(store_->CutBlocks(true).ok());
+  ASSERT_EQ(store_->live().NumSpans(), 0u);
+  auto r = testing::HttpCall(
+      "GET",
+      base_ + "/api/search?q=" + testing::UrlEncode("{ resource.service.name = \"checkout\" }"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  EXPECT_EQ(ParseJson(parser, r.body)["traces"].get_array().value_unsafe().size(), 1u) << r.body;
+  auto skipped = testing::HttpCall(
+      "GET", base_ + "/api/search?q=" + testing::UrlEncode("{ resource.service.name = \"cart\" }"));
+  EXPECT_EQ(ParseJson(parser, skipped.body)["traces"].get_array().value_unsafe().size(), 0u);
 }
 
 }  // namespace

@@ -119,6 +119,17 @@ std::optional<LiveTrace> LiveTraces::Find(const std::string& tenant,
   return Copy(it->first, it->second);
 }
 
+std::vector<LiveTrace> LiveTraces::SnapshotTenant(const std::string& tenant) const {
+  std::vector<LiveTrace> out;
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (const auto& [key, e] : shard->traces) {
+      if (key.tenant == tenant) out.push_back(Copy(key, e));
+    }
+  }
+  return out;
+}
+
 std::vector<LiveTrace> LiveTraces::SelectForCut(const CutSelection& sel) const {
   std::vector<LiveTrace> out;
   uint64_t taken = 0;

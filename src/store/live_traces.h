@@ -116,6 +116,9 @@ class LiveTraces {
   // A copy of one trace's entry, or nullopt if no live spans have that trace ID.
   std::optional<LiveTrace> Find(const std::string& tenant, const otlp::TraceId& id) const;
 
+  // Copies of every entry of `tenant` (search reads them; nothing is removed).
+  std::vector<LiveTrace> SnapshotTenant(const std::string& tenant) const;
+
   // Copies of the entries `selection` takes; nothing is removed.
   std::vector<LiveTrace> SelectForCut(const CutSelection& selection) const;
 

@@ -135,6 +135,10 @@ class Store {
   // Deletes blocks past retention. Returns how many.
   absl::StatusOr<int> ApplyRetention();
 
+  // Moves a block found damaged (by a lookup, a search, compaction) to quarantine,
+  // logged and counted; the store goes on without it.
+  void QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const;
+
   const LiveTraces& live() const { return *live_; }
   uint64_t live_bytes() const { return accounting_->bytes(); }
   std::shared_ptr<const BlockSnapshot> blocks() const { return blocks_->snapshot(); }
@@ -158,8 +162,6 @@ class Store {
   absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
                                                std::span<const LiveTrace> traces);
   absl::Status TruncateWal();
-  // Moves a block found damaged to quarantine (logged and counted); the store goes on.
-  void QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const;
   void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
                     absl::flat_hash_set<otlp::SpanCopyKey>& seen) const;
 

@@ -106,6 +106,11 @@ enum class Op {
   kNegate,  // -x
 };
 
+inline bool IsComparison(Op op) {
+  return op == Op::kEq || op == Op::kNeq || op == Op::kGt || op == Op::kGte || op == Op::kLt ||
+         op == Op::kLte || op == Op::kRegex || op == Op::kNotRegex;
+}
+
 // A per-span expression inside `{ }` (and the argument of by/select/avg/...).
 struct FieldExpr {
   enum class Kind { kLiteral, kAttribute, kIntrinsic, kUnary, kBinary };

@@ -1,0 +1,138 @@
+// Searcher: runs TraceQL searches and tag lookups over a store's live traces and blocks
+// (the executor behind /api/search and the tag endpoints).
+//
+// Search reads live traces first, then blocks newest first (by their latest span start).
+// A block is skipped when its time range is outside the request's or when the planner
+// rules out every row group by its statistics; otherwise each row group that may match
+// is decoded and its traces evaluated. Traces that continue across row groups are joined.
+// A trace stored in several places (live and blocks, or several blocks not compacted yet)
+// is evaluated per place, as Tempo does, and its results merged. The search stops once it
+// holds `limit` traces and no unread block can hold a newer one, so the answer is the
+// newest `limit` matches.
+//
+// A block found damaged is quarantined (Store::QuarantineBlock) and the search goes on.
+// Thread-safe: each call keeps its state on the stack; the store must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/store.h"
+#include "traceql/ast.h"
+#include "traceql/evaluator.h"
+#include "traceql/planner.h"
+
+namespace strand::traceql {
+
+struct SearchRequest {
+  std::string tenant;
+  const Evaluator* evaluator = nullptr;  // required
+  const Planner* planner = nullptr;      // optional: without it no row group is skipped
+  uint64_t start_unix_nano = 0;          // traces overlapping [start, end]; 0 = open
+  uint64_t end_unix_nano = 0;
+  uint64_t min_duration_nanos = 0;  // trace duration bounds; 0 = none
+  uint64_t max_duration_nanos = 0;
+  uint32_t limit = 20;             // traces
+  uint32_t spans_per_spanset = 3;  // spans shown per span set (all are counted)
+};
+
+using Labeled = std::pair<std::string, Value>;
+
+struct SearchSpan {
+  otlp::SpanId id{};
+  std::string name;
+  uint64_t start_unix_nano = 0;
+  uint64_t duration_nanos = 0;
+  std::vector<Labeled> attributes;
+};
+
+struct SearchSpanSet {
+  std::vector<SearchSpan> spans;  // at most spans_per_spanset, by start time
+  uint32_t matched = 0;           // spans in the set
+  std::vector<Labeled> labels;    // by() values
+};
+
+struct SearchTrace {
+  otlp::TraceId id{};
+  bool has_root = false;
+  std::string root_service;
+  std::string root_name;
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+  std::vector<SearchSpanSet> spansets;
+};
+
+struct SearchResult {
+  std::vector<SearchTrace> traces;  // newest first
+  uint64_t inspected_traces = 0;
+  uint64_t inspected_spans = 0;
+  uint64_t inspected_bytes = 0;
+  uint32_t total_blocks = 0;  // blocks of the tenant in the time range
+  uint32_t blocks_read = 0;   // of those, blocks whose row groups were read
+  uint64_t row_groups_read = 0;
+  uint64_t row_groups_skipped = 0;  // ruled out by statistics
+};
+
+// Tag names by scope.
+struct TagNames {
+  std::vector<std::string> span;
+  std::vector<std::string> resource;
+  std::vector<std::string> event;
+  std::vector<std::string> link;
+  std::vector<std::string> instrumentation;
+  std::vector<std::string> intrinsic;
+};
+
+struct TagValue {
+  std::string type;  // string, int, float, bool, duration, keyword
+  std::string value;
+  bool operator<(const TagValue& o) const {
+    return std::tie(type, value) < std::tie(o.type, o.value);
+  }
+  bool operator==(const TagValue& o) const { return type == o.type && value == o.value; }
+};
+
+// At most this many values are returned for one tag.
+inline constexpr size_t kMaxTagValues = 1000;
+
+class Searcher {
+ public:
+  explicit Searcher(store::Store& store) : store_(store) {}
+
+  absl::StatusOr<SearchResult> Search(const SearchRequest& request) const;
+
+  // Attribute keys seen in the tenant's spans within [start, end] (0 = open).
+  absl::StatusOr<TagNames> Tags(const std::string& tenant, uint64_t start_unix_nano,
+                                uint64_t end_unix_nano) const;
+
+  // Values of one tag: `scope` and `name` as in TraceQL (`resource` + `service.name`,
+  // kNone for the unscoped `.x`), or an intrinsic (`name`, `status`, `kind`, ...) when
+  // `intrinsic` is set.
+  absl::StatusOr<std::vector<TagValue>> TagValuesOf(const std::string& tenant,
+                                                    const FieldExpr& field,
+                                                    uint64_t start_unix_nano,
+                                                    uint64_t end_unix_nano) const;
+
+  // The values of `field` among the spans that `filter` matches (the `q` of the tag
+  // values API): a search over the time range.
+  absl::StatusOr<std::vector<TagValue>> TagValuesMatching(
+      const std::string& tenant, const FieldExpr& field, const Evaluator& filter,
+      const Planner* planner, uint64_t start_unix_nano, uint64_t end_unix_nano) const;
+
+ private:
+  // Hands every trace (part) of the tenant overlapping [start, end] to `fn`: live traces,
+  // then blocks newest first, skipping row groups the planner rules out; `stop` is asked
+  // before each block.
+  absl::Status ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
+                            const Planner* planner, SearchResult& stats,
+                            const std::function<void(const TraceView&)>& fn,
+                            const std::function<bool(const store::BlockHandle&)>& stop) const;
+
+  store::Store& store_;
+};
+
+}  // namespace strand::traceql
