@@ -135,6 +135,9 @@ std::string SearchJson(const traceql::SearchResult& r) {
       .Field("inspectedBytes", absl::StrCat(r.inspected_bytes))
       .Field("inspectedSpans", absl::StrCat(r.inspected_spans))
       .Field("totalBlocks", r.total_blocks)
+      .Field("rowGroupsFiltered", r.row_groups_filtered)
+      .Field("rowGroupsDecoded", r.row_groups_read)
+      .Field("rowGroupsSkipped", r.row_groups_skipped)
       .Field("completedJobs", r.blocks_read + 1)
       .Field("totalJobs", r.blocks_read + 1)
       .EndObject();
@@ -308,11 +311,13 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
   auto evaluator = traceql::Evaluator::Compile(std::move(*query));
   if (!evaluator.ok()) return Error(400, evaluator.status());
   traceql::Planner planner((*evaluator)->query());
+  traceql::ColumnFilter column_filter((*evaluator)->query());
 
   traceql::SearchRequest sr;
   sr.tenant = *tenant;
   sr.evaluator = evaluator->get();
   sr.planner = &planner;
+  sr.column_filter = &column_filter;
   sr.start_unix_nano = range->first;
   sr.end_unix_nano = range->second;
   for (auto [name, out] : {std::pair{"minDuration", &sr.min_duration_nanos},

@@ -186,19 +186,32 @@ absl::StatusOr<RowGroupData> BlockReader::ReadRowGroup(size_t index,
   if (index >= footer_.row_groups.size()) {
     return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
   }
+  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder, OpenRowGroup(index));
+  return DecodeRowGroup(*decoder, tables);
+}
+
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_t index) const {
+  if (index >= footer_.row_groups.size()) {
+    return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
+  }
   const RowGroupInfo& info = footer_.row_groups[index];
   ASSIGN_OR_RETURN(std::string bytes, ReadExactly(info.offset, info.size));
   ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
                    RowGroupDecoder::Open(std::move(bytes), info, index, path(),
                                          options_.max_page_bytes, options_.verify_checksums));
   RETURN_IF_ERROR(decoder->LoadTraces());
+  return decoder;
+}
+
+absl::StatusOr<RowGroupData> BlockReader::DecodeRowGroup(RowGroupDecoder& decoder,
+                                                         const BlockTables& tables) {
   RowGroupData data;
   BlockTables::BatchMap map = tables.NewBatchMap();
-  RETURN_IF_ERROR(decoder->DecodeTraces(0, decoder->num_traces(), tables, map, data.batch));
-  data.traces.reserve(decoder->num_traces());
-  for (uint32_t i = 0; i < decoder->num_traces(); ++i) {
-    data.traces.push_back({decoder->trace_id(i), decoder->first_row(i),
-                           decoder->first_row(i) + decoder->row_count(i)});
+  RETURN_IF_ERROR(decoder.DecodeTraces(0, decoder.num_traces(), tables, map, data.batch));
+  data.traces.reserve(decoder.num_traces());
+  for (uint32_t i = 0; i < decoder.num_traces(); ++i) {
+    data.traces.push_back(
+        {decoder.trace_id(i), decoder.first_row(i), decoder.first_row(i) + decoder.row_count(i)});
   }
   return data;
 }

@@ -33,6 +33,7 @@
 #include "block/block_stats.h"
 #include "block/block_tables.h"
 #include "block/bloom_filter.h"
+#include "block/row_group_decoder.h"
 #include "common/env.h"
 #include "otlp/span_batch.h"
 
@@ -94,6 +95,12 @@ class BlockReader {
   absl::StatusOr<BlockTables> ReadTables() const;
   // Decodes row group `index` (< num_row_groups()), checking it fully.
   absl::StatusOr<RowGroupData> ReadRowGroup(size_t index, const BlockTables& tables) const;
+  // Reads row group `index` and checks its directory and trace segments, decoding no
+  // column yet: for searches that look at a few columns before deciding to decode.
+  absl::StatusOr<std::unique_ptr<RowGroupDecoder>> OpenRowGroup(size_t index) const;
+  // Decodes every trace of an opened row group (pages it already decompressed are reused).
+  static absl::StatusOr<RowGroupData> DecodeRowGroup(RowGroupDecoder& decoder,
+                                                     const BlockTables& tables);
   // Calls `fn` with every row group in order; stops at the first error (its or ours).
   absl::Status Scan(absl::FunctionRef<absl::Status(RowGroupData&&)> fn) const;
 

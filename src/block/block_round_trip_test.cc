@@ -239,6 +239,86 @@ TEST_F(BlockRoundTripTest, RealisticTracesRoundTrip) {
   EXPECT_EQ(meta_.trace_count, set.traces.size());
 }
 
+TEST_F(BlockRoundTripTest, ColumnAccessAgreesWithDecodedSpans) {
+  // The search prefilter reads single columns; they must say what full decoding says.
+  TraceSet set;
+  testdata::RealisticOptions options;
+  for (uint64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
+  }
+  ASSERT_TRUE(set.AddRequest(EveryFieldRequest()).ok());
+  BlockWriterOptions writer_options;
+  writer_options.spans_per_row_group = 700;
+  std::unique_ptr<BlockReader> reader = WriteAndOpen(set, writer_options);
+  ASSERT_NE(reader, nullptr);
+  absl::StatusOr<BlockTables> tables = reader->ReadTables();
+  ASSERT_TRUE(tables.ok());
+  size_t attribute_values = 0;
+  for (size_t g = 0; g < reader->num_row_groups(); ++g) {
+    absl::StatusOr<std::unique_ptr<RowGroupDecoder>> rg = reader->OpenRowGroup(g);
+    ASSERT_TRUE(rg.ok()) << rg.status();
+    auto durations = (*rg)->SpanVarints(ColumnId::kSpanDuration);
+    auto kinds = (*rg)->SpanVarints(ColumnId::kSpanKind);
+    auto names = (*rg)->SpanStrings(ColumnId::kSpanName);
+    ASSERT_TRUE(durations.ok() && kinds.ok() && names.ok());
+    EXPECT_FALSE((*rg)->SpanVarints(ColumnId::kSpanName).ok()) << "not a varint column";
+    // Every (row, key, value) of the span attributes, by column...
+    std::set<std::tuple<uint32_t, std::string, std::string>> from_columns;
+    std::set<std::string> keys;
+    absl::StatusOr<RowGroupData> data = BlockReader::DecodeRowGroup(**rg, *tables);
+    ASSERT_TRUE(data.ok()) << data.status();
+    const otlp::SpanBatch& b = data->batch;
+    for (const auto& kv : b.attributes) keys.insert(std::string(kv.key));
+    auto text = [](otlp::ValueType type, int64_t i, double d, bool flag, std::string_view s) {
+      switch (type) {
+        case otlp::ValueType::kString:
+          return "s:" + std::string(s);
+        case otlp::ValueType::kInt:
+          return "i:" + std::to_string(i);
+        case otlp::ValueType::kDouble:
+          return "d:" + std::to_string(d);
+        case otlp::ValueType::kBool:
+          return std::string(flag ? "b:1" : "b:0");
+        default:
+          return "t:" + std::to_string(static_cast<int>(type));
+      }
+    };
+    for (const std::string& key : keys) {
+      ASSERT_TRUE(
+          (*rg)
+              ->ForEachSpanAttribute(
+                  key,
+                  [&](uint32_t row, const auto& v) {
+                    from_columns.insert(
+                        {row, key, text(v.type, v.int_value, v.double_value, v.bool_value, v.str)});
+                  })
+              .ok());
+    }
+    // ...and by decoding.
+    std::set<std::tuple<uint32_t, std::string, std::string>> decoded;
+    ASSERT_EQ(durations->size(), b.spans.size());
+    for (uint32_t row = 0; row < b.spans.size(); ++row) {
+      const otlp::Span& s = b.spans[row];
+      EXPECT_EQ((*durations)[row], s.end_time_unix_nano - s.start_time_unix_nano);
+      EXPECT_EQ(ZigZagDecode((*kinds)[row]), s.kind);
+      EXPECT_EQ((*names)[row], s.name);
+      for (uint32_t a = s.attributes.begin; a < s.attributes.end; ++a) {
+        const otlp::AnyValue& v = b.attributes[a].value;
+        decoded.insert({row, std::string(b.attributes[a].key),
+                        text(v.type, v.int_value, v.double_value, v.bool_value, v.str)});
+      }
+    }
+    EXPECT_EQ(from_columns, decoded);
+    attribute_values += decoded.size();
+    EXPECT_TRUE((*rg)
+                    ->ForEachSpanAttribute(
+                        "no such key",
+                        [](uint32_t, const auto&) { ADD_FAILURE() << "a value of an absent key"; })
+                    .ok());
+  }
+  EXPECT_GT(attribute_values, 1000u);
+}
+
 TEST_F(BlockRoundTripTest, TracesSpanningRowGroupsComeBackWhole) {
   TraceSet set;
   testdata::RealisticOptions options;

@@ -716,4 +716,142 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<uint64_t>> RowGroupDecoder::SpanVarints(ColumnId id) {
+  const int c = fixed_[static_cast<uint32_t>(id)];
+  if (c < 0 || columns_[c].encoding != ColumnEncoding::kVarint ||
+      columns_[c].count != info_.span_count) {
+    return absl::InvalidArgumentError("SpanVarints: not a per-span varint column");
+  }
+  absl::StatusOr<std::string_view> page = Page(static_cast<size_t>(c));
+  if (!page.ok()) return page.status();
+  std::vector<uint64_t> out(info_.span_count);
+  VarintCursor cursor(*page, info_.span_count);
+  for (uint64_t& v : out) v = cursor.Next();
+  if (!cursor.Exhausted()) return Error("a numeric column is damaged");
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string_view>> RowGroupDecoder::SpanStrings(ColumnId id) {
+  const int c = fixed_[static_cast<uint32_t>(id)];
+  if (c < 0 || columns_[c].encoding != ColumnEncoding::kStrings ||
+      columns_[c].count != info_.span_count) {
+    return absl::InvalidArgumentError("SpanStrings: not a per-span string column");
+  }
+  absl::StatusOr<std::string_view> page = Page(static_cast<size_t>(c));
+  if (!page.ok()) return page.status();
+  StringColumnReader reader;
+  if (!reader.Init(*page, info_.span_count)) return Error("bad string page");
+  std::vector<std::string_view> out(info_.span_count);
+  uint32_t index;
+  for (std::string_view& v : out) v = reader.Next(&index);
+  if (!reader.Exhausted()) return Error("a string column is damaged");
+  return out;
+}
+
+bool RowGroupDecoder::HasSpanAttribute(std::string_view key) const {
+  for (const Column& c : columns_) {
+    if (c.id == static_cast<uint32_t>(ColumnId::kAttribute) && c.owner == Owner::kSpan &&
+        c.key == key && c.count > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status RowGroupDecoder::ForEachSpanAttribute(
+    std::string_view key, absl::FunctionRef<void(uint32_t, const ColumnValue&)> fn) {
+  // The columns of this key, each with a cursor over its values.
+  struct Target {
+    size_t column;
+    ValueType type;
+    VarintCursor varints;
+    FixedCursor fixed;
+    StringColumnReader strings;
+  };
+  std::vector<Target> targets;
+  std::vector<int> target_of(columns_.size(), -1);
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    if (col.id != static_cast<uint32_t>(ColumnId::kAttribute) || col.owner != Owner::kSpan ||
+        col.key != key || col.count == 0) {
+      continue;
+    }
+    absl::StatusOr<std::string_view> page = Page(c);
+    if (!page.ok()) return page.status();
+    Target t{c, col.type, {}, {}, {}};
+    switch (col.encoding) {
+      case ColumnEncoding::kVarint:
+        t.varints = VarintCursor(*page, col.count);
+        break;
+      case ColumnEncoding::kFixed1:
+      case ColumnEncoding::kFixed8:
+        if (page->size() != col.count * FixedWidth(col.encoding))
+          return Error("bad attribute page");
+        t.fixed = FixedCursor(*page, FixedWidth(col.encoding), col.count);
+        break;
+      case ColumnEncoding::kStrings:
+        if (!t.strings.Init(*page, col.count)) return Error("bad attribute page");
+        break;
+      default:
+        break;
+    }
+    target_of[c] = static_cast<int>(targets.size());
+    targets.push_back(std::move(t));
+  }
+  if (targets.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<uint64_t>> shapes = SpanVarints(ColumnId::kSpanAttrShape);
+  if (!shapes.ok()) return shapes.status();
+  // Which shapes hold a target column at all (most rows' shapes can be passed over).
+  std::vector<char> relevant(shapes_.size(), 0);
+  for (size_t s = 0; s < shapes_.size(); ++s) {
+    for (uint32_t c : shapes_[s]) relevant[s] |= target_of[c] >= 0;
+  }
+  ColumnValue v;
+  for (uint32_t row = 0; row < shapes->size(); ++row) {
+    const uint64_t s = (*shapes)[row];
+    if (s >= shapes_.size()) return Error("shape index out of range");
+    if (!relevant[s]) continue;
+    if (shape_owner_[s] != 0 && shape_owner_[s] != static_cast<uint8_t>(Owner::kSpan)) {
+      return Error("bad span attributes");
+    }
+    for (uint32_t c : shapes_[s]) {
+      if (target_of[c] < 0) continue;
+      Target& t = targets[target_of[c]];
+      v = ColumnValue();
+      v.type = t.type;
+      uint32_t index;
+      switch (t.type) {
+        case ValueType::kString:
+        case ValueType::kBytes:
+          v.str = t.strings.Next(&index);
+          break;
+        case ValueType::kArray:
+        case ValueType::kKvList:
+          t.strings.Next(&index);
+          break;
+        case ValueType::kInt:
+          v.int_value = ZigZagDecode(t.varints.Next());
+          break;
+        case ValueType::kBool:
+          v.bool_value = t.fixed.Next()[0] != 0;
+          break;
+        case ValueType::kDouble: {
+          const uint64_t bits = DecodeFixed64(t.fixed.Next().data());
+          std::memcpy(&v.double_value, &bits, 8);
+          break;
+        }
+        case ValueType::kNone:
+          break;
+      }
+      fn(row, v);
+    }
+  }
+  for (const Target& t : targets) {
+    if (!t.varints.ok() || !t.fixed.ok() || !t.strings.ok()) {
+      return Error("an attribute column is damaged");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace strand::block

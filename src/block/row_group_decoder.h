@@ -19,8 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "block/block_footer.h"
+#include "block/block_format.h"
 #include "block/block_tables.h"
 #include "block/page_codec.h"
 #include "otlp/span_batch.h"
@@ -56,6 +58,30 @@ class RowGroupDecoder {
 
   // Checks the checksum of every page and decompresses it.
   absl::Status VerifyPages();
+
+  // Column access for search prefilters: only the pages asked for are decompressed.
+  //
+  // A per-span varint column (span.duration, span.kind, span.status_code, span.scope,
+  // span.attr_shape, ...), one value per row; zigzag columns are returned undecoded.
+  absl::StatusOr<std::vector<uint64_t>> SpanVarints(ColumnId id);
+  // A per-span string column (span.name, span.status_message), one view per row into
+  // the decompressed page (valid while the decoder lives).
+  absl::StatusOr<std::vector<std::string_view>> SpanStrings(ColumnId id);
+  // One value of an attribute column, without nested content (arrays and kvlists only
+  // say their type).
+  struct ColumnValue {
+    otlp::ValueType type = otlp::ValueType::kNone;
+    int64_t int_value = 0;
+    double double_value = 0;
+    bool bool_value = false;
+    std::string_view str;  // string and bytes: a view into the page
+  };
+  // Calls `fn(row, value)` for every value of the span attribute `key` (every column of
+  // that key, whatever its type), in row order.
+  absl::Status ForEachSpanAttribute(std::string_view key,
+                                    absl::FunctionRef<void(uint32_t, const ColumnValue&)> fn);
+  // Whether the row group has a span attribute column with this key.
+  bool HasSpanAttribute(std::string_view key) const;
 
  private:
   struct Column;

@@ -111,6 +111,43 @@ inline bool IsComparison(Op op) {
          op == Op::kLte || op == Op::kRegex || op == Op::kNotRegex;
 }
 
+// `a op b` -> `b op' a` for a comparison (`1 < x` is `x > 1`); others unchanged.
+inline Op FlipComparison(Op op) {
+  switch (op) {
+    case Op::kGt:
+      return Op::kLt;
+    case Op::kGte:
+      return Op::kLte;
+    case Op::kLt:
+      return Op::kGt;
+    case Op::kLte:
+      return Op::kGte;
+    default:
+      return op;
+  }
+}
+
+// Applies an ordering comparison (= != > >= < <=); false for any other operator.
+template <typename T>
+bool CompareOrdered(Op op, const T& a, const T& b) {
+  switch (op) {
+    case Op::kEq:
+      return a == b;
+    case Op::kNeq:
+      return a != b;
+    case Op::kGt:
+      return a > b;
+    case Op::kGte:
+      return a >= b;
+    case Op::kLt:
+      return a < b;
+    case Op::kLte:
+      return a <= b;
+    default:
+      return false;
+  }
+}
+
 // A per-span expression inside `{ }` (and the argument of by/select/avg/...).
 struct FieldExpr {
   enum class Kind { kLiteral, kAttribute, kIntrinsic, kUnary, kBinary };

@@ -1,7 +1,8 @@
 // The TraceQL conformance runner: executes the data-driven case files in tests/traceql/
-// (format in tests/traceql/README.md) against a real Store, twice per file: once with the
-// fixtures in live traces, once with them cut into blocks (which also exercises the
-// planner's statistics pruning). Every case must give the expected answer in both.
+// (format in tests/traceql/README.md) against a real Store, three times per file: with the
+// fixtures in live traces, cut into blocks, and cut into blocks of 3-span row groups so
+// that traces continue across row groups (which exercises the planner's statistics, the
+// column filter and the joining of trace parts). Every case must give its answer in all.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -106,7 +107,12 @@ std::string ShortHex(std::string_view bytes) {
 
 class Runner {
  public:
-  Runner(bool cut_after_load, std::string dir) : cut_(cut_after_load), dir_(std::move(dir)) {}
+  // `spans_per_row_group` > 0 cuts every load into blocks with row groups that small, so
+  // traces continue across row groups.
+  Runner(uint32_t spans_per_row_group, std::string dir)
+      : cut_(spans_per_row_group > 0),
+        row_group_spans_(spans_per_row_group),
+        dir_(std::move(dir)) {}
   ~Runner() {
     store_.reset();
     fs::remove_all(dir_);
@@ -117,6 +123,7 @@ class Runner {
     o.data_dir = dir_;
     o.background = false;
     o.retention_nanos = 0;
+    if (row_group_spans_ > 0) o.cut_spans_per_row_group = row_group_spans_;
     auto s = store::Store::Open(*Env::Default(), *Clock::Real(), nullptr, o);
     if (!s.ok()) return s.status();
     store_ = std::move(*s);
@@ -160,10 +167,12 @@ class Runner {
     auto ev = Evaluator::Compile(std::move(*q));
     if (!ev.ok()) return ev.status();
     Planner planner((*ev)->query());
+    ColumnFilter column_filter((*ev)->query());
     SearchRequest req;
     req.tenant = "single-tenant";
     req.evaluator = ev->get();
     req.planner = &planner;
+    req.column_filter = &column_filter;
     req.limit = 0;
     req.spans_per_spanset = UINT32_MAX;
     auto r = Searcher(*store_).Search(req);
@@ -185,6 +194,7 @@ class Runner {
 
  private:
   const bool cut_;
+  const uint32_t row_group_spans_;
   const std::string dir_;
   std::unique_ptr<store::Store> store_;
 };
@@ -207,10 +217,13 @@ TEST_P(ConformanceTest, EveryCaseGivesItsExpectedAnswerLiveAndInBlocks) {
   const std::vector<Case> cases = ReadCases(kCaseDir / GetParam(), &error);
   ASSERT_TRUE(error.empty()) << error;
   ASSERT_FALSE(cases.empty());
-  for (bool cut : {false, true}) {
-    SCOPED_TRACE(cut ? "fixtures cut into blocks" : "fixtures in live traces");
-    Runner runner(cut, ::testing::TempDir() + "/traceql_conformance_" +
-                           std::to_string(std::random_device{}()));
+  // Live traces; blocks; blocks of 3-span row groups (traces continue across them).
+  for (uint32_t row_group_spans : {0u, 2500u, 3u}) {
+    SCOPED_TRACE(row_group_spans == 0 ? "fixtures in live traces"
+                                      : absl::StrCat("fixtures cut into blocks of ",
+                                                     row_group_spans, "-span row groups"));
+    Runner runner(row_group_spans, ::testing::TempDir() + "/traceql_conformance_" +
+                                       std::to_string(std::random_device{}()));
     ASSERT_TRUE(runner.Open().ok());
     int checked = 0;
     for (const Case& c : cases) {

@@ -72,26 +72,6 @@ struct Evaluator::Context {
 
 namespace {
 
-template <typename T>
-bool CompareOrdered(Op op, const T& a, const T& b) {
-  switch (op) {
-    case Op::kEq:
-      return a == b;
-    case Op::kNeq:
-      return a != b;
-    case Op::kGt:
-      return a > b;
-    case Op::kGte:
-      return a >= b;
-    case Op::kLt:
-      return a < b;
-    case Op::kLte:
-      return a <= b;
-    default:
-      return false;
-  }
-}
-
 // The key an output field is shown under (Tempo shows attribute keys without scope).
 std::string OutputKey(const FieldExpr& e) {
   if (e.kind == FieldExpr::Kind::kAttribute) return e.name;

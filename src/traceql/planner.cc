@@ -12,22 +12,6 @@ using block::DistinctStrings;
 using block::Owner;
 using block::RowGroupStats;
 
-// `literal op field` as `field op' literal`.
-Op Flip(Op op) {
-  switch (op) {
-    case Op::kGt:
-      return Op::kLt;
-    case Op::kGte:
-      return Op::kLte;
-    case Op::kLt:
-      return Op::kGt;
-    case Op::kLte:
-      return Op::kGte;
-    default:
-      return op;
-  }
-}
-
 bool IsField(const FieldExpr& e) {
   return e.kind == FieldExpr::Kind::kAttribute || e.kind == FieldExpr::Kind::kIntrinsic;
 }
@@ -200,37 +184,38 @@ const re2::RE2* Planner::RegexFor(const FieldExpr& comparison) const {
   return nullptr;
 }
 
-bool Planner::MayMatch(const RowGroupStats& stats) const {
+bool Planner::MayMatch(const RowGroupStats& stats, bool loose) const {
   if (!query_.pipeline) return true;
-  return PipelineMay(*query_.pipeline, stats);
+  return PipelineMay(*query_.pipeline, stats, loose);
 }
 
-bool Planner::PipelineMay(const Pipeline& p, const RowGroupStats& s) const {
+bool Planner::PipelineMay(const Pipeline& p, const RowGroupStats& s, bool loose) const {
   // Every stage filters what the first produced, so the first must match something.
   if (p.stages.empty() || p.stages[0].kind != Stage::Kind::kSpanset) return true;
-  return SpansetMay(*p.stages[0].spanset, s);
+  return SpansetMay(*p.stages[0].spanset, s, loose);
 }
 
-bool Planner::SpansetMay(const SpansetExpr& e, const RowGroupStats& s) const {
+bool Planner::SpansetMay(const SpansetExpr& e, const RowGroupStats& s, bool loose) const {
   switch (e.kind) {
     case SpansetExpr::Kind::kFilter:
       return !e.filter || FieldMay(*e.filter, s);
     case SpansetExpr::Kind::kPipeline:
-      return PipelineMay(*e.pipeline, s);
+      return PipelineMay(*e.pipeline, s, loose);
     case SpansetExpr::Kind::kBinary:
       break;
   }
   switch (e.op) {
     case SpansetOp::kOr:
-      return SpansetMay(*e.lhs, s) || SpansetMay(*e.rhs, s);
+      return SpansetMay(*e.lhs, s, loose) || SpansetMay(*e.rhs, s, loose);
     case SpansetOp::kNotChild:
     case SpansetOp::kNotDescendant:
     case SpansetOp::kNotParent:
     case SpansetOp::kNotAncestor:
     case SpansetOp::kNotSibling:
-      return SpansetMay(*e.rhs, s);  // the left side may be empty
+      return SpansetMay(*e.rhs, s, loose);  // the left side may be empty
     default:
-      return SpansetMay(*e.lhs, s) && SpansetMay(*e.rhs, s);
+      if (loose) return SpansetMay(*e.lhs, s, loose) || SpansetMay(*e.rhs, s, loose);
+      return SpansetMay(*e.lhs, s, loose) && SpansetMay(*e.rhs, s, loose);
   }
 }
 
@@ -247,7 +232,7 @@ bool Planner::FieldMay(const FieldExpr& e, const RowGroupStats& s) const {
   }
   if (IsField(*e.rhs) && e.lhs->kind == FieldExpr::Kind::kLiteral && e.op != Op::kRegex &&
       e.op != Op::kNotRegex) {
-    return ComparisonMay(*e.rhs, Flip(e.op), e, s);
+    return ComparisonMay(*e.rhs, FlipComparison(e.op), e, s);
   }
   return true;
 }

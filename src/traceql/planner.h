@@ -29,12 +29,14 @@ class Planner {
   explicit Planner(const Query& query);
   ~Planner();
 
-  // False when no trace of the row group can match.
-  bool MayMatch(const block::RowGroupStats& stats) const;
+  // False when no trace of the row group can match. `loose` counts every spanset operator
+  // as "either side": for a row group holding part of a trace that continues in a
+  // neighbouring row group (the rest of the match may be there).
+  bool MayMatch(const block::RowGroupStats& stats, bool loose = false) const;
 
  private:
-  bool SpansetMay(const SpansetExpr& e, const block::RowGroupStats& s) const;
-  bool PipelineMay(const Pipeline& p, const block::RowGroupStats& s) const;
+  bool SpansetMay(const SpansetExpr& e, const block::RowGroupStats& s, bool loose) const;
+  bool PipelineMay(const Pipeline& p, const block::RowGroupStats& s, bool loose) const;
   bool FieldMay(const FieldExpr& e, const block::RowGroupStats& s) const;
   bool ComparisonMay(const FieldExpr& field, Op op, const FieldExpr& literal,
                      const block::RowGroupStats& s) const;

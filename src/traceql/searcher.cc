@@ -59,39 +59,53 @@ class LiveDecoder {
   uint64_t bytes_ = 0;
 };
 
-// Reads every trace of a block's row groups that `want` selects, joining traces that
-// continue across row groups, and hands each to `fn` as a TraceView.
+// What a search does with one row group of a block.
+struct RowGroupPlan {
+  bool decode = false;
+  std::vector<char> candidates;                    // per trace segment; empty: every segment
+  std::unique_ptr<block::RowGroupDecoder> opened;  // kept from the column pass, if any
+};
+
+// Decodes the row groups a plan selects, joins traces that continue across row groups,
+// and hands each trace with a candidate part to `fn` as a TraceView.
 class BlockTraceScanner {
  public:
   BlockTraceScanner(const block::BlockReader& reader, const block::BlockTables& tables)
       : reader_(reader), tables_(tables) {}
 
   template <typename Fn>
-  absl::Status Scan(const std::vector<char>& want, SearchResult* stats, Fn&& fn) {
+  absl::Status Scan(std::vector<RowGroupPlan>& plans, SearchResult& stats, Fn&& fn) {
     const auto& groups = reader_.footer().row_groups;
     for (size_t i = 0; i < groups.size(); ++i) {
-      if (!want[i]) {
+      if (!plans[i].decode) {
         Flush(fn);
         continue;
       }
-      auto data = reader_.ReadRowGroup(i, tables_);
+      absl::StatusOr<block::RowGroupData> data =
+          plans[i].opened ? block::BlockReader::DecodeRowGroup(*plans[i].opened, tables_)
+                          : reader_.ReadRowGroup(i, tables_);
+      plans[i].opened.reset();
       if (!data.ok()) return data.status();
-      if (stats != nullptr) {
-        ++stats->row_groups_read;
-        stats->inspected_bytes += groups[i].size;
+      ++stats.row_groups_read;
+      if (plans[i].candidates.empty()) {  // not counted by a column pass
+        stats.inspected_bytes += groups[i].size;
+        stats.inspected_spans += groups[i].span_count;
       }
       alive_.push_back(std::make_unique<block::RowGroupData>(std::move(*data)));
       const block::RowGroupData& rg = *alive_.back();
+      const std::vector<char>& cand = plans[i].candidates;
       for (size_t k = 0; k < rg.traces.size(); ++k) {
         const auto& tr = rg.traces[k];
         if (k == 0 && has_pending_ && pending_id_ != tr.id) Flush(fn);
         if (!has_pending_) {
           has_pending_ = true;
           pending_id_ = tr.id;
+          pending_candidate_ = false;
         }
+        pending_candidate_ |= cand.empty() || (k < cand.size() && cand[k]);
         for (uint32_t s = tr.begin; s < tr.end; ++s) pending_.push_back({&rg.batch, s});
-        const bool continues = k + 1 == rg.traces.size() && i + 1 < groups.size() && want[i + 1] &&
-                               groups[i + 1].first_trace == tr.id;
+        const bool continues = k + 1 == rg.traces.size() && i + 1 < groups.size() &&
+                               plans[i + 1].decode && groups[i + 1].first_trace == tr.id;
         if (!continues) Flush(fn);
       }
       if (!has_pending_) {
@@ -109,8 +123,10 @@ class BlockTraceScanner {
   template <typename Fn>
   void Flush(Fn&& fn) {
     if (!has_pending_) return;
-    TraceView view(pending_id_, std::move(pending_));
-    fn(view);
+    if (pending_candidate_) {
+      TraceView view(pending_id_, std::move(pending_));
+      fn(view);
+    }
     pending_.clear();
     has_pending_ = false;
   }
@@ -119,9 +135,102 @@ class BlockTraceScanner {
   const block::BlockTables& tables_;
   std::vector<std::unique_ptr<block::RowGroupData>> alive_;
   bool has_pending_ = false;
+  bool pending_candidate_ = false;
   otlp::TraceId pending_id_{};
   std::vector<otlp::SpanRef> pending_;
 };
+
+// Row groups whose candidate decoders are kept from the column pass to the decoding pass;
+// the others are read again (bounds the memory of broad searches).
+constexpr size_t kMaxKeptDecoders = 8;
+
+// Plans a block: statistics first, then the column filter on the row groups they leave,
+// then the neighbours of candidate traces that continue across row groups.
+absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& reader,
+                                                    const block::BlockStats& stats,
+                                                    const block::BlockTables& tables,
+                                                    const Planner* planner,
+                                                    const ColumnFilter* filter, uint64_t start,
+                                                    uint64_t end, SearchResult& result) {
+  const auto& groups = reader.footer().row_groups;
+  const size_t n = groups.size();
+  std::vector<RowGroupPlan> plans(n);
+  std::vector<char> cont_after(n, 0);  // row group i's last trace continues in i + 1
+  for (size_t i = 0; i + 1 < n; ++i)
+    cont_after[i] = groups[i].last_trace == groups[i + 1].first_trace;
+  auto cont_before = [&](size_t i) { return i > 0 && cont_after[i - 1]; };
+  std::optional<ColumnFilter::BlockContext> ctx;
+  if (filter != nullptr && filter->useful()) {
+    auto c = filter->Prepare(tables);
+    if (!c.ok()) return c.status();
+    ctx = std::move(*c);
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    RowGroupPlan& p = plans[i];
+    p.candidates.assign(groups[i].trace_count, 0);
+    if (i < stats.row_groups.size()) {
+      const block::RowGroupStats& rg = stats.row_groups[i];
+      const bool boundary = cont_before(i) || cont_after[i];
+      p.decode = Overlaps(rg.min_start, rg.max_end, start, end) &&
+                 (planner == nullptr || planner->MayMatch(rg) ||
+                  (boundary && planner->MayMatch(rg, true)));
+    }
+    if (!p.decode) {
+      ++result.row_groups_skipped;
+      continue;
+    }
+    if (!ctx) {
+      p.candidates.clear();  // every segment
+      continue;
+    }
+    auto opened = reader.OpenRowGroup(i);
+    if (!opened.ok()) return opened.status();
+    ++result.row_groups_filtered;
+    result.inspected_bytes += groups[i].size;
+    result.inspected_spans += groups[i].span_count;
+    auto cand = filter->Candidates(**opened, *ctx, cont_before(i), cont_after[i]);
+    if (!cand.ok()) return cand.status();
+    p.candidates = std::move(*cand);
+    p.decode = std::find(p.candidates.begin(), p.candidates.end(), 1) != p.candidates.end();
+    if (!p.decode) {
+      ++result.row_groups_skipped;
+    } else if (kept < kMaxKeptDecoders) {
+      p.opened = std::move(*opened);
+      ++kept;
+    }
+  }
+  // A candidate trace that continues across row groups needs all of its parts: mark the
+  // boundary, carry it through row groups that hold nothing else, then decode both sides.
+  std::vector<char> boundary(n, 0);  // boundary between i and i + 1 is a candidate trace
+  auto first = [&](size_t i) {
+    return !plans[i].candidates.empty() && plans[i].candidates.front();
+  };
+  auto last = [&](size_t i) { return !plans[i].candidates.empty() && plans[i].candidates.back(); };
+  auto all_segments = [&](size_t i) { return plans[i].decode && plans[i].candidates.empty(); };
+  for (size_t i = 0; i + 1 < n; ++i) {
+    boundary[i] =
+        cont_after[i] && (last(i) || first(i + 1) || all_segments(i) || all_segments(i + 1));
+  }
+  for (size_t i = 0; i + 2 < n; ++i) {  // forward through single-segment row groups
+    if (boundary[i] && groups[i + 1].trace_count == 1 && cont_after[i + 1]) boundary[i + 1] = 1;
+  }
+  for (size_t i = n >= 2 ? n - 2 : 0; i-- > 0;) {  // and backward
+    if (boundary[i + 1] && groups[i + 1].trace_count == 1 && cont_after[i]) boundary[i] = 1;
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (!boundary[i]) continue;
+    for (size_t j : {i, i + 1}) {
+      if (!plans[j].decode) {
+        plans[j].decode = true;
+        --result.row_groups_skipped;
+      }
+    }
+    if (!plans[i].candidates.empty()) plans[i].candidates.back() = 1;
+    if (!plans[i + 1].candidates.empty()) plans[i + 1].candidates.front() = 1;
+  }
+  return plans;
+}
 
 // Builds the answer for one matched trace (or the part of it one place holds).
 SearchTrace Summarize(const TraceView& view, std::vector<SpanSet>&& sets,
@@ -177,11 +286,11 @@ void Merge(SearchTrace& into, SearchTrace&& part) {
 
 absl::Status Searcher::ForEachTrace(
     const std::string& tenant, uint64_t start, uint64_t end, const Planner* planner,
-    SearchResult& stats, const std::function<void(const TraceView&)>& fn,
+    const ColumnFilter* filter, SearchResult& stats,
+    const std::function<void(const TraceView&)>& fn,
     const std::function<bool(const store::BlockHandle&)>& stop) const {
   auto consider = [&](const TraceView& view) {
     ++stats.inspected_traces;
-    stats.inspected_spans += view.size();
     if (view.size() == 0 || !Overlaps(view.min_start(), view.max_end(), start, end)) return;
     fn(view);
   };
@@ -210,6 +319,7 @@ absl::Status Searcher::ForEachTrace(
         refs.push_back({*batch, r.index});
       }
       chunk_spans += refs.size();
+      stats.inspected_spans += refs.size();
       consider(TraceView(t.id, std::move(refs)));
     }
     stats.inspected_bytes += decoder.bytes();
@@ -230,25 +340,22 @@ absl::Status Searcher::ForEachTrace(
       if (auto s = damaged(block_stats.status()); !s.ok()) return s;
       continue;
     }
-    const size_t n = reader.num_row_groups();
-    std::vector<char> want(n, 0);
-    bool any = false;
-    for (size_t i = 0; i < n && i < block_stats->row_groups.size(); ++i) {
-      const block::RowGroupStats& rg = block_stats->row_groups[i];
-      want[i] = Overlaps(rg.min_start, rg.max_end, start, end) &&
-                (planner == nullptr || planner->MayMatch(rg));
-      if (!want[i]) ++stats.row_groups_skipped;
-      any |= want[i] != 0;
-    }
-    if (!any) continue;
     auto tables = reader.ReadTables();
     if (!tables.ok()) {
       if (auto s = damaged(tables.status()); !s.ok()) return s;
       continue;
     }
+    auto plans = PlanBlock(reader, *block_stats, *tables, planner, filter, start, end, stats);
+    if (!plans.ok()) {
+      if (auto s = damaged(plans.status()); !s.ok()) return s;
+      continue;
+    }
+    if (std::none_of(plans->begin(), plans->end(), [](const auto& p) { return p.decode; })) {
+      continue;
+    }
     ++stats.blocks_read;
     BlockTraceScanner scanner(reader, *tables);
-    if (auto s = scanner.Scan(want, &stats, consider); !s.ok()) {
+    if (auto s = scanner.Scan(*plans, stats, consider); !s.ok()) {
       if (auto d = damaged(s); !d.ok()) return d;
     }
   }
@@ -290,8 +397,8 @@ absl::StatusOr<SearchResult> Searcher::Search(const SearchRequest& req) const {
                      std::greater<uint64_t>());
     return block.meta.max_start_unix_nano < starts[req.limit - 1];
   };
-  if (auto s = ForEachTrace(req.tenant, req.start_unix_nano, req.end_unix_nano, req.planner, result,
-                            consider, stop);
+  if (auto s = ForEachTrace(req.tenant, req.start_unix_nano, req.end_unix_nano, req.planner,
+                            req.column_filter, result, consider, stop);
       !s.ok()) {
     return s;
   }
@@ -664,7 +771,11 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesMatching(
     }
   };
   auto stop = [&](const store::BlockHandle&) { return values.size() >= kMaxTagValues; };
-  if (auto s = ForEachTrace(tenant, start, end, planner, stats, add, stop); !s.ok()) return s;
+  ColumnFilter column_filter(filter.query());
+  if (auto s = ForEachTrace(tenant, start, end, planner, &column_filter, stats, add, stop);
+      !s.ok()) {
+    return s;
+  }
   std::vector<TagValue> out(values.begin(), values.end());
   if (out.size() > kMaxTagValues) out.resize(kMaxTagValues);
   return out;

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "store/store.h"
 #include "traceql/ast.h"
+#include "traceql/column_filter.h"
 #include "traceql/evaluator.h"
 #include "traceql/planner.h"
 
@@ -30,9 +31,11 @@ namespace strand::traceql {
 
 struct SearchRequest {
   std::string tenant;
-  const Evaluator* evaluator = nullptr;  // required
-  const Planner* planner = nullptr;      // optional: without it no row group is skipped
-  uint64_t start_unix_nano = 0;          // traces overlapping [start, end]; 0 = open
+  const Evaluator* evaluator = nullptr;         // required
+  const Planner* planner = nullptr;             // optional: without it no row group is skipped
+  const ColumnFilter* column_filter = nullptr;  // optional: without it every trace of a
+                                                // row group that may match is evaluated
+  uint64_t start_unix_nano = 0;                 // traces overlapping [start, end]; 0 = open
   uint64_t end_unix_nano = 0;
   uint64_t min_duration_nanos = 0;  // trace duration bounds; 0 = none
   uint64_t max_duration_nanos = 0;
@@ -67,14 +70,15 @@ struct SearchTrace {
 };
 
 struct SearchResult {
-  std::vector<SearchTrace> traces;  // newest first
-  uint64_t inspected_traces = 0;
-  uint64_t inspected_spans = 0;
-  uint64_t inspected_bytes = 0;
-  uint32_t total_blocks = 0;  // blocks of the tenant in the time range
-  uint32_t blocks_read = 0;   // of those, blocks whose row groups were read
-  uint64_t row_groups_read = 0;
-  uint64_t row_groups_skipped = 0;  // ruled out by statistics
+  std::vector<SearchTrace> traces;   // newest first
+  uint64_t inspected_traces = 0;     // traces evaluated
+  uint64_t inspected_spans = 0;      // live spans decoded, and spans of the row groups read
+  uint64_t inspected_bytes = 0;      // live request bytes decoded, row group bytes read
+  uint32_t total_blocks = 0;         // blocks of the tenant in the time range
+  uint32_t blocks_read = 0;          // of those, blocks with a row group decoded
+  uint64_t row_groups_filtered = 0;  // read for the column filter
+  uint64_t row_groups_read = 0;      // decoded in full
+  uint64_t row_groups_skipped = 0;   // ruled out by statistics or the column filter
 };
 
 // Tag names by scope.
@@ -128,7 +132,7 @@ class Searcher {
   // then blocks newest first, skipping row groups the planner rules out; `stop` is asked
   // before each block.
   absl::Status ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
-                            const Planner* planner, SearchResult& stats,
+                            const Planner* planner, const ColumnFilter* filter, SearchResult& stats,
                             const std::function<void(const TraceView&)>& fn,
                             const std::function<bool(const store::BlockHandle&)>& stop) const;
 
