@@ -11,6 +11,7 @@
 #include "block/block_test_util.h"
 #include "block/block_testdata.h"
 #include "block/block_writer.h"
+#include "common/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -317,6 +318,92 @@ TEST_F(BlockRoundTripTest, ColumnAccessAgreesWithDecodedSpans) {
                     .ok());
   }
   EXPECT_GT(attribute_values, 1000u);
+}
+
+TEST_F(BlockRoundTripTest, SelectedSegmentsAndProjectedColumnsDecodeAsTheFullRowGroup) {
+  TraceSet set;
+  testdata::RealisticOptions options;
+  for (uint64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
+  }
+  ASSERT_TRUE(set.AddRequest(EveryFieldRequest()).ok());
+  BlockWriterOptions writer_options;
+  writer_options.spans_per_row_group = 700;
+  std::unique_ptr<BlockReader> reader = WriteAndOpen(set, writer_options);
+  ASSERT_NE(reader, nullptr);
+  absl::StatusOr<BlockTables> tables = reader->ReadTables();
+  ASSERT_TRUE(tables.ok());
+  // A canonical text of the spans with only `keys` among span attributes, and events and
+  // links dropped unless `with_events_links`.
+  auto project = [](const otlp::SpanBatch& b, const std::vector<std::string>& keys,
+                    bool with_events_links) {
+    otlp::SpanBatch copy;
+    std::vector<std::string> out;
+    for (const otlp::Span& s : b.spans) {
+      std::string line =
+          absl::StrCat(HexEncode(otlp::IdBytes(s.span_id)), " ", std::string(s.name), " ",
+                       s.start_time_unix_nano, " ", s.end_time_unix_nano, " ", s.kind, " ",
+                       s.status_code, " ", std::string(s.status_message));
+      for (uint32_t a = s.attributes.begin; a < s.attributes.end; ++a) {
+        const auto& kv = b.attributes[a];
+        if (std::find(keys.begin(), keys.end(), kv.key) == keys.end()) continue;
+        absl::StrAppend(&line, " ", std::string(kv.key), "=", static_cast<int>(kv.value.type), ":",
+                        std::string(kv.value.str), kv.value.int_value);
+      }
+      if (with_events_links) absl::StrAppend(&line, " e", s.events.size(), " l", s.links.size());
+      out.push_back(line);
+    }
+    return out;
+  };
+  const std::vector<std::string> keys = {"http.method", "http.status_code", "no.such.key"};
+  for (size_t g = 0; g < reader->num_row_groups(); ++g) {
+    absl::StatusOr<std::unique_ptr<RowGroupDecoder>> full = reader->OpenRowGroup(g);
+    absl::StatusOr<std::unique_ptr<RowGroupDecoder>> part = reader->OpenRowGroup(g);
+    ASSERT_TRUE(full.ok() && part.ok());
+    const uint32_t n = (*full)->num_traces();
+    otlp::SpanBatch all;
+    auto map = tables->NewBatchMap();
+    ASSERT_TRUE((*full)->DecodeTraces(0, n, *tables, map, all).ok());
+    // Every third segment, projected.
+    std::vector<char> pick(n, 0);
+    otlp::SpanBatch expected_spans;
+    std::vector<std::string> expected;
+    const auto all_lines = project(all, keys, false);
+    for (uint32_t i = 0; i < n; i += 3) {
+      pick[i] = 1;
+      for (uint32_t r = (*full)->first_row(i); r < (*full)->first_row(i) + (*full)->row_count(i);
+           ++r) {
+        expected.push_back(all_lines[r]);
+      }
+    }
+    RowGroupDecoder::DecodeOptions opts;
+    opts.segments = &pick;
+    opts.span_attribute_keys = &keys;
+    opts.events = false;
+    opts.links = false;
+    otlp::SpanBatch some;
+    auto map2 = tables->NewBatchMap();
+    absl::Status st = (*part)->DecodeTraces(0, n, *tables, map2, some, opts);
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(project(some, keys, false), expected) << "row group " << g;
+    EXPECT_TRUE(some.events.empty() && some.links.empty());
+    // Events and links asked for: the same counts as the full decode.
+    opts.events = opts.links = true;
+    otlp::SpanBatch with;
+    auto map3 = tables->NewBatchMap();
+    absl::StatusOr<std::unique_ptr<RowGroupDecoder>> again = reader->OpenRowGroup(g);
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE((*again)->DecodeTraces(0, n, *tables, map3, with, opts).ok());
+    std::vector<std::string> expected_el;
+    const auto all_el = project(all, keys, true);
+    for (uint32_t i = 0; i < n; i += 3) {
+      for (uint32_t r = (*full)->first_row(i); r < (*full)->first_row(i) + (*full)->row_count(i);
+           ++r) {
+        expected_el.push_back(all_el[r]);
+      }
+    }
+    EXPECT_EQ(project(with, keys, true), expected_el) << "row group " << g;
+  }
 }
 
 TEST_F(BlockRoundTripTest, TracesSpanningRowGroupsComeBackWhole) {

@@ -473,23 +473,65 @@ std::optional<uint32_t> RowGroupDecoder::FindTrace(const otlp::TraceId& id) cons
 }
 
 absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const BlockTables& tables,
-                                           BlockTables::BatchMap& map, SpanBatch& out) {
+                                           BlockTables::BatchMap& map, SpanBatch& out,
+                                           const DecodeOptions& options) {
   if (!traces_loaded_ || first > last || last > num_traces()) {
     return absl::InvalidArgumentError("DecodeTraces: bad segment range");
   }
-  const bool whole = first == 0 && last == num_traces();
+  const bool everything = options.segments == nullptr && options.span_attribute_keys == nullptr &&
+                          options.events && options.links;
+  const bool whole = first == 0 && last == num_traces() && everything;
+  if (options.segments != nullptr && options.segments->size() < last) {
+    return absl::InvalidArgumentError("DecodeTraces: segment selection too short");
+  }
+  auto selected = [&](uint32_t seg) {
+    return options.segments == nullptr || (*options.segments)[seg] != 0;
+  };
+  // Columns left out by the projection are never decompressed or read.
+  auto wanted_attribute = [&](const Column& col) {
+    switch (col.owner) {
+      case Owner::kSpan:
+        return options.span_attribute_keys == nullptr ||
+               std::find(options.span_attribute_keys->begin(), options.span_attribute_keys->end(),
+                         col.key) != options.span_attribute_keys->end();
+      case Owner::kEvent:
+        return options.events;
+      case Owner::kLink:
+        return options.links;
+    }
+    return false;
+  };
+  auto wanted_fixed = [&](uint32_t id) {
+    if (id >= static_cast<uint32_t>(ColumnId::kEventTimeDelta) &&
+        id <= static_cast<uint32_t>(ColumnId::kEventAttrShape)) {
+      return options.events;
+    }
+    if (id >= static_cast<uint32_t>(ColumnId::kLinkTraceId) &&
+        id <= static_cast<uint32_t>(ColumnId::kLinkAttrShape)) {
+      return options.links;
+    }
+    return true;
+  };
   const uint64_t r0 = first_rows_[first];
   const uint64_t r1 = first_rows_[last];
 
-  // Load every page.
+  // Load the pages of the columns wanted (the others stay empty and are never read).
   std::vector<std::string_view> page(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    const bool attribute = col.id == static_cast<uint32_t>(ColumnId::kAttribute);
+    if (attribute ? !wanted_attribute(col) : !wanted_fixed(col.id)) continue;
+    if (!attribute && FindFixedColumn(col.id) == nullptr) continue;
     absl::StatusOr<std::string_view> p = Page(c);
     if (!p.ok()) return p.status();
     page[c] = *p;
   }
   auto fixed_page = [&](ColumnId id) { return page[fixed_[static_cast<uint32_t>(id)]]; };
-  auto fixed_count = [&](ColumnId id) { return columns_[fixed_[static_cast<uint32_t>(id)]].count; };
+  auto fixed_count = [&](ColumnId id) {
+    return wanted_fixed(static_cast<uint32_t>(id))
+               ? columns_[fixed_[static_cast<uint32_t>(id)]].count
+               : 0;
+  };
   auto varints = [&](ColumnId id) { return VarintCursor(fixed_page(id), fixed_count(id)); };
   auto fixed = [&](ColumnId id, size_t width) {
     return FixedCursor(fixed_page(id), width, fixed_count(id));
@@ -535,7 +577,7 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
   std::vector<int> attr_of_column(columns_.size(), -1);
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Column& col = columns_[c];
-    if (col.id != static_cast<uint32_t>(ColumnId::kAttribute)) continue;
+    if (col.id != static_cast<uint32_t>(ColumnId::kAttribute) || !wanted_attribute(col)) continue;
     attr_of_column[c] = static_cast<int>(attrs.size());
     attrs.emplace_back(col.type, col.encoding, col.key, col.count);
     if (!attrs.back().Init(page[c])) return Error("bad attribute page");
@@ -560,6 +602,8 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
   if (events_before > event_count_ || links_before > link_count_) {
     return Error("event or link counts exceed the columns");
   }
+  if (!options.events) events_before = 0;
+  if (!options.links) links_before = 0;
   for (uint64_t e = 0; e < events_before; ++e) {
     if (!count_shape(event_shape.Next())) return Error("event shape index out of range");
   }
@@ -592,6 +636,7 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
     if (shape_owner_[s] != 0 && shape_owner_[s] != static_cast<uint8_t>(owner)) return false;
     const auto begin = static_cast<uint32_t>(out.attributes.size());
     for (uint32_t c : shapes_[s]) {
+      if (attr_of_column[c] < 0) continue;  // left out by the projection
       otlp::KeyValue kv;
       if (!attrs[attr_of_column[c]].Next(out, &kv)) return false;
       out.attributes.push_back(kv);
@@ -600,11 +645,59 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
     return true;
   };
 
+  // Moves past one row without materializing it (a segment not selected).
+  auto skip_attributes = [&](uint64_t s) {
+    if (s >= shapes_.size()) return false;
+    for (uint32_t c : shapes_[s]) {
+      if (attr_of_column[c] >= 0) attrs[attr_of_column[c]].Skip(1);
+    }
+    return true;
+  };
+  auto skip_row = [&](uint64_t row, uint64_t seg_begin) {
+    span_id.Skip(1);
+    if (parent.Next() == kParentExternal) parent_external.Skip(1);
+    if (row != seg_begin) start_delta.Next();
+    for (VarintCursor* v : {&duration, &kind, &status_code, &flags, &scope, &dropped_attributes,
+                            &dropped_events, &dropped_links}) {
+      v->Next();
+    }
+    for (StringCursor* s : {&name, &status_message, &trace_state}) s->Skip(1);
+    if (!skip_attributes(attr_shape.Next())) return false;
+    const uint64_t events = event_count.Next();
+    const uint64_t links = link_count.Next();
+    if (events > event_count_ || links > link_count_) return false;
+    if (options.events) {
+      event_time.Skip(events);
+      event_name.Skip(events);
+      event_dropped.Skip(events);
+      for (uint64_t e = 0; e < events; ++e) {
+        if (!skip_attributes(event_shape.Next())) return false;
+      }
+    }
+    if (options.links) {
+      link_trace_id.Skip(links);
+      link_span_id.Skip(links);
+      link_trace_state.Skip(links);
+      link_flags.Skip(links);
+      link_dropped.Skip(links);
+      for (uint64_t l = 0; l < links; ++l) {
+        if (!skip_attributes(link_shape.Next())) return false;
+      }
+    }
+    return true;
+  };
+
   const std::string_view span_ids = fixed_page(ColumnId::kSpanId);
-  out.spans.reserve(out.spans.size() + (r1 - r0));
+  out.spans.reserve(out.spans.size() + (options.segments == nullptr ? r1 - r0 : 0));
   for (uint32_t seg = first; seg < last; ++seg) {
     const uint64_t seg_begin = first_rows_[seg];
     const uint64_t seg_end = first_rows_[seg + 1];
+    if (!selected(seg)) {
+      for (uint64_t row = seg_begin; row < seg_end; ++row) {
+        if (!skip_row(row, seg_begin)) return Error("bad row while skipping");
+      }
+      continue;
+    }
     uint64_t start = trace_starts_[seg];
     for (uint64_t row = seg_begin; row < seg_end; ++row) {
       otlp::Span s;
@@ -646,7 +739,7 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
         return Error("bad span attributes");
       }
 
-      const uint64_t events = event_count.Next();
+      const uint64_t events = options.events ? event_count.Next() : (event_count.Next(), 0);
       if (events > event_count_) return Error("event count out of range");
       s.events.begin = static_cast<uint32_t>(out.events.size());
       for (uint64_t e = 0; e < events; ++e) {
@@ -661,7 +754,7 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
       }
       s.events.end = static_cast<uint32_t>(out.events.size());
 
-      const uint64_t links = link_count.Next();
+      const uint64_t links = options.links ? link_count.Next() : (link_count.Next(), 0);
       if (links > link_count_) return Error("link count out of range");
       s.links.begin = static_cast<uint32_t>(out.links.size());
       for (uint64_t l = 0; l < links; ++l) {

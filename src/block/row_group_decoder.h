@@ -50,11 +50,29 @@ class RowGroupDecoder {
   // After LoadTraces(): the segment holding `id`, if any.
   std::optional<uint32_t> FindTrace(const otlp::TraceId& id) const;
 
+  // What DecodeTraces materializes; the default is everything.
+  struct DecodeOptions {
+    // Only these segments of [first, last) (indexed by segment number); null: all.
+    const std::vector<char>* segments = nullptr;
+    // Only span attributes with these keys (null: all), and events and links only when
+    // asked for. Columns left out are not even decompressed.
+    const std::vector<std::string>* span_attribute_keys = nullptr;
+    bool events = true;
+    bool links = true;
+  };
   // After LoadTraces(): appends the spans of segments [first, last) to `out` in row order
   // (scopes and resources through `tables` and `map`, which belong to `out`). When the
-  // range is every segment, also checks that every column was consumed exactly.
+  // range is every segment and `options` asks for everything, also checks that every
+  // column was consumed exactly.
   absl::Status DecodeTraces(uint32_t first, uint32_t last, const BlockTables& tables,
-                            BlockTables::BatchMap& map, otlp::SpanBatch& out);
+                            BlockTables::BatchMap& map, otlp::SpanBatch& out,
+                            const DecodeOptions& options);
+  absl::Status DecodeTraces(uint32_t first, uint32_t last, const BlockTables& tables,
+                            BlockTables::BatchMap& map, otlp::SpanBatch& out) {
+    return DecodeTraces(first, last, tables, map, out, DecodeOptions());
+  }
+  // The start time of segment `i`'s first span (after LoadTraces()).
+  uint64_t trace_start(uint32_t i) const { return trace_starts_[i]; }
 
   // Checks the checksum of every page and decompresses it.
   absl::Status VerifyPages();
