@@ -586,26 +586,8 @@ class Lexer {
 }  // namespace
 
 bool IsAttributeChar(char c) {
-  switch (c) {
-    case '{':
-    case '}':
-    case '(':
-    case ')':
-    case '=':
-    case '~':
-    case '!':
-    case '<':
-    case '>':
-    case '&':
-    case '|':
-    case '^':
-    case ',':
-    case '"':
-    case '\0':
-      return false;
-    default:
-      return !IsSpace(c);
-  }
+  static constexpr std::string_view kEnders("{}()=~!<>&|^,\"\0", 15);
+  return kEnders.find(c) == std::string_view::npos && !IsSpace(c);
 }
 
 std::vector<Token> Tokenize(std::string_view query) { return Lexer(query).Run(); }

@@ -13,138 +13,11 @@
 #include "common/status_macros.h"
 #include "traceql/lexer.h"
 #include "traceql/parse_error.h"
+#include "traceql/precedence.h"
 #include "traceql/validate.h"
 
 namespace strand::traceql {
 namespace {
-
-// Binding strength of binary operators, weakest first, as in Tempo's grammar: `&&` and `||`
-// share a level (left-associative); comparisons and structural spanset operators share
-// one; `!` and unary `-` bind tighter than `+ -` and looser than `* / %`; `^` is
-// right-associative.
-enum Precedence : int {
-  kLogicalPrec = 1,   // && ||
-  kComparePrec = 2,   // = != < <= > >= =~ !~, and > >> < << ~ ... between spansets
-  kAdditivePrec = 3,  // + -
-  kUnaryPrec = 4,     // ! -x (operand: everything binding tighter)
-  kMultiplyPrec = 5,  // * / %
-  kPowerPrec = 6,     // ^ (right-associative)
-};
-
-struct BinaryOp {
-  Op op;
-  int prec;
-};
-
-std::optional<BinaryOp> FieldBinaryOp(TokenKind kind) {
-  switch (kind) {
-    case TokenKind::kOr:
-      return BinaryOp{Op::kOr, kLogicalPrec};
-    case TokenKind::kAnd:
-      return BinaryOp{Op::kAnd, kLogicalPrec};
-    case TokenKind::kEq:
-      return BinaryOp{Op::kEq, kComparePrec};
-    case TokenKind::kNeq:
-      return BinaryOp{Op::kNeq, kComparePrec};
-    case TokenKind::kGt:
-      return BinaryOp{Op::kGt, kComparePrec};
-    case TokenKind::kGte:
-      return BinaryOp{Op::kGte, kComparePrec};
-    case TokenKind::kLt:
-      return BinaryOp{Op::kLt, kComparePrec};
-    case TokenKind::kLte:
-      return BinaryOp{Op::kLte, kComparePrec};
-    case TokenKind::kRegex:
-      return BinaryOp{Op::kRegex, kComparePrec};
-    case TokenKind::kNotRegex:
-      return BinaryOp{Op::kNotRegex, kComparePrec};
-    case TokenKind::kPlus:
-      return BinaryOp{Op::kAdd, kAdditivePrec};
-    case TokenKind::kMinus:
-      return BinaryOp{Op::kSub, kAdditivePrec};
-    case TokenKind::kStar:
-      return BinaryOp{Op::kMul, kMultiplyPrec};
-    case TokenKind::kSlash:
-      return BinaryOp{Op::kDiv, kMultiplyPrec};
-    case TokenKind::kPercent:
-      return BinaryOp{Op::kMod, kMultiplyPrec};
-    case TokenKind::kCaret:
-      return BinaryOp{Op::kPow, kPowerPrec};
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<BinaryOp> ScalarBinaryOp(TokenKind kind) {
-  std::optional<BinaryOp> op = FieldBinaryOp(kind);
-  if (op && op->prec >= kAdditivePrec) return op;
-  return std::nullopt;
-}
-
-std::optional<Op> ComparisonOp(TokenKind kind) {
-  switch (kind) {
-    case TokenKind::kEq:
-      return Op::kEq;
-    case TokenKind::kNeq:
-      return Op::kNeq;
-    case TokenKind::kGt:
-      return Op::kGt;
-    case TokenKind::kGte:
-      return Op::kGte;
-    case TokenKind::kLt:
-      return Op::kLt;
-    case TokenKind::kLte:
-      return Op::kLte;
-    default:
-      return std::nullopt;
-  }
-}
-
-struct SpansetBinaryOp {
-  SpansetOp op;
-  int prec;
-};
-
-std::optional<SpansetBinaryOp> SpansetOpOf(TokenKind kind) {
-  switch (kind) {
-    case TokenKind::kAnd:
-      return SpansetBinaryOp{SpansetOp::kAnd, kLogicalPrec};
-    case TokenKind::kOr:
-      return SpansetBinaryOp{SpansetOp::kOr, kLogicalPrec};
-    case TokenKind::kGt:
-      return SpansetBinaryOp{SpansetOp::kChild, kComparePrec};
-    case TokenKind::kDescendant:
-      return SpansetBinaryOp{SpansetOp::kDescendant, kComparePrec};
-    case TokenKind::kLt:
-      return SpansetBinaryOp{SpansetOp::kParent, kComparePrec};
-    case TokenKind::kAncestor:
-      return SpansetBinaryOp{SpansetOp::kAncestor, kComparePrec};
-    case TokenKind::kTilde:
-      return SpansetBinaryOp{SpansetOp::kSibling, kComparePrec};
-    case TokenKind::kUnionChild:
-      return SpansetBinaryOp{SpansetOp::kUnionChild, kComparePrec};
-    case TokenKind::kUnionDescendant:
-      return SpansetBinaryOp{SpansetOp::kUnionDescendant, kComparePrec};
-    case TokenKind::kUnionParent:
-      return SpansetBinaryOp{SpansetOp::kUnionParent, kComparePrec};
-    case TokenKind::kUnionAncestor:
-      return SpansetBinaryOp{SpansetOp::kUnionAncestor, kComparePrec};
-    case TokenKind::kUnionSibling:
-      return SpansetBinaryOp{SpansetOp::kUnionSibling, kComparePrec};
-    case TokenKind::kNotChild:
-      return SpansetBinaryOp{SpansetOp::kNotChild, kComparePrec};
-    case TokenKind::kNotDescendant:
-      return SpansetBinaryOp{SpansetOp::kNotDescendant, kComparePrec};
-    case TokenKind::kNotParent:
-      return SpansetBinaryOp{SpansetOp::kNotParent, kComparePrec};
-    case TokenKind::kNotAncestor:
-      return SpansetBinaryOp{SpansetOp::kNotAncestor, kComparePrec};
-    case TokenKind::kNotRegex:
-      return SpansetBinaryOp{SpansetOp::kNotSibling, kComparePrec};
-    default:
-      return std::nullopt;
-  }
-}
 
 bool IsLiteral(TokenKind kind) {
   switch (kind) {
@@ -161,6 +34,17 @@ bool IsLiteral(TokenKind kind) {
     default:
       return false;
   }
+}
+
+// Hint names may be any word, keywords included (`with(name=1)`).
+bool IsWord(const Token& token) {
+  if (token.source.empty()) return false;
+  for (const char c : token.source) {
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool IsNumber(TokenKind kind) {
@@ -652,9 +536,9 @@ class Parser {
     RETURN_IF_ERROR(Expect(TokenKind::kLParen, "\"(\" after \"with\""));
     std::vector<Hint> hints;
     do {
-      if (!At(TokenKind::kIdentifier)) return Unexpected("a hint name");
+      if (!IsWord(Peek())) return Unexpected("a hint name");
       Hint hint;
-      hint.name = Take().text;
+      hint.name = std::string(Take().source);
       RETURN_IF_ERROR(Expect(TokenKind::kEq, "\"=\" after the hint name"));
       if (At(TokenKind::kMinus) || IsNumber(Peek().kind)) {
         ASSIGN_OR_RETURN(hint.value, ParseNumber());
