@@ -1,6 +1,6 @@
-// Canonical text of TraceQL trees. Binary operands that are themselves binary, and negative
-// numbers used as operands, are parenthesized, so the text parses back into the same tree
-// whatever the precedence rules.
+// Canonical text of TraceQL trees: parentheses only where precedence and associativity
+// (precedence.h) need them, so the text parses back into the same tree and is no more deeply
+// nested than the query it came from.
 #include "traceql/ast.h"
 
 #include <charconv>
@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "traceql/lexer.h"
 #include "traceql/parse_error.h"
+#include "traceql/precedence.h"
 
 namespace strand::traceql {
 namespace {
@@ -150,10 +151,55 @@ std::string AttributeText(AttributeScope scope, std::string_view name) {
   return absl::StrCat(ScopePrefix(scope), quoted, "\"");
 }
 
-std::string FieldOperand(const FieldExpr& e) {
-  const bool wrap = e.kind == FieldExpr::Kind::kBinary ||
-                    (e.kind == FieldExpr::Kind::kLiteral && IsNegativeNumber(e.literal));
-  return wrap ? absl::StrCat("(", ToString(e), ")") : ToString(e);
+std::string Parenthesized(std::string text) { return absl::StrCat("(", text, ")"); }
+
+// Whether a binary child of an operator of precedence `prec` needs parentheses.
+bool WrapBinary(int child_prec, int prec, bool right_side) {
+  const bool right_assoc = prec == kPowerPrec;
+  return right_side != right_assoc ? child_prec <= prec : child_prec < prec;
+}
+
+std::string FieldText(const FieldExpr& e, int follow);
+
+// `e` as an operand of a binary operator of precedence `prec` (0: of a unary operator), where
+// the text is followed by an operator of precedence `follow` (0: by nothing). A unary
+// operator's operand runs over the * / % ^ that follow it, so a unary operation or a
+// negative number followed by one of those needs parentheses.
+std::string FieldOperand(const FieldExpr& e, int prec, bool right_side, int follow) {
+  bool wrap = false;
+  switch (e.kind) {
+    case FieldExpr::Kind::kLiteral:
+      wrap = IsNegativeNumber(e.literal) && (follow >= kMultiplyPrec || prec == 0);
+      break;
+    case FieldExpr::Kind::kUnary:
+      wrap = follow >= kMultiplyPrec;
+      break;
+    case FieldExpr::Kind::kBinary:
+      wrap = WrapBinary(OpPrecedence(e.op), prec == 0 ? kUnaryPrec : prec, right_side);
+      break;
+    default:
+      break;
+  }
+  return wrap ? Parenthesized(FieldText(e, 0)) : FieldText(e, follow);
+}
+
+std::string FieldText(const FieldExpr& e, int follow) {
+  switch (e.kind) {
+    case FieldExpr::Kind::kLiteral:
+      return LiteralText(e.literal);
+    case FieldExpr::Kind::kAttribute:
+      return AttributeText(e.scope, e.name);
+    case FieldExpr::Kind::kIntrinsic:
+      return std::string(IntrinsicName(e.intrinsic));
+    case FieldExpr::Kind::kUnary:
+      return absl::StrCat(Sv(OpSymbol(e.op)), FieldOperand(*e.lhs, 0, true, follow));
+    case FieldExpr::Kind::kBinary: {
+      const int prec = OpPrecedence(e.op);
+      return absl::StrCat(FieldOperand(*e.lhs, prec, false, prec), " ", Sv(OpSymbol(e.op)), " ",
+                          FieldOperand(*e.rhs, prec, true, follow));
+    }
+  }
+  return "";
 }
 
 absl::string_view SpansetOpSymbol(SpansetOp op) {
@@ -196,8 +242,10 @@ absl::string_view SpansetOpSymbol(SpansetOp op) {
   return "?";
 }
 
-std::string SpansetOperand(const SpansetExpr& e) {
-  return e.kind == SpansetExpr::Kind::kBinary ? absl::StrCat("(", ToString(e), ")") : ToString(e);
+std::string SpansetOperand(const SpansetExpr& e, int prec, bool right_side) {
+  const bool wrap = e.kind == SpansetExpr::Kind::kBinary &&
+                    WrapBinary(SpansetOpPrecedence(e.op), prec, right_side);
+  return wrap ? Parenthesized(ToString(e)) : ToString(e);
 }
 
 absl::string_view AggregateText(AggregateFn fn) {
@@ -216,19 +264,18 @@ absl::string_view AggregateText(AggregateFn fn) {
   return "count";
 }
 
-std::string ScalarText(const ScalarExpr& e, bool operand) {
+// `prec`: the precedence of the operator `e` is an operand of (0 at the top).
+std::string ScalarText(const ScalarExpr& e, int prec, bool right_side) {
   switch (e.kind) {
-    case ScalarExpr::Kind::kLiteral:
-      if (operand && IsNegativeNumber(e.literal)) {
-        return absl::StrCat("(", LiteralText(e.literal), ")");
-      }
+    case ScalarExpr::Kind::kLiteral:  // `-1` is one literal in scalar expressions
       return LiteralText(e.literal);
     case ScalarExpr::Kind::kAggregate:
       return absl::StrCat(AggregateText(e.fn), "(", e.field ? ToString(*e.field) : "", ")");
     case ScalarExpr::Kind::kBinary: {
-      std::string text = absl::StrCat(ScalarText(*e.lhs, true), " ", Sv(OpSymbol(e.op)), " ",
-                                      ScalarText(*e.rhs, true));
-      return operand ? absl::StrCat("(", text, ")") : text;
+      const int own = OpPrecedence(e.op);
+      std::string text = absl::StrCat(ScalarText(*e.lhs, own, false), " ", Sv(OpSymbol(e.op)), " ",
+                                      ScalarText(*e.rhs, own, true));
+      return prec > 0 && WrapBinary(own, prec, right_side) ? Parenthesized(text) : text;
     }
   }
   return "";
@@ -245,9 +292,9 @@ std::string StageText(const Stage& stage) {
     case Stage::Kind::kSpanset:
       return ToString(*stage.spanset);
     case Stage::Kind::kScalarFilter:
-      return absl::StrCat(ScalarText(*stage.scalar_filter.lhs, false), " ",
+      return absl::StrCat(ScalarText(*stage.scalar_filter.lhs, 0, false), " ",
                           Sv(OpSymbol(stage.scalar_filter.op)), " ",
-                          ScalarText(*stage.scalar_filter.rhs, false));
+                          ScalarText(*stage.scalar_filter.rhs, 0, true));
     case Stage::Kind::kBy:
       return absl::StrCat("by(", FieldList(stage.fields), ")");
     case Stage::Kind::kSelect:
@@ -325,32 +372,16 @@ std::string_view OpSymbol(Op op) {
   return "?";
 }
 
-std::string ToString(const FieldExpr& e) {
-  switch (e.kind) {
-    case FieldExpr::Kind::kLiteral:
-      return LiteralText(e.literal);
-    case FieldExpr::Kind::kAttribute:
-      return AttributeText(e.scope, e.name);
-    case FieldExpr::Kind::kIntrinsic:
-      return std::string(IntrinsicName(e.intrinsic));
-    case FieldExpr::Kind::kUnary: {
-      const bool wrap =
-          e.lhs->kind == FieldExpr::Kind::kBinary || e.lhs->kind == FieldExpr::Kind::kLiteral;
-      return absl::StrCat(Sv(OpSymbol(e.op)), wrap ? "(" : "", ToString(*e.lhs), wrap ? ")" : "");
-    }
-    case FieldExpr::Kind::kBinary:
-      return absl::StrCat(FieldOperand(*e.lhs), " ", Sv(OpSymbol(e.op)), " ", FieldOperand(*e.rhs));
-  }
-  return "";
-}
+std::string ToString(const FieldExpr& e) { return FieldText(e, 0); }
 
 std::string ToString(const SpansetExpr& e) {
   switch (e.kind) {
     case SpansetExpr::Kind::kFilter:
       return e.filter ? absl::StrCat("{ ", ToString(*e.filter), " }") : "{ }";
     case SpansetExpr::Kind::kBinary:
-      return absl::StrCat(SpansetOperand(*e.lhs), " ", SpansetOpSymbol(e.op), " ",
-                          SpansetOperand(*e.rhs));
+      return absl::StrCat(SpansetOperand(*e.lhs, SpansetOpPrecedence(e.op), false), " ",
+                          SpansetOpSymbol(e.op), " ",
+                          SpansetOperand(*e.rhs, SpansetOpPrecedence(e.op), true));
     case SpansetExpr::Kind::kPipeline:
       return absl::StrCat("(", ToString(*e.pipeline), ")");
   }

@@ -234,6 +234,26 @@ TEST(ParserDepthTest, LongFlatChainsParseUpToTheTreeHeightLimit) {
   EXPECT_TRUE(Parse("{ }" + Repeat(" | { }", 5000)).ok()) << "stages are a list, not a chain";
 }
 
+TEST(ParserDepthTest, CanonicalTextOfDeepQueriesParsesAgain) {
+  const int n = kMaxNestingDepth - 2;
+  for (const std::string& text : {
+           "{ " + Repeat(".a || (", n) + ".a" + Repeat(")", n) + " }",
+           "{ 1" + Repeat(" * -(2", n / 2) + Repeat(")", n / 2) + " = 1 }",
+           "{ 1" + Repeat(" * -2", n) + " = 1 }",
+           "{ " + Repeat("!", n) + ".a }",
+           "{ .a = 1" + Repeat(" || .a = 1", kMaxTreeHeight - 10) + " }",
+           Repeat("({ .a } | ", n / 2) + "{ .b }" + Repeat(")", n / 2),
+           "{ } | count()" + Repeat(" ^ (2", n / 2) + Repeat(")", n / 2) + " > 1",
+       }) {
+    absl::StatusOr<Query> query = Parse(text);
+    ASSERT_TRUE(query.ok()) << query.status();
+    const std::string canonical = ToString(*query);
+    absl::StatusOr<Query> again = Parse(canonical);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(ToString(*again), canonical);
+  }
+}
+
 TEST(ParserDepthTest, OverlyTallTreesAreRefused) {
   EXPECT_THAT(ErrorOf("{ .a = 1" + Repeat(" || .a = 1", kMaxTreeHeight) + " }"),
               HasSubstr("query too complex (expression tree deeper than 1000)"));

@@ -28,6 +28,41 @@ std::string Canonical(std::string_view text) {
   return canonical;
 }
 
+const FieldExpr& FilterOf(const Query& query);
+
+// Fully parenthesized structure, to check precedence: "((.a || .b) && .c)".
+std::string Shape(const FieldExpr& e) {
+  switch (e.kind) {
+    case FieldExpr::Kind::kBinary:
+      return "(" + Shape(*e.lhs) + " " + std::string(OpSymbol(e.op)) + " " + Shape(*e.rhs) + ")";
+    case FieldExpr::Kind::kUnary:
+      return "(" + std::string(OpSymbol(e.op)) + Shape(*e.lhs) + ")";
+    default:
+      return ToString(e);
+  }
+}
+
+std::string Shape(const SpansetExpr& e) {
+  static constexpr std::string_view kSymbols[] = {"&&", "||",  ">",   ">>",  "<",   "<<",
+                                                  "~",  "&>",  "&>>", "&<",  "&<<", "&~",
+                                                  "!>", "!>>", "!<",  "!<<", "!~"};
+  if (e.kind != SpansetExpr::Kind::kBinary) return ToString(e);
+  return "(" + Shape(*e.lhs) + " " + std::string(kSymbols[static_cast<int>(e.op)]) + " " +
+         Shape(*e.rhs) + ")";
+}
+
+std::string FieldShape(std::string_view text) {
+  absl::StatusOr<Query> query = Parse(text);
+  if (!query.ok()) return std::string(query.status().message());
+  return Shape(FilterOf(*query));
+}
+
+std::string SpansetShape(std::string_view text) {
+  absl::StatusOr<Query> query = Parse(text);
+  if (!query.ok()) return std::string(query.status().message());
+  return Shape(*query->pipeline->stages.at(0).spanset);
+}
+
 const FieldExpr& FilterOf(const Query& query) {
   static const FieldExpr kEmpty;
   const SpansetExpr& spanset = *query.pipeline->stages.at(0).spanset;
@@ -72,12 +107,12 @@ TEST(ParserTest, EveryFieldOperator) {
       {"{.a&&.b}", "{ .a && .b }"},
       {"{.a||.b}", "{ .a || .b }"},
       {"{!.a}", "{ !.a }"},
-      {"{.a + 1=2}", "{ (.a + 1) = 2 }"},
-      {"{.a - 1=2}", "{ (.a - 1) = 2 }"},
-      {"{.a * 1=2}", "{ (.a * 1) = 2 }"},
-      {"{.a / 1=2}", "{ (.a / 1) = 2 }"},
-      {"{.a % 1=2}", "{ (.a % 1) = 2 }"},
-      {"{.a ^ 1=2}", "{ (.a ^ 1) = 2 }"},
+      {"{.a + 1=2}", "{ .a + 1 = 2 }"},
+      {"{.a - 1=2}", "{ .a - 1 = 2 }"},
+      {"{.a * 1=2}", "{ .a * 1 = 2 }"},
+      {"{.a / 1=2}", "{ .a / 1 = 2 }"},
+      {"{.a % 1=2}", "{ .a % 1 = 2 }"},
+      {"{.a ^ 1=2}", "{ .a ^ 1 = 2 }"},
       {"{-.a=2}", "{ -.a = 2 }"},
   };
   for (const auto& [text, canonical] : cases) EXPECT_EQ(Canonical(text), canonical) << text;
@@ -85,13 +120,12 @@ TEST(ParserTest, EveryFieldOperator) {
 
 TEST(ParserTest, LiteralsOfEveryType) {
   EXPECT_EQ(Canonical(R"({ .a = "s" || .a = 1 || .a = 1.5 || .a = true || .a = false })"),
-            R"({ ((((.a = "s") || (.a = 1)) || (.a = 1.5)) || (.a = true)) || (.a = false) })")
-      << "|| chains are left-associative";
+            R"({ .a = "s" || .a = 1 || .a = 1.5 || .a = true || .a = false })");
   EXPECT_EQ(Canonical("{ .a = nil }"), "{ .a = nil }");
   EXPECT_EQ(Canonical("{ .a != nil }"), "{ .a != nil }");
   EXPECT_EQ(Canonical("{ status = error }"), "{ status = error }");
   EXPECT_EQ(Canonical("{ status != ok && status != unset }"),
-            "{ (status != ok) && (status != unset) }");
+            "{ status != ok && status != unset }");
   for (std::string_view kind :
        {"unspecified", "internal", "server", "client", "producer", "consumer"}) {
     const std::string text = "{ kind = " + std::string(kind) + " }";
@@ -106,11 +140,15 @@ TEST(ParserTest, NegativeNumbersAreLiterals) {
   Query query = MustParse("{ .a = -3 }");
   EXPECT_EQ(FilterOf(query).rhs->kind, FieldExpr::Kind::kLiteral);
   EXPECT_EQ(FilterOf(query).rhs->literal.i, -3);
-  EXPECT_EQ(Canonical("{ .a = -3 }"), "{ .a = (-3) }");
-  EXPECT_EQ(Canonical("{ -1.5 < .a }"), "{ (-1.5) < .a }");
-  EXPECT_EQ(Canonical("{ .a > -1s }"), "{ .a > (-1s) }");
+  EXPECT_EQ(Canonical("{ .a = -3 }"), "{ .a = -3 }");
+  EXPECT_EQ(Canonical("{ -1.5 < .a }"), "{ -1.5 < .a }");
+  EXPECT_EQ(Canonical("{ .a > -1s }"), "{ .a > -1s }");
   EXPECT_EQ(Canonical("{ .a = --3 }"), "{ .a = 3 }");
-  EXPECT_EQ(Canonical("{ .a = 2 - -3 }"), "{ .a = (2 - (-3)) }");
+  EXPECT_EQ(Canonical("{ .a = 2 - -3 }"), "{ .a = 2 - -3 }");
+  EXPECT_EQ(Canonical("{ .a = (-3) * 2 }"), "{ .a = (-3) * 2 }");
+  EXPECT_EQ(FieldShape("{ .a = -3 * 2 }"), "(.a = (-(3 * 2)))") << "Tempo's unary minus";
+  EXPECT_EQ(Canonical("{ .a = 2 ^ -3 }"), "{ .a = 2 ^ -3 }");
+  EXPECT_EQ(Canonical("{ .a = -.b ^ 2 }"), "{ .a = -.b ^ 2 }");
 }
 
 TEST(ParserTest, AllIntrinsics) {
@@ -168,7 +206,7 @@ TEST(ParserTest, ArithmeticCharactersBelongToAttributeNames) {
   const Query query = MustParse("{ .a+1 = 2 }");
   EXPECT_EQ(FilterOf(query).lhs->name, "a+1");
   EXPECT_EQ(Canonical("{.a-b*c/d%e=2}"), "{ .a-b*c/d%e = 2 }");
-  EXPECT_EQ(Canonical("{.a^2=4}"), "{ (.a ^ 2) = 4 }");
+  EXPECT_EQ(Canonical("{.a^2=4}"), "{ .a ^ 2 = 4 }");
 }
 
 TEST(ParserTest, StringEscapesAndRawStrings) {
@@ -197,46 +235,67 @@ TEST(ParserTest, DurationsNormalizeToTheLargestExactUnit) {
 
 // Tempo's grammar: `&&` and `||` share one level and associate to the left.
 TEST(ParserPrecedenceTest, AndAndOrShareALevelLeftToRight) {
-  EXPECT_EQ(Canonical("{ .a || .b && .c }"), "{ (.a || .b) && .c }");
-  EXPECT_EQ(Canonical("{ .a && .b || .c }"), "{ (.a && .b) || .c }");
+  EXPECT_EQ(FieldShape("{ .a || .b && .c }"), "((.a || .b) && .c)");
+  EXPECT_EQ(FieldShape("{ .a && .b || .c }"), "((.a && .b) || .c)");
+  EXPECT_EQ(FieldShape("{ .a || (.b && .c) }"), "(.a || (.b && .c))");
   EXPECT_EQ(Canonical("{ .a || (.b && .c) }"), "{ .a || (.b && .c) }");
+  EXPECT_EQ(Canonical("{ (.a || .b) && .c }"), "{ .a || .b && .c }");
 }
 
 TEST(ParserPrecedenceTest, ComparisonsBindTighterThanLogic) {
-  EXPECT_EQ(Canonical("{ .a = 1 && .b != 2 || .c =~ \"x\" }"),
-            "{ ((.a = 1) && (.b != 2)) || (.c =~ \"x\") }");
+  EXPECT_EQ(FieldShape("{ .a = 1 && .b != 2 || .c =~ \"x\" }"),
+            "(((.a = 1) && (.b != 2)) || (.c =~ \"x\"))");
+  EXPECT_EQ(FieldShape("{ .a = (.b = .c) }"), "(.a = (.b = .c))");
+  EXPECT_EQ(Canonical("{ .a = (.b = .c) }"), "{ .a = (.b = .c) }");
+  EXPECT_EQ(FieldShape("{ .a = .b = .c }"), "((.a = .b) = .c)");
 }
 
 TEST(ParserPrecedenceTest, ArithmeticFollowsMathematics) {
-  EXPECT_EQ(Canonical("{ 1 + 2 * 3 > 4 }"), "{ (1 + (2 * 3)) > 4 }");
-  EXPECT_EQ(Canonical("{ .a - .b - .c = 0 }"), "{ ((.a - .b) - .c) = 0 }");
-  EXPECT_EQ(Canonical("{ .a / .b * .c = 0 }"), "{ ((.a / .b) * .c) = 0 }");
-  EXPECT_EQ(Canonical("{ 2 ^ 3 ^ 2 = .x }"), "{ (2 ^ (3 ^ 2)) = .x }");
-  EXPECT_EQ(Canonical("{ 2 * 3 ^ 2 = .x }"), "{ (2 * (3 ^ 2)) = .x }");
-  EXPECT_EQ(Canonical("{ (1 + 2) * 3 > 4 }"), "{ ((1 + 2) * 3) > 4 }");
-  EXPECT_EQ(Canonical("{ .a % 2 + 1 = 0 }"), "{ ((.a % 2) + 1) = 0 }");
+  EXPECT_EQ(FieldShape("{ 1 + 2 * 3 > 4 }"), "((1 + (2 * 3)) > 4)");
+  EXPECT_EQ(FieldShape("{ .a - .b - .c = 0 }"), "(((.a - .b) - .c) = 0)");
+  EXPECT_EQ(FieldShape("{ .a - (.b - .c) = 0 }"), "((.a - (.b - .c)) = 0)");
+  EXPECT_EQ(FieldShape("{ .a / .b * .c = 0 }"), "(((.a / .b) * .c) = 0)");
+  EXPECT_EQ(FieldShape("{ 2 ^ 3 ^ 2 = .x }"), "((2 ^ (3 ^ 2)) = .x)");
+  EXPECT_EQ(FieldShape("{ (2 ^ 3) ^ 2 = .x }"), "(((2 ^ 3) ^ 2) = .x)");
+  EXPECT_EQ(FieldShape("{ 2 * 3 ^ 2 = .x }"), "((2 * (3 ^ 2)) = .x)");
+  EXPECT_EQ(FieldShape("{ (1 + 2) * 3 > 4 }"), "(((1 + 2) * 3) > 4)");
+  EXPECT_EQ(FieldShape("{ .a % 2 + 1 = 0 }"), "(((.a % 2) + 1) = 0)");
+  for (std::string_view text :
+       {"{ .a - (.b - .c) = 0 }", "{ (2 ^ 3) ^ 2 = .x }", "{ (1 + 2) * 3 > 4 }",
+        "{ 2 ^ 3 ^ 2 = .x }", "{ .a / (.b * .c) = 0 }"}) {
+    EXPECT_EQ(Canonical(text), text);
+  }
 }
 
 // Unary operators bind tighter than + - and comparisons, looser than * / % ^ (as in Tempo).
 TEST(ParserPrecedenceTest, UnaryOperators) {
-  EXPECT_EQ(Canonical("{ !.a && .b }"), "{ !.a && .b }");
-  EXPECT_EQ(Canonical("{ !(.a && .b) }"), "{ !(.a && .b) }");
-  EXPECT_EQ(Canonical("{ !.a = .b }"), "{ !.a = .b }");
-  EXPECT_EQ(Canonical("{ -.a * 2 = 1 }"), "{ -(.a * 2) = 1 }");
-  EXPECT_EQ(Canonical("{ -.a + 2 = 1 }"), "{ (-.a + 2) = 1 }");
-  EXPECT_EQ(Canonical("{ 2 ^ -.a = 1 }"), "{ (2 ^ -.a) = 1 }");
-  EXPECT_EQ(Canonical("{ !!.a }"), "{ !!.a }");
-  const Query query = MustParse("{ -.a * 2 = 1 }");
-  EXPECT_EQ(FilterOf(query).lhs->kind, FieldExpr::Kind::kUnary);
-  EXPECT_EQ(FilterOf(query).lhs->op, Op::kNegate);
+  EXPECT_EQ(FieldShape("{ !.a && .b }"), "((!.a) && .b)");
+  EXPECT_EQ(FieldShape("{ !(.a && .b) }"), "(!(.a && .b))");
+  EXPECT_EQ(FieldShape("{ !.a = .b }"), "((!.a) = .b)");
+  EXPECT_EQ(FieldShape("{ -.a * 2 = 1 }"), "((-(.a * 2)) = 1)");
+  EXPECT_EQ(FieldShape("{ (-.a) * 2 = 1 }"), "(((-.a) * 2) = 1)");
+  EXPECT_EQ(FieldShape("{ -.a + 2 = 1 }"), "(((-.a) + 2) = 1)");
+  EXPECT_EQ(FieldShape("{ 2 ^ -.a * 3 = 1 }"), "((2 ^ (-(.a * 3))) = 1)");
+  EXPECT_EQ(FieldShape("{ !!.a }"), "(!(!.a))");
+  for (std::string_view text : {"{ !(.a && .b) }", "{ -.a * 2 = 1 }", "{ (-.a) * 2 = 1 }",
+                                "{ -.a + 2 = 1 }", "{ 2 ^ (-.a) * 3 = 1 }", "{ !!.a }",
+                                "{ !.a = .b }", "{ !(.a = .b) }", "{ -(.a + 1) = 2 }"}) {
+    EXPECT_EQ(Canonical(text), text);
+  }
+  EXPECT_EQ(Canonical("{ 2 ^ -.a * 3 = 1 }"), "{ 2 ^ -.a * 3 = 1 }");
 }
 
 TEST(ParserPrecedenceTest, StructuralOperatorsBindTighterThanLogic) {
-  EXPECT_EQ(Canonical("{.a} && {.b} > {.c}"), "{ .a } && ({ .b } > { .c })");
-  EXPECT_EQ(Canonical("{.a} > {.b} && {.c}"), "({ .a } > { .b }) && { .c }");
-  EXPECT_EQ(Canonical("{.a} > {.b} >> {.c}"), "({ .a } > { .b }) >> { .c }");
-  EXPECT_EQ(Canonical("{.a} || {.b} && {.c}"), "({ .a } || { .b }) && { .c }");
-  EXPECT_EQ(Canonical("({.a} && {.b}) > {.c}"), "({ .a } && { .b }) > { .c }");
+  EXPECT_EQ(SpansetShape("{.a} && {.b} > {.c}"), "({ .a } && ({ .b } > { .c }))");
+  EXPECT_EQ(SpansetShape("{.a} > {.b} && {.c}"), "(({ .a } > { .b }) && { .c })");
+  EXPECT_EQ(SpansetShape("{.a} > {.b} >> {.c}"), "(({ .a } > { .b }) >> { .c })");
+  EXPECT_EQ(SpansetShape("{.a} || {.b} && {.c}"), "(({ .a } || { .b }) && { .c })");
+  EXPECT_EQ(SpansetShape("({.a} && {.b}) > {.c}"), "(({ .a } && { .b }) > { .c })");
+  EXPECT_EQ(SpansetShape("{.a} > ({.b} > {.c})"), "({ .a } > ({ .b } > { .c }))");
+  for (std::string_view text : {"({ .a } && { .b }) > { .c }", "{ .a } && { .b } > { .c }",
+                                "{ .a } > ({ .b } > { .c })", "{ .a } || ({ .b } && { .c })"}) {
+    EXPECT_EQ(Canonical(text), text);
+  }
   const Query query = MustParse("{.a} && {.b} > {.c}");
   const SpansetExpr& root = *query.pipeline->stages[0].spanset;
   EXPECT_EQ(root.op, SpansetOp::kAnd);
@@ -284,7 +343,11 @@ TEST(ParserPipelineTest, EveryStage) {
       {"{ } | count() + 1 != 3 - 1", "{ } | count() + 1 != 3 - 1"},
       {"{ } | (count() + 1) * 2 = 4", "{ } | (count() + 1) * 2 = 4"},
       {"{ } | count() > -1", "{ } | count() > -1"},
-      {"{ } | avg(duration * 2) <= 2 ^ 2 ^ 3", "{ } | avg(duration * 2) <= 2 ^ (2 ^ 3)"},
+      {"{ } | avg(duration * 2) <= 2 ^ 2 ^ 3", "{ } | avg(duration * 2) <= 2 ^ 2 ^ 3"},
+      {"{ } | (2 ^ 2) ^ 3 < count()", "{ } | (2 ^ 2) ^ 3 < count()"},
+      {"{ } | count() - (1 - 2) = 1", "{ } | count() - (1 - 2) = 1"},
+      {"{ } | -1 * count() < -2", "{ } | -1 * count() < -2"},
+      {"{ } | 2 - -1 ^ 2 > 0", "{ } | 2 - -1 ^ 2 > 0"},
       {"{ } | by(resource.service.name)", "{ } | by(resource.service.name)"},
       {"{ } | by(.a = 1)", "{ } | by(.a = 1)"},
       {"{ } | select(span.a, name, span:id)", "{ } | select(span.a, name, span:id)"},

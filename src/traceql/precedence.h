@@ -107,4 +107,19 @@ inline std::optional<SpansetBinaryOp> SpansetOpOf(TokenKind kind) {
   return std::nullopt;
 }
 
+// The precedence of a binary field or scalar operator (kUnaryPrec for ! and unary -).
+inline int OpPrecedence(Op op) {
+  for (const BinaryOp& entry : kFieldOps) {
+    if (entry.op == op) return entry.prec;
+  }
+  return kUnaryPrec;
+}
+
+inline int SpansetOpPrecedence(SpansetOp op) {
+  for (const SpansetBinaryOp& entry : kSpansetOps) {
+    if (entry.op == op) return entry.prec;
+  }
+  return kComparePrec;
+}
+
 }  // namespace strand::traceql
