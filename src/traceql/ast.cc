@@ -248,29 +248,13 @@ std::string SpansetOperand(const SpansetExpr& e, int prec, bool right_side) {
   return wrap ? Parenthesized(ToString(e)) : ToString(e);
 }
 
-absl::string_view AggregateText(AggregateFn fn) {
-  switch (fn) {
-    case AggregateFn::kCount:
-      return "count";
-    case AggregateFn::kAvg:
-      return "avg";
-    case AggregateFn::kMin:
-      return "min";
-    case AggregateFn::kMax:
-      return "max";
-    case AggregateFn::kSum:
-      return "sum";
-  }
-  return "count";
-}
-
 // `prec`: the precedence of the operator `e` is an operand of (0 at the top).
 std::string ScalarText(const ScalarExpr& e, int prec, bool right_side) {
   switch (e.kind) {
     case ScalarExpr::Kind::kLiteral:  // `-1` is one literal in scalar expressions
       return LiteralText(e.literal);
     case ScalarExpr::Kind::kAggregate:
-      return absl::StrCat(AggregateText(e.fn), "(", e.field ? ToString(*e.field) : "", ")");
+      return absl::StrCat(Sv(AggregateName(e.fn)), "(", e.field ? ToString(*e.field) : "", ")");
     case ScalarExpr::Kind::kBinary: {
       const int own = OpPrecedence(e.op);
       std::string text = absl::StrCat(ScalarText(*e.lhs, own, false), " ", Sv(OpSymbol(e.op)), " ",
@@ -370,6 +354,22 @@ std::string_view OpSymbol(Op op) {
       return "-";
   }
   return "?";
+}
+
+std::string_view AggregateName(AggregateFn fn) {
+  switch (fn) {
+    case AggregateFn::kCount:
+      return "count";
+    case AggregateFn::kAvg:
+      return "avg";
+    case AggregateFn::kMin:
+      return "min";
+    case AggregateFn::kMax:
+      return "max";
+    case AggregateFn::kSum:
+      return "sum";
+  }
+  return "count";
 }
 
 std::string ToString(const FieldExpr& e) { return FieldText(e, 0); }

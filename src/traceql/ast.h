@@ -259,6 +259,9 @@ struct Query {
 // The operator as written in a query (`+`, `=~`, `!`).
 std::string_view OpSymbol(Op op);
 
+// The aggregate's name as written in a query (`count`, `avg`, ...).
+std::string_view AggregateName(AggregateFn fn);
+
 // Canonical text of a tree (fully parenthesized where it matters); parsing it again gives
 // an equal tree. For tests, errors and logs.
 std::string ToString(const FieldExpr& e);

@@ -72,8 +72,8 @@ using PipelineNode = Parsed<std::unique_ptr<Pipeline>>;
 using StageNode = Parsed<Stage>;
 
 // Recursive descent over the token list, precedence climbing for binary operators.
-// One instance parses one query. Invariant: depth_ counts the open nesting constructs
-// (parentheses, unary operators, `^` operands); after an error the parser is discarded.
+// One instance parses one query; not thread-safe. Invariant: depth_ counts the open nesting
+// constructs (parentheses, unary operators, `^` operands); after an error the parser is discarded.
 class Parser {
  public:
   explicit Parser(std::string_view text) : tokens_(Tokenize(text)) {}
@@ -126,6 +126,22 @@ class Parser {
     }
     return absl::OkStatus();
   }
+  // A binary node of `op` at `pos` over two parsed operands.
+  template <typename Expr, typename OpType>
+  absl::StatusOr<Parsed<std::unique_ptr<Expr>>> Combine(OpType op, const Pos& pos,
+                                                        Parsed<std::unique_ptr<Expr>> lhs,
+                                                        Parsed<std::unique_ptr<Expr>> rhs) {
+    Parsed<std::unique_ptr<Expr>> combined{std::make_unique<Expr>()};
+    combined.node->kind = Expr::Kind::kBinary;
+    combined.node->pos = pos;
+    combined.node->op = op;
+    combined.node->lhs = std::move(lhs.node);
+    combined.node->rhs = std::move(rhs.node);
+    combined.height = std::max(lhs.height, rhs.height) + 1;
+    RETURN_IF_ERROR(CheckHeight(combined.height, pos));
+    return combined;
+  }
+
   absl::Status CheckHeight(int height, const Pos& pos) const {
     if (height > kMaxTreeHeight) {
       return ParseErrorAt(pos, absl::StrCat("query too complex (expression tree deeper than ",
@@ -242,15 +258,7 @@ class Parser {
       if (!op || op->prec < min_prec) break;
       Take();
       ASSIGN_OR_RETURN(SpansetNode rhs, ParseSpansetOperand(op->prec + 1, token));
-      SpansetNode combined{std::make_unique<SpansetExpr>()};
-      combined.node->kind = SpansetExpr::Kind::kBinary;
-      combined.node->pos = token.pos;
-      combined.node->op = op->op;
-      combined.node->lhs = std::move(lhs.node);
-      combined.node->rhs = std::move(rhs.node);
-      combined.height = std::max(lhs.height, rhs.height) + 1;
-      RETURN_IF_ERROR(CheckHeight(combined.height, token.pos));
-      lhs = std::move(combined);
+      ASSIGN_OR_RETURN(lhs, Combine(op->op, token.pos, std::move(lhs), std::move(rhs)));
     }
     return lhs;
   }
@@ -310,15 +318,7 @@ class Parser {
                        ParseFieldExpr(right_assoc ? op->prec : op->prec + 1,
                                       absl::StrCat("a value after ", Describe(token))));
       if (right_assoc) --depth_;
-      FieldNode combined{std::make_unique<FieldExpr>()};
-      combined.node->kind = FieldExpr::Kind::kBinary;
-      combined.node->pos = token.pos;
-      combined.node->op = op->op;
-      combined.node->lhs = std::move(lhs.node);
-      combined.node->rhs = std::move(rhs.node);
-      combined.height = std::max(lhs.height, rhs.height) + 1;
-      RETURN_IF_ERROR(CheckHeight(combined.height, token.pos));
-      lhs = std::move(combined);
+      ASSIGN_OR_RETURN(lhs, Combine(op->op, token.pos, std::move(lhs), std::move(rhs)));
     }
     return lhs;
   }
@@ -409,15 +409,7 @@ class Parser {
           ParseScalarExpr(right_assoc ? op->prec : op->prec + 1,
                           absl::StrCat("an aggregate or a number after ", Describe(token))));
       if (right_assoc) --depth_;
-      ScalarNode combined{std::make_unique<ScalarExpr>()};
-      combined.node->kind = ScalarExpr::Kind::kBinary;
-      combined.node->pos = token.pos;
-      combined.node->op = op->op;
-      combined.node->lhs = std::move(lhs.node);
-      combined.node->rhs = std::move(rhs.node);
-      combined.height = std::max(lhs.height, rhs.height) + 1;
-      RETURN_IF_ERROR(CheckHeight(combined.height, token.pos));
-      lhs = std::move(combined);
+      ASSIGN_OR_RETURN(lhs, Combine(op->op, token.pos, std::move(lhs), std::move(rhs)));
     }
     return lhs;
   }

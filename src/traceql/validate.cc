@@ -247,22 +247,6 @@ absl::Status CheckSpanset(const SpansetExpr& e) {
   return absl::OkStatus();
 }
 
-std::string_view AggregateName(AggregateFn fn) {
-  switch (fn) {
-    case AggregateFn::kCount:
-      return "count";
-    case AggregateFn::kAvg:
-      return "avg";
-    case AggregateFn::kMin:
-      return "min";
-    case AggregateFn::kMax:
-      return "max";
-    case AggregateFn::kSum:
-      return "sum";
-  }
-  return "?";
-}
-
 absl::Status CheckScalar(const ScalarExpr& e) {
   switch (e.kind) {
     case ScalarExpr::Kind::kLiteral:
