@@ -40,9 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (canonical.size() > traceql::kMaxQueryBytes) return 0;
   absl::StatusOr<traceql::Query> again = traceql::Parse(canonical);
   if (!again.ok()) {
-    Fail("canonical text does not parse",
-         std::string(text) + "\n---- canonical ----\n" + canonical + "\n" +
-             again.status().ToString());
+    Fail("canonical text does not parse", std::string(text) + "\n---- canonical ----\n" +
+                                              canonical + "\n" + again.status().ToString());
   }
   if (std::string after = traceql::ToString(*again); after != canonical) {
     Fail("canonical text is not a fixed point", canonical + "\n---- became ----\n" + after);
