@@ -41,21 +41,21 @@ enum class AttributeScope { kNone, kSpan, kResource, kEvent, kLink, kInstrumenta
 // = `trace:duration`, `rootName` = `trace:rootName`, `rootServiceName` =
 // `trace:rootService`.
 enum class Intrinsic {
-  kSpanName,            // name, span:name
-  kSpanStatus,          // status, span:status
-  kSpanStatusMessage,   // statusMessage, span:statusMessage
-  kSpanKind,            // kind, span:kind
-  kSpanDuration,        // duration, span:duration
-  kSpanId,              // span:id
-  kSpanParentId,        // span:parentID
-  kTraceDuration,       // traceDuration, trace:duration
-  kTraceRootName,       // rootName, trace:rootName
-  kTraceRootService,    // rootServiceName, trace:rootService
-  kTraceId,             // trace:id
-  kEventName,           // event:name
-  kEventTimeSinceStart, // event:timeSinceStart
-  kLinkSpanId,          // link:spanID
-  kLinkTraceId,         // link:traceID
+  kSpanName,                // name, span:name
+  kSpanStatus,              // status, span:status
+  kSpanStatusMessage,       // statusMessage, span:statusMessage
+  kSpanKind,                // kind, span:kind
+  kSpanDuration,            // duration, span:duration
+  kSpanId,                  // span:id
+  kSpanParentId,            // span:parentID
+  kTraceDuration,           // traceDuration, trace:duration
+  kTraceRootName,           // rootName, trace:rootName
+  kTraceRootService,        // rootServiceName, trace:rootService
+  kTraceId,                 // trace:id
+  kEventName,               // event:name
+  kEventTimeSinceStart,     // event:timeSinceStart
+  kLinkSpanId,              // link:spanID
+  kLinkTraceId,             // link:traceID
   kInstrumentationName,     // instrumentation:name
   kInstrumentationVersion,  // instrumentation:version
 };
@@ -76,9 +76,9 @@ struct Value {
   enum class Type { kNil, kBool, kInt, kFloat, kString, kDuration, kStatus, kKind };
   Type type = Type::kNil;
   bool b = false;
-  int64_t i = 0;   // kInt; kDuration (nanoseconds); kStatus / kKind (the enum number)
-  double f = 0;    // kFloat
-  std::string s;   // kString
+  int64_t i = 0;  // kInt; kDuration (nanoseconds); kStatus / kKind (the enum number)
+  double f = 0;   // kFloat
+  std::string s;  // kString
 };
 
 enum class Op {
@@ -153,13 +153,13 @@ struct FieldExpr {
   enum class Kind { kLiteral, kAttribute, kIntrinsic, kUnary, kBinary };
   Kind kind = Kind::kLiteral;
   Pos pos;
-  Value literal;                                   // kLiteral
-  AttributeScope scope = AttributeScope::kNone;    // kAttribute
-  std::string name;                                // kAttribute: the key (`http.url`)
-  Intrinsic intrinsic = Intrinsic::kSpanName;      // kIntrinsic
-  Op op = Op::kEq;                                 // kUnary, kBinary
-  std::unique_ptr<FieldExpr> lhs;                  // kUnary's operand, kBinary's left
-  std::unique_ptr<FieldExpr> rhs;                  // kBinary's right
+  Value literal;                                 // kLiteral
+  AttributeScope scope = AttributeScope::kNone;  // kAttribute
+  std::string name;                              // kAttribute: the key (`http.url`)
+  Intrinsic intrinsic = Intrinsic::kSpanName;    // kIntrinsic
+  Op op = Op::kEq;                               // kUnary, kBinary
+  std::unique_ptr<FieldExpr> lhs;                // kUnary's operand, kBinary's left
+  std::unique_ptr<FieldExpr> rhs;                // kBinary's right
 };
 
 // Operators between spansets.
@@ -167,21 +167,21 @@ enum class SpansetOp {
   kAnd,  // &&  both sides match in the trace: the union of their spans
   kOr,   // ||  either side: the union
   // structural: the result is (spans of) the right-hand side, unless a union form
-  kChild,              // >    rhs spans whose parent is in lhs
-  kDescendant,         // >>   rhs spans with an ancestor in lhs
-  kParent,             // <    rhs spans that are the parent of an lhs span
-  kAncestor,           // <<   rhs spans that are an ancestor of an lhs span
-  kSibling,            // ~    rhs spans that share a parent with another lhs span
-  kUnionChild,         // &>   the matching spans of both sides
-  kUnionDescendant,    // &>>
-  kUnionParent,        // &<
-  kUnionAncestor,      // &<<
-  kUnionSibling,       // &~
-  kNotChild,           // !>   rhs spans whose parent is not in lhs
-  kNotDescendant,      // !>>
-  kNotParent,          // !<
-  kNotAncestor,        // !<<
-  kNotSibling,         // !~
+  kChild,            // >    rhs spans whose parent is in lhs
+  kDescendant,       // >>   rhs spans with an ancestor in lhs
+  kParent,           // <    rhs spans that are the parent of an lhs span
+  kAncestor,         // <<   rhs spans that are an ancestor of an lhs span
+  kSibling,          // ~    rhs spans that share a parent with another lhs span
+  kUnionChild,       // &>   the matching spans of both sides
+  kUnionDescendant,  // &>>
+  kUnionParent,      // &<
+  kUnionAncestor,    // &<<
+  kUnionSibling,     // &~
+  kNotChild,         // !>   rhs spans whose parent is not in lhs
+  kNotDescendant,    // !>>
+  kNotParent,        // !<
+  kNotAncestor,      // !<<
+  kNotSibling,       // !~
 };
 
 struct Pipeline;
@@ -190,11 +190,11 @@ struct SpansetExpr {
   enum class Kind { kFilter, kBinary, kPipeline };
   Kind kind = Kind::kFilter;
   Pos pos;
-  std::unique_ptr<FieldExpr> filter;  // kFilter; null for `{ }` (every span)
-  SpansetOp op = SpansetOp::kAnd;     // kBinary
-  std::unique_ptr<SpansetExpr> lhs;   // kBinary
-  std::unique_ptr<SpansetExpr> rhs;   // kBinary
-  std::unique_ptr<Pipeline> pipeline; // kPipeline: a parenthesized pipeline
+  std::unique_ptr<FieldExpr> filter;   // kFilter; null for `{ }` (every span)
+  SpansetOp op = SpansetOp::kAnd;      // kBinary
+  std::unique_ptr<SpansetExpr> lhs;    // kBinary
+  std::unique_ptr<SpansetExpr> rhs;    // kBinary
+  std::unique_ptr<Pipeline> pipeline;  // kPipeline: a parenthesized pipeline
 };
 
 enum class AggregateFn { kCount, kAvg, kMin, kMax, kSum };
@@ -204,10 +204,10 @@ struct ScalarExpr {
   enum class Kind { kLiteral, kAggregate, kBinary };
   Kind kind = Kind::kLiteral;
   Pos pos;
-  Value literal;                       // kLiteral
+  Value literal;                         // kLiteral
   AggregateFn fn = AggregateFn::kCount;  // kAggregate
-  std::unique_ptr<FieldExpr> field;    // kAggregate: the argument (null for count())
-  Op op = Op::kAdd;                    // kBinary: arithmetic
+  std::unique_ptr<FieldExpr> field;      // kAggregate: the argument (null for count())
+  Op op = Op::kAdd;                      // kBinary: arithmetic
   std::unique_ptr<ScalarExpr> lhs;
   std::unique_ptr<ScalarExpr> rhs;
 };
@@ -235,12 +235,12 @@ struct Pipeline {
 // search answers "not supported" for metrics queries.
 struct MetricsStage {
   Pos pos;
-  std::string function;                            // rate, count_over_time, ...
-  std::vector<std::unique_ptr<FieldExpr>> args;    // the attribute argument, if any
-  std::vector<Value> params;                       // numeric parameters (quantiles, k)
-  std::unique_ptr<SpansetExpr> compare_filter;     // compare({...})
-  std::vector<std::unique_ptr<FieldExpr>> by;      // by(...) fields
-  std::string second_stage;                        // "topk" / "bottomk" or empty
+  std::string function;                          // rate, count_over_time, ...
+  std::vector<std::unique_ptr<FieldExpr>> args;  // the attribute argument, if any
+  std::vector<Value> params;                     // numeric parameters (quantiles, k)
+  std::unique_ptr<SpansetExpr> compare_filter;   // compare({...})
+  std::vector<std::unique_ptr<FieldExpr>> by;    // by(...) fields
+  std::string second_stage;                      // "topk" / "bottomk" or empty
   int64_t second_stage_k = 0;
 };
 

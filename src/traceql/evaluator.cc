@@ -260,6 +260,21 @@ absl::Status Evaluator::PrepareSpanset(const SpansetExpr& e) {
 }
 
 absl::Status Evaluator::PrepareField(const FieldExpr& e) {
+  if (e.kind == FieldExpr::Kind::kAttribute) {
+    if (e.scope == AttributeScope::kSpan || e.scope == AttributeScope::kNone) {
+      if (std::find(span_keys_.begin(), span_keys_.end(), e.name) == span_keys_.end()) {
+        span_keys_.push_back(e.name);
+      }
+    }
+    uses_event_fields_ |= e.scope == AttributeScope::kEvent;
+    uses_link_fields_ |= e.scope == AttributeScope::kLink;
+  }
+  if (e.kind == FieldExpr::Kind::kIntrinsic) {
+    uses_event_fields_ |=
+        e.intrinsic == Intrinsic::kEventName || e.intrinsic == Intrinsic::kEventTimeSinceStart;
+    uses_link_fields_ |=
+        e.intrinsic == Intrinsic::kLinkSpanId || e.intrinsic == Intrinsic::kLinkTraceId;
+  }
   if (e.kind == FieldExpr::Kind::kBinary && (e.op == Op::kRegex || e.op == Op::kNotRegex)) {
     if (!e.rhs || e.rhs->kind != FieldExpr::Kind::kLiteral ||
         e.rhs->literal.type != Value::Type::kString) {

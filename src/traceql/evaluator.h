@@ -59,6 +59,13 @@ class Evaluator {
   // Whether the query is the plain `{ }` (every span of every trace).
   bool MatchesEverything() const;
 
+  // What evaluation reads of a span besides its fixed fields, resource and scope: the span
+  // attribute keys (scoped `span.x` and unscoped `.x`), events, links. Decoders may leave
+  // the rest out.
+  const std::vector<std::string>& span_attribute_keys() const { return span_keys_; }
+  bool uses_events() const { return uses_event_fields_; }
+  bool uses_links() const { return uses_link_fields_; }
+
   // Internal: the evaluation state (defined in evaluator.cc).
   struct Context;
   struct RtValue;
@@ -87,6 +94,9 @@ class Evaluator {
   // link of the span).
   absl::flat_hash_set<const FieldExpr*> uses_events_;
   absl::flat_hash_set<const FieldExpr*> uses_links_;
+  std::vector<std::string> span_keys_;
+  bool uses_event_fields_ = false;
+  bool uses_link_fields_ = false;
 };
 
 // Formats a value the way search answers and errors show it (strings unquoted).

@@ -59,93 +59,59 @@ class LiveDecoder {
   uint64_t bytes_ = 0;
 };
 
+}  // namespace
+
+std::shared_ptr<const std::vector<TagValue>> TagValueCache::Get(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void TagValueCache::Put(const std::string& key, std::vector<TagValue> values) {
+  absl::MutexLock lock(&mu_);
+  if (entries_.size() >= kMaxEntries) {
+    // Evict the oldest half (insertion order): simple, and blocks are few.
+    while (order_.size() > kMaxEntries / 2) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  if (entries_.emplace(key, std::make_shared<const std::vector<TagValue>>(std::move(values)))
+          .second) {
+    order_.push_back(key);
+  }
+}
+
+namespace {
+
 // What a search does with one row group of a block.
 struct RowGroupPlan {
   bool decode = false;
-  std::vector<char> candidates;                    // per trace segment; empty: every segment
-  std::unique_ptr<block::RowGroupDecoder> opened;  // kept from the column pass, if any
+  std::vector<char> candidates;  // per trace segment
+  std::vector<uint64_t> starts;  // per trace segment: its first span's start
 };
 
-// Decodes the row groups a plan selects, joins traces that continue across row groups,
-// and hands each trace with a candidate part to `fn` as a TraceView.
-class BlockTraceScanner {
- public:
-  BlockTraceScanner(const block::BlockReader& reader, const block::BlockTables& tables)
-      : reader_(reader), tables_(tables) {}
-
-  template <typename Fn>
-  absl::Status Scan(std::vector<RowGroupPlan>& plans, SearchResult& stats, Fn&& fn) {
-    const auto& groups = reader_.footer().row_groups;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      if (!plans[i].decode) {
-        Flush(fn);
-        continue;
-      }
-      absl::StatusOr<block::RowGroupData> data =
-          plans[i].opened ? block::BlockReader::DecodeRowGroup(*plans[i].opened, tables_)
-                          : reader_.ReadRowGroup(i, tables_);
-      plans[i].opened.reset();
-      if (!data.ok()) return data.status();
-      ++stats.row_groups_read;
-      if (plans[i].candidates.empty()) {  // not counted by a column pass
-        stats.inspected_bytes += groups[i].size;
-        stats.inspected_spans += groups[i].span_count;
-      }
-      alive_.push_back(std::make_unique<block::RowGroupData>(std::move(*data)));
-      const block::RowGroupData& rg = *alive_.back();
-      const std::vector<char>& cand = plans[i].candidates;
-      for (size_t k = 0; k < rg.traces.size(); ++k) {
-        const auto& tr = rg.traces[k];
-        if (k == 0 && has_pending_ && pending_id_ != tr.id) Flush(fn);
-        if (!has_pending_) {
-          has_pending_ = true;
-          pending_id_ = tr.id;
-          pending_candidate_ = false;
-        }
-        pending_candidate_ |= cand.empty() || (k < cand.size() && cand[k]);
-        for (uint32_t s = tr.begin; s < tr.end; ++s) pending_.push_back({&rg.batch, s});
-        const bool continues = k + 1 == rg.traces.size() && i + 1 < groups.size() &&
-                               plans[i + 1].decode && groups[i + 1].first_trace == tr.id;
-        if (!continues) Flush(fn);
-      }
-      if (!has_pending_) {
-        // Nothing refers to older row groups any more.
-        auto last = std::move(alive_.back());
-        alive_.clear();
-        alive_.push_back(std::move(last));
-      }
-    }
-    Flush(fn);
-    return absl::OkStatus();
-  }
-
- private:
-  template <typename Fn>
-  void Flush(Fn&& fn) {
-    if (!has_pending_) return;
-    if (pending_candidate_) {
-      TraceView view(pending_id_, std::move(pending_));
-      fn(view);
-    }
-    pending_.clear();
-    has_pending_ = false;
-  }
-
-  const block::BlockReader& reader_;
-  const block::BlockTables& tables_;
-  std::vector<std::unique_ptr<block::RowGroupData>> alive_;
-  bool has_pending_ = false;
-  bool pending_candidate_ = false;
-  otlp::TraceId pending_id_{};
-  std::vector<otlp::SpanRef> pending_;
+// One candidate trace of a block: its segments (one, or several when it continues across
+// row groups) and the earliest of their starts.
+struct TracePart {
+  uint32_t row_group;
+  uint32_t segment;
+};
+struct CandidateTrace {
+  uint64_t start = 0;
+  std::vector<TracePart> parts;
 };
 
-// Row groups whose candidate decoders are kept from the column pass to the decoding pass;
-// the others are read again (bounds the memory of broad searches).
-constexpr size_t kMaxKeptDecoders = 8;
+// The columns a search decodes (block::RowGroupDecoder::DecodeOptions, owned).
+struct Projection {
+  std::vector<std::string> span_attribute_keys;
+  bool events = false;
+  bool links = false;
+};
 
-// Plans a block: statistics first, then the column filter on the row groups they leave,
-// then the neighbours of candidate traces that continue across row groups.
+// Plans a block: statistics first, then the column filter on the row groups they leave
+// (every segment is a candidate when it cannot judge), then the neighbours of candidate
+// traces that continue across row groups.
 absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& reader,
                                                     const block::BlockStats& stats,
                                                     const block::BlockTables& tables,
@@ -156,8 +122,9 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
   const size_t n = groups.size();
   std::vector<RowGroupPlan> plans(n);
   std::vector<char> cont_after(n, 0);  // row group i's last trace continues in i + 1
-  for (size_t i = 0; i + 1 < n; ++i)
+  for (size_t i = 0; i + 1 < n; ++i) {
     cont_after[i] = groups[i].last_trace == groups[i + 1].first_trace;
+  }
   auto cont_before = [&](size_t i) { return i > 0 && cont_after[i - 1]; };
   std::optional<ColumnFilter::BlockContext> ctx;
   if (filter != nullptr && filter->useful()) {
@@ -165,7 +132,26 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     if (!c.ok()) return c.status();
     ctx = std::move(*c);
   }
-  size_t kept = 0;
+  // Opens a row group for its segments' starts and, with a filter, its candidates.
+  auto examine = [&](size_t i, bool all) -> absl::Status {
+    RowGroupPlan& p = plans[i];
+    auto opened = reader.OpenRowGroup(i);
+    if (!opened.ok()) return opened.status();
+    ++result.row_groups_filtered;
+    result.inspected_bytes += groups[i].size;
+    result.inspected_spans += groups[i].span_count;
+    block::RowGroupDecoder& rg = **opened;
+    p.starts.resize(rg.num_traces());
+    for (uint32_t k = 0; k < rg.num_traces(); ++k) p.starts[k] = rg.trace_start(k);
+    if (ctx && !all) {
+      auto cand = filter->Candidates(rg, *ctx, cont_before(i), cont_after[i]);
+      if (!cand.ok()) return cand.status();
+      p.candidates = std::move(*cand);
+    } else {
+      p.candidates.assign(rg.num_traces(), 1);
+    }
+    return absl::OkStatus();
+  };
   for (size_t i = 0; i < n; ++i) {
     RowGroupPlan& p = plans[i];
     p.candidates.assign(groups[i].trace_count, 0);
@@ -176,42 +162,16 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
                  (planner == nullptr || planner->MayMatch(rg) ||
                   (boundary && planner->MayMatch(rg, true)));
     }
-    if (!p.decode) {
-      ++result.row_groups_skipped;
-      continue;
-    }
-    if (!ctx) {
-      p.candidates.clear();  // every segment
-      continue;
-    }
-    auto opened = reader.OpenRowGroup(i);
-    if (!opened.ok()) return opened.status();
-    ++result.row_groups_filtered;
-    result.inspected_bytes += groups[i].size;
-    result.inspected_spans += groups[i].span_count;
-    auto cand = filter->Candidates(**opened, *ctx, cont_before(i), cont_after[i]);
-    if (!cand.ok()) return cand.status();
-    p.candidates = std::move(*cand);
+    if (!p.decode) continue;
+    if (auto s = examine(i, false); !s.ok()) return s;
     p.decode = std::find(p.candidates.begin(), p.candidates.end(), 1) != p.candidates.end();
-    if (!p.decode) {
-      ++result.row_groups_skipped;
-    } else if (kept < kMaxKeptDecoders) {
-      p.opened = std::move(*opened);
-      ++kept;
-    }
   }
   // A candidate trace that continues across row groups needs all of its parts: mark the
-  // boundary, carry it through row groups that hold nothing else, then decode both sides.
-  std::vector<char> boundary(n, 0);  // boundary between i and i + 1 is a candidate trace
-  auto first = [&](size_t i) {
-    return !plans[i].candidates.empty() && plans[i].candidates.front();
-  };
-  auto last = [&](size_t i) { return !plans[i].candidates.empty() && plans[i].candidates.back(); };
-  auto all_segments = [&](size_t i) { return plans[i].decode && plans[i].candidates.empty(); };
-  for (size_t i = 0; i + 1 < n; ++i) {
-    boundary[i] =
-        cont_after[i] && (last(i) || first(i + 1) || all_segments(i) || all_segments(i + 1));
-  }
+  // boundary, carry it through row groups that hold nothing else, and select both sides.
+  std::vector<char> boundary(n, 0);  // the trace between i and i + 1 is a candidate
+  auto first = [&](size_t i) { return plans[i].decode && plans[i].candidates.front(); };
+  auto last = [&](size_t i) { return plans[i].decode && plans[i].candidates.back(); };
+  for (size_t i = 0; i + 1 < n; ++i) boundary[i] = cont_after[i] && (last(i) || first(i + 1));
   for (size_t i = 0; i + 2 < n; ++i) {  // forward through single-segment row groups
     if (boundary[i] && groups[i + 1].trace_count == 1 && cont_after[i + 1]) boundary[i + 1] = 1;
   }
@@ -221,15 +181,118 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
   for (size_t i = 0; i + 1 < n; ++i) {
     if (!boundary[i]) continue;
     for (size_t j : {i, i + 1}) {
-      if (!plans[j].decode) {
-        plans[j].decode = true;
-        --result.row_groups_skipped;
+      if (plans[j].starts.empty()) {
+        // Not examined (statistics ruled it out): read its starts; only the boundary
+        // segment becomes a candidate.
+        if (auto s = examine(j, true); !s.ok()) return s;
+        std::fill(plans[j].candidates.begin(), plans[j].candidates.end(), 0);
+      }
+      plans[j].decode = true;
+    }
+    plans[i].candidates.back() = 1;
+    plans[i + 1].candidates.front() = 1;
+  }
+  for (const RowGroupPlan& p : plans) result.row_groups_skipped += p.decode ? 0 : 1;
+  return plans;
+}
+
+// The candidate traces of a planned block, newest first.
+std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& plans,
+                                            const std::vector<block::RowGroupInfo>& groups) {
+  std::vector<CandidateTrace> out;
+  for (uint32_t i = 0; i < plans.size(); ++i) {
+    if (!plans[i].decode) continue;
+    const RowGroupPlan& p = plans[i];
+    for (uint32_t k = 0; k < p.candidates.size(); ++k) {
+      if (!p.candidates[k]) continue;
+      // The first segment continues the previous row group's last candidate trace.
+      const bool joins = k == 0 && i > 0 && groups[i - 1].last_trace == groups[i].first_trace &&
+                         !out.empty() && out.back().parts.back().row_group == i - 1 &&
+                         out.back().parts.back().segment + 1 == groups[i - 1].trace_count;
+      if (joins) {
+        out.back().parts.push_back({i, k});
+        out.back().start = std::min(out.back().start, p.starts[k]);
+      } else {
+        out.push_back(CandidateTrace{p.starts[k], {{i, k}}});
       }
     }
-    if (!plans[i].candidates.empty()) plans[i].candidates.back() = 1;
-    if (!plans[i + 1].candidates.empty()) plans[i + 1].candidates.front() = 1;
   }
-  return plans;
+  std::stable_sort(out.begin(), out.end(), [](const CandidateTrace& a, const CandidateTrace& b) {
+    return a.start > b.start;
+  });
+  return out;
+}
+
+// Decodes and evaluates a block's candidate traces newest first, in growing batches (only
+// their segments and the projected columns); asks `stop` with the newest start still
+// unread before each batch.
+absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTables& tables,
+                       const std::vector<RowGroupPlan>& plans, const Projection& projection,
+                       SearchResult& stats, const std::function<void(const TraceView&)>& fn,
+                       const std::function<bool(uint64_t)>& stop) {
+  const auto& groups = reader.footer().row_groups;
+  std::vector<CandidateTrace> traces = CandidateTraces(plans, groups);
+  block::RowGroupDecoder::DecodeOptions options;
+  options.span_attribute_keys = &projection.span_attribute_keys;
+  options.events = projection.events;
+  options.links = projection.links;
+  size_t next = 0;
+  size_t batch_size = 64;
+  std::vector<char> decoded_once(groups.size(), 0);
+  while (next < traces.size()) {
+    if (stop && stop(traces[next].start)) break;
+    const size_t end = std::min(traces.size(), next + batch_size);
+    batch_size *= 4;
+    // The segments each row group decodes for this batch.
+    std::map<uint32_t, std::vector<char>> wanted;
+    for (size_t t = next; t < end; ++t) {
+      for (const TracePart& part : traces[t].parts) {
+        auto& sel = wanted[part.row_group];
+        if (sel.empty()) sel.assign(groups[part.row_group].trace_count, 0);
+        sel[part.segment] = 1;
+      }
+    }
+    std::vector<std::unique_ptr<otlp::SpanBatch>> batches;
+    struct Rows {
+      const otlp::SpanBatch* batch;
+      uint32_t begin, end;
+    };
+    absl::flat_hash_map<uint64_t, Rows> where;  // (row group << 32 | segment) -> its rows
+    for (const auto& [rg, sel] : wanted) {
+      auto decoder = reader.OpenRowGroup(rg);
+      if (!decoder.ok()) return decoder.status();
+      auto batch = std::make_unique<otlp::SpanBatch>();
+      auto map = tables.NewBatchMap();
+      options.segments = &sel;
+      const uint32_t n = (*decoder)->num_traces();
+      if (auto s = (*decoder)->DecodeTraces(0, n, tables, map, *batch, options); !s.ok()) return s;
+      if (!decoded_once[rg]) {
+        decoded_once[rg] = 1;
+        ++stats.row_groups_read;
+      }
+      uint32_t row = 0;
+      for (uint32_t k = 0; k < n; ++k) {
+        if (!sel[k]) continue;
+        const uint32_t count = (*decoder)->row_count(k);
+        where[(uint64_t{rg} << 32) | k] = Rows{batch.get(), row, row + count};
+        row += count;
+      }
+      if (row != batch->spans.size()) return absl::InternalError("selected rows do not add up");
+      batches.push_back(std::move(batch));
+    }
+    for (size_t t = next; t < end; ++t) {
+      std::vector<otlp::SpanRef> refs;
+      otlp::TraceId id{};
+      for (const TracePart& part : traces[t].parts) {
+        const Rows& rows = where[(uint64_t{part.row_group} << 32) | part.segment];
+        for (uint32_t r = rows.begin; r < rows.end; ++r) refs.push_back({rows.batch, r});
+        if (rows.begin < rows.end) id = rows.batch->spans[rows.begin].trace_id;
+      }
+      fn(TraceView(id, std::move(refs)));
+    }
+    next = end;
+  }
+  return absl::OkStatus();
 }
 
 // Builds the answer for one matched trace (or the part of it one place holds).
@@ -284,11 +347,28 @@ void Merge(SearchTrace& into, SearchTrace&& part) {
 
 }  // namespace
 
-absl::Status Searcher::ForEachTrace(
-    const std::string& tenant, uint64_t start, uint64_t end, const Planner* planner,
-    const ColumnFilter* filter, SearchResult& stats,
-    const std::function<void(const TraceView&)>& fn,
-    const std::function<bool(const store::BlockHandle&)>& stop) const {
+absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
+                                    const Planner* planner, const ColumnFilter* filter,
+                                    const Evaluator* evaluator, const FieldExpr* extra_field,
+                                    SearchResult& stats,
+                                    const std::function<void(const TraceView&)>& fn,
+                                    const std::function<bool(uint64_t)>& stop) const {
+  // Span attributes and events / links the evaluation (and the extra field) reads.
+  Projection projection;
+  if (evaluator != nullptr) {
+    projection.span_attribute_keys = evaluator->span_attribute_keys();
+    projection.events = evaluator->uses_events();
+    projection.links = evaluator->uses_links();
+  }
+  if (extra_field != nullptr) {
+    if (extra_field->kind == FieldExpr::Kind::kAttribute) {
+      projection.span_attribute_keys.push_back(extra_field->name);
+      projection.events |= extra_field->scope == AttributeScope::kEvent;
+      projection.links |= extra_field->scope == AttributeScope::kLink;
+    } else {
+      projection.events |= extra_field->intrinsic == Intrinsic::kEventName;
+    }
+  }
   auto consider = [&](const TraceView& view) {
     ++stats.inspected_traces;
     if (view.size() == 0 || !Overlaps(view.min_start(), view.max_end(), start, end)) return;
@@ -328,7 +408,7 @@ absl::Status Searcher::ForEachTrace(
   std::vector<BlockHandlePtr> blocks = BlocksOf(store_, tenant, start, end);
   stats.total_blocks = static_cast<uint32_t>(blocks.size());
   for (const BlockHandlePtr& block : blocks) {
-    if (stop && stop(*block)) break;
+    if (stop && stop(block->meta.max_start_unix_nano)) break;
     const block::BlockReader& reader = *block->reader;
     auto damaged = [&](const absl::Status& s) -> absl::Status {
       if (!absl::IsDataLoss(s)) return s;
@@ -354,8 +434,7 @@ absl::Status Searcher::ForEachTrace(
       continue;
     }
     ++stats.blocks_read;
-    BlockTraceScanner scanner(reader, *tables);
-    if (auto s = scanner.Scan(*plans, stats, consider); !s.ok()) {
+    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop); !s.ok()) {
       if (auto d = damaged(s); !d.ok()) return d;
     }
   }
@@ -386,7 +465,8 @@ absl::StatusOr<SearchResult> Searcher::Search(const SearchRequest& req) const {
   };
   // Stops before a block when `limit` traces are found that are all newer than anything
   // the block holds.
-  auto stop = [&](const store::BlockHandle& block) {
+  // Stops when `limit` traces are found that are all newer than anything left to read.
+  auto stop = [&](uint64_t newest_start_left) {
     if (req.limit == 0) return false;
     std::vector<uint64_t> starts;
     for (const auto& [id, t] : found) {
@@ -395,10 +475,10 @@ absl::StatusOr<SearchResult> Searcher::Search(const SearchRequest& req) const {
     if (starts.size() < req.limit) return false;
     std::nth_element(starts.begin(), starts.begin() + (req.limit - 1), starts.end(),
                      std::greater<uint64_t>());
-    return block.meta.max_start_unix_nano < starts[req.limit - 1];
+    return newest_start_left < starts[req.limit - 1];
   };
   if (auto s = ForEachTrace(req.tenant, req.start_unix_nano, req.end_unix_nano, req.planner,
-                            req.column_filter, result, consider, stop);
+                            req.column_filter, req.evaluator, nullptr, result, consider, stop);
       !s.ok()) {
     return s;
   }
@@ -701,10 +781,22 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
       if (values.size() >= kMaxTagValues) break;
     }
   }
+  const std::string field_key = ToString(field);
   for (const BlockHandlePtr& block : BlocksOf(store_, tenant, start, end)) {
     if (values.size() >= kMaxTagValues) break;
     const block::BlockReader& reader = *block->reader;
-    absl::Status status = [&]() -> absl::Status {
+    // A block wholly inside the range gives the same values every time: cached.
+    const bool cacheable = (start == 0 || block->meta.min_start_unix_nano >= start) &&
+                           (end == 0 || block->meta.max_end_unix_nano <= end);
+    const std::string cache_key = absl::StrCat(block->dir, "\n", field_key);
+    if (cacheable) {
+      if (auto hit = cache_->Get(cache_key)) {
+        values.insert(hit->begin(), hit->end());
+        continue;
+      }
+    }
+    std::set<TagValue> block_values;
+    absl::Status status = [&, &values = block_values]() -> absl::Status {
       // Resource and scope values come from the tables; span names and span attributes
       // from the statistics when they list every value, else from the row groups.
       auto tables = TablesBatch(reader);
@@ -742,6 +834,45 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
           }
         }
         if (from_stats) continue;
+        // Span attributes and span names from their columns alone; anything else (events,
+        // links, root names) from the decoded row group.
+        const bool span_attr =
+            field.kind == FieldExpr::Kind::kAttribute &&
+            (field.scope == AttributeScope::kSpan || field.scope == AttributeScope::kNone);
+        const bool span_string = field.kind == FieldExpr::Kind::kIntrinsic &&
+                                 (field.intrinsic == Intrinsic::kSpanName ||
+                                  field.intrinsic == Intrinsic::kSpanStatusMessage);
+        const bool arrays = std::any_of(rg.columns.begin(), rg.columns.end(), [&](const auto& c) {
+          return c.owner == block::Owner::kSpan && c.key == field.name &&
+                 c.type == otlp::ValueType::kArray;
+        });
+        if ((span_attr && !arrays) || span_string) {
+          auto opened = reader.OpenRowGroup(i);
+          if (!opened.ok()) return opened.status();
+          if (span_string) {
+            auto col = (*opened)->SpanStrings(field.intrinsic == Intrinsic::kSpanName
+                                                  ? block::ColumnId::kSpanName
+                                                  : block::ColumnId::kSpanStatusMessage);
+            if (!col.ok()) return col.status();
+            for (std::string_view v : *col) {
+              if (!v.empty()) values.insert({"string", std::string(v)});
+            }
+            continue;
+          }
+          const otlp::SpanBatch no_arrays;
+          absl::Status st =
+              (*opened)->ForEachSpanAttribute(field.name, [&](uint32_t, const auto& v) {
+                otlp::AnyValue any;
+                any.type = v.type;
+                any.int_value = v.int_value;
+                any.double_value = v.double_value;
+                any.bool_value = v.bool_value;
+                any.str = v.str;
+                AddValue(no_arrays, any, values);
+              });
+          if (!st.ok()) return st;
+          continue;
+        }
         auto data = reader.ReadRowGroup(i, *btables);
         if (!data.ok()) return data.status();
         CollectValues(data->batch, field, values);
@@ -751,7 +882,12 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
     if (!status.ok()) {
       if (!absl::IsDataLoss(status)) return status;
       store_.QuarantineBlock(block, status);
+      continue;
     }
+    if (cacheable && block_values.size() < kMaxTagValues) {
+      cache_->Put(cache_key, std::vector<TagValue>(block_values.begin(), block_values.end()));
+    }
+    values.insert(block_values.begin(), block_values.end());
   }
   std::vector<TagValue> out(values.begin(), values.end());
   if (out.size() > kMaxTagValues) out.resize(kMaxTagValues);
@@ -770,9 +906,10 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesMatching(
       }
     }
   };
-  auto stop = [&](const store::BlockHandle&) { return values.size() >= kMaxTagValues; };
+  auto stop = [&](uint64_t) { return values.size() >= kMaxTagValues; };
   ColumnFilter column_filter(filter.query());
-  if (auto s = ForEachTrace(tenant, start, end, planner, &column_filter, stats, add, stop);
+  if (auto s = ForEachTrace(tenant, start, end, planner, &column_filter, &filter, &field, stats,
+                            add, stop);
       !s.ok()) {
     return s;
   }

@@ -15,12 +15,16 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "store/store.h"
 #include "traceql/ast.h"
 #include "traceql/column_filter.h"
@@ -103,9 +107,25 @@ struct TagValue {
 // At most this many values are returned for one tag.
 inline constexpr size_t kMaxTagValues = 1000;
 
+// Tag values per (block, tag): blocks are immutable, so the values of a block wholly
+// inside a request's time range never change. Bounded; thread-safe.
+class TagValueCache {
+ public:
+  std::shared_ptr<const std::vector<TagValue>> Get(const std::string& key);
+  void Put(const std::string& key, std::vector<TagValue> values);
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<TagValue>>> entries_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+};
+
 class Searcher {
  public:
-  explicit Searcher(store::Store& store) : store_(store) {}
+  explicit Searcher(store::Store& store)
+      : store_(store), cache_(std::make_unique<TagValueCache>()) {}
 
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) const;
 
@@ -128,15 +148,19 @@ class Searcher {
       const Planner* planner, uint64_t start_unix_nano, uint64_t end_unix_nano) const;
 
  private:
-  // Hands every trace (part) of the tenant overlapping [start, end] to `fn`: live traces,
-  // then blocks newest first, skipping row groups the planner rules out; `stop` is asked
-  // before each block.
+  // Hands every trace (part) of the tenant overlapping [start, end] that may match to
+  // `fn`: live traces, then blocks newest first (statistics and the column filter skip
+  // what cannot match; candidate traces are decoded newest first, with only the columns
+  // `evaluator` and `extra_field` read). `stop(newest start left)` is asked before each
+  // block and each batch of candidates.
   absl::Status ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
-                            const Planner* planner, const ColumnFilter* filter, SearchResult& stats,
-                            const std::function<void(const TraceView&)>& fn,
-                            const std::function<bool(const store::BlockHandle&)>& stop) const;
+                            const Planner* planner, const ColumnFilter* filter,
+                            const Evaluator* evaluator, const FieldExpr* extra_field,
+                            SearchResult& stats, const std::function<void(const TraceView&)>& fn,
+                            const std::function<bool(uint64_t)>& stop) const;
 
   store::Store& store_;
+  std::unique_ptr<TagValueCache> cache_;
 };
 
 }  // namespace strand::traceql
