@@ -645,45 +645,73 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
     return true;
   };
 
-  // Moves past one row without materializing it (a segment not selected).
-  auto skip_attributes = [&](uint64_t s) {
-    if (s >= shapes_.size()) return false;
-    for (uint32_t c : shapes_[s]) {
-      if (attr_of_column[c] >= 0) attrs[attr_of_column[c]].Skip(1);
+  // Segments not selected are passed over in runs: per row only the columns that say how
+  // far the others move (parent code, shapes, event and link counts) are read; the rest
+  // skip the run's values at once when the next selected segment starts.
+  struct Run {
+    uint64_t rows = 0, deltas = 0, externals = 0, events = 0, links = 0;
+  } run;
+  std::vector<uint64_t> attr_skip(attrs.size(), 0);
+  // Per shape, the attribute cursors it moves (most shapes move none of the few projected).
+  std::vector<std::vector<int>> shape_cursors;
+  if (options.segments != nullptr) {
+    shape_cursors.resize(shapes_.size());
+    for (size_t sh = 0; sh < shapes_.size(); ++sh) {
+      for (uint32_t c : shapes_[sh]) {
+        if (attr_of_column[c] >= 0) shape_cursors[sh].push_back(attr_of_column[c]);
+      }
     }
+  }
+  auto count_attributes = [&](uint64_t s) {
+    if (s >= shape_cursors.size()) return false;
+    for (int a : shape_cursors[s]) ++attr_skip[a];
     return true;
   };
-  auto skip_row = [&](uint64_t row, uint64_t seg_begin) {
-    span_id.Skip(1);
-    if (parent.Next() == kParentExternal) parent_external.Skip(1);
-    if (row != seg_begin) start_delta.Next();
+  auto pass_segment = [&](uint32_t seg) {
+    const uint64_t rows = first_rows_[seg + 1] - first_rows_[seg];
+    run.rows += rows;
+    run.deltas += rows - 1;
+    for (uint64_t r = 0; r < rows; ++r) {
+      if (parent.Next() == kParentExternal) ++run.externals;
+      if (!count_attributes(attr_shape.Next())) return false;
+      run.events += event_count.Next();
+      run.links += link_count.Next();
+    }
+    return run.events <= event_count_ && run.links <= link_count_;
+  };
+  auto finish_run = [&]() {
+    if (run.rows == 0) return true;
+    span_id.Skip(run.rows);
+    parent_external.Skip(run.externals);
+    start_delta.Skip(run.deltas);
     for (VarintCursor* v : {&duration, &kind, &status_code, &flags, &scope, &dropped_attributes,
                             &dropped_events, &dropped_links}) {
-      v->Next();
+      v->Skip(run.rows);
     }
-    for (StringCursor* s : {&name, &status_message, &trace_state}) s->Skip(1);
-    if (!skip_attributes(attr_shape.Next())) return false;
-    const uint64_t events = event_count.Next();
-    const uint64_t links = link_count.Next();
-    if (events > event_count_ || links > link_count_) return false;
+    for (StringCursor* str : {&name, &status_message, &trace_state}) str->Skip(run.rows);
     if (options.events) {
-      event_time.Skip(events);
-      event_name.Skip(events);
-      event_dropped.Skip(events);
-      for (uint64_t e = 0; e < events; ++e) {
-        if (!skip_attributes(event_shape.Next())) return false;
+      event_time.Skip(run.events);
+      event_name.Skip(run.events);
+      event_dropped.Skip(run.events);
+      for (uint64_t e = 0; e < run.events; ++e) {
+        if (!count_attributes(event_shape.Next())) return false;
       }
     }
     if (options.links) {
-      link_trace_id.Skip(links);
-      link_span_id.Skip(links);
-      link_trace_state.Skip(links);
-      link_flags.Skip(links);
-      link_dropped.Skip(links);
-      for (uint64_t l = 0; l < links; ++l) {
-        if (!skip_attributes(link_shape.Next())) return false;
+      link_trace_id.Skip(run.links);
+      link_span_id.Skip(run.links);
+      link_trace_state.Skip(run.links);
+      link_flags.Skip(run.links);
+      link_dropped.Skip(run.links);
+      for (uint64_t l = 0; l < run.links; ++l) {
+        if (!count_attributes(link_shape.Next())) return false;
       }
     }
+    for (size_t i = 0; i < attrs.size(); ++i) {
+      if (attr_skip[i] > 0) attrs[i].Skip(attr_skip[i]);
+      attr_skip[i] = 0;
+    }
+    run = Run();
     return true;
   };
 
@@ -693,11 +721,10 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
     const uint64_t seg_begin = first_rows_[seg];
     const uint64_t seg_end = first_rows_[seg + 1];
     if (!selected(seg)) {
-      for (uint64_t row = seg_begin; row < seg_end; ++row) {
-        if (!skip_row(row, seg_begin)) return Error("bad row while skipping");
-      }
+      if (!pass_segment(seg)) return Error("bad row in a segment passed over");
       continue;
     }
+    if (!finish_run()) return Error("bad row in a segment passed over");
     uint64_t start = trace_starts_[seg];
     for (uint64_t row = seg_begin; row < seg_end; ++row) {
       otlp::Span s;
