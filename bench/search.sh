@@ -75,6 +75,10 @@ echo "stored spans: $stored (pool size $pool); load average $(cut -d' ' -f1-3 /p
 "${client_cpu[@]}" python3 "$here/search.py" --port "$api_port" --otlp-http-port "$http_port" \
   --runs "$runs" --probes "$probes" --stored-spans "$stored" --json-out "$work/client.json"
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+# Leave the data as it was: the probes' spans are only in the WAL and live traces, so stop
+# without the shutdown cut and drop the WAL (the generated data is all in blocks).
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+rm -rf "$data/wal"
 python3 - "$work/client.json" "$json_out" "$hwm_kb" "$pool" "$data" <<'PY'
 import json, sys
 client, out, hwm_kb, pool, data = sys.argv[1:]
