@@ -190,7 +190,8 @@ absl::StatusOr<RowGroupData> BlockReader::ReadRowGroup(size_t index,
   return DecodeRowGroup(*decoder, tables);
 }
 
-absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_t index) const {
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_t index,
+                                                                           bool load_traces) const {
   if (index >= footer_.row_groups.size()) {
     return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
   }
@@ -199,7 +200,7 @@ absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_
   ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
                    RowGroupDecoder::Open(std::move(bytes), info, index, path(),
                                          options_.max_page_bytes, options_.verify_checksums));
-  RETURN_IF_ERROR(decoder->LoadTraces());
+  if (load_traces) RETURN_IF_ERROR(decoder->LoadTraces());
   return decoder;
 }
 

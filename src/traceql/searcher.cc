@@ -847,7 +847,7 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
                  c.type == otlp::ValueType::kArray;
         });
         if ((span_attr && !arrays) || span_string) {
-          auto opened = reader.OpenRowGroup(i);
+          auto opened = reader.OpenRowGroup(i, /*load_traces=*/false);
           if (!opened.ok()) return opened.status();
           if (span_string) {
             auto col = (*opened)->SpanStrings(field.intrinsic == Intrinsic::kSpanName
@@ -859,17 +859,36 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
             }
             continue;
           }
-          const otlp::SpanBatch no_arrays;
+          // Distinct raw values first (views into the page), converted once each.
+          absl::flat_hash_set<int64_t> ints;
+          absl::flat_hash_set<std::string_view> strings;
+          absl::flat_hash_set<double> doubles;
+          bool bools[2] = {false, false};
           absl::Status st =
               (*opened)->ForEachSpanAttribute(field.name, [&](uint32_t, const auto& v) {
-                otlp::AnyValue any;
-                any.type = v.type;
-                any.int_value = v.int_value;
-                any.double_value = v.double_value;
-                any.bool_value = v.bool_value;
-                any.str = v.str;
-                AddValue(no_arrays, any, values);
+                switch (v.type) {
+                  case otlp::ValueType::kInt:
+                    ints.insert(v.int_value);
+                    break;
+                  case otlp::ValueType::kString:
+                    strings.insert(v.str);
+                    break;
+                  case otlp::ValueType::kDouble:
+                    doubles.insert(v.double_value);
+                    break;
+                  case otlp::ValueType::kBool:
+                    bools[v.bool_value ? 1 : 0] = true;
+                    break;
+                  default:
+                    break;
+                }
               });
+          for (int64_t v : ints) values.insert({"int", absl::StrCat(v)});
+          for (std::string_view v : strings) values.insert({"string", std::string(v)});
+          for (double v : doubles) values.insert({"float", absl::StrCat(v)});
+          for (int b = 0; b < 2; ++b) {
+            if (bools[b]) values.insert({"bool", b ? "true" : "false"});
+          }
           if (!st.ok()) return st;
           continue;
         }
