@@ -51,6 +51,8 @@ int StatusFor(const absl::Status& s) {
       return 404;
     case absl::StatusCode::kUnavailable:
       return 503;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
     default:
       return 500;
   }
@@ -116,7 +118,8 @@ std::string SearchJson(const traceql::SearchResult& r) {
     } else {
       w.Field("rootServiceName", "<root span not yet received>");
     }
-    const uint64_t duration = t.end_unix_nano - t.start_unix_nano;
+    const uint64_t duration =
+        t.end_unix_nano >= t.start_unix_nano ? t.end_unix_nano - t.start_unix_nano : 0;
     w.Field("startTimeUnixNano", absl::StrCat(t.start_unix_nano))
         .Field("durationMs", static_cast<uint64_t>(duration / 1'000'000));
     if (!t.spansets.empty()) {
@@ -281,6 +284,11 @@ absl::StatusOr<std::pair<uint64_t, uint64_t>> TempoApi::TimeRange(const HttpRequ
           absl::StrCat("invalid ", name, " \"", std::string(v), "\": want unix seconds"));
     }
   }
+  // Unix seconds past year 2262 do not fit in nanoseconds.
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1'000'000'000 - 1;
+  if (start > kMaxSeconds || end > kMaxSeconds) {
+    return absl::InvalidArgumentError("invalid time range: start or end is too large");
+  }
   if (start != 0 && end != 0 && start > end) {
     return absl::InvalidArgumentError("invalid time range: start is after end");
   }
@@ -365,12 +373,18 @@ HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   JsonWriter w;
   w.BeginObject();
   if (!v2) {
-    // v1: span and resource attribute names together, without scope.
-    std::vector<std::string> names = tags->span;
+    // v1: names without scope; by default span and resource attributes together.
+    std::vector<std::string> names;
+    if (scope.empty() || scope == "all" || scope == "span") names = tags->span;
     if (scope.empty() || scope == "all" || scope == "resource") {
       names.insert(names.end(), tags->resource.begin(), tags->resource.end());
     }
-    if (scope == "resource") names = tags->resource;
+    for (const auto& [name, list] :
+         {std::pair{"event", &tags->event}, std::pair{"link", &tags->link},
+          std::pair{"instrumentation", &tags->instrumentation},
+          std::pair{"intrinsic", &tags->intrinsic}}) {
+      if (scope == name) names = *list;
+    }
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     w.Key("tagNames").BeginArray();
@@ -415,7 +429,11 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     static const char* kIntrinsics[] = {"name", "status",   "statusMessage",
                                         "kind", "rootName", "rootServiceName"};
     if (std::find(std::begin(kIntrinsics), std::end(kIntrinsics), tag) == std::end(kIntrinsics)) {
-      field_text = "." + tag;
+      // A name with characters TraceQL names cannot hold is quoted: `."http method"`.
+      const bool plain = std::all_of(tag.begin(), tag.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+      });
+      field_text = "." + (plain ? tag : TraceQLString(tag));
     }
   }
   auto parsed = traceql::Parse(absl::StrCat("{ ", field_text, " != nil }"));

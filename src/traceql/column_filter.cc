@@ -384,7 +384,9 @@ absl::StatusOr<std::vector<char>> ColumnFilter::Candidates(block::RowGroupDecode
         auto col = cols.Varints(cols.duration, block::ColumnId::kSpanDuration);
         if (!col.ok()) return col.status();
         for (uint32_t r = 0; r < rows; ++r) {
-          const auto d = static_cast<int64_t>((**col)[r]);
+          // (end - start) mod 2^64 in the column; an end before the start counts as 0.
+          const uint64_t raw = (**col)[r];
+          const int64_t d = raw > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(raw);
           out[r] = (Integral(a.lit) ? CompareOrdered(a.op, d, a.lit.i)
                                     : CompareOrdered(a.op, static_cast<double>(d), a.lit.f))
                        ? 1

@@ -1,9 +1,11 @@
 #include "traceql/evaluator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/hex.h"
 #include "re2/re2.h"
@@ -14,7 +16,20 @@ namespace strand::traceql {
 // was formatted, which `owned` holds. kMissing is an absent attribute or intrinsic; kNil
 // is the `nil` literal (the two differ only in `= nil` / `!= nil`).
 struct Evaluator::RtValue {
-  enum class T { kMissing, kNil, kBool, kInt, kFloat, kString, kDuration, kStatus, kKind, kArray };
+  // kOpaque: an attribute that is there but not comparable (bytes, kvlist, empty value).
+  enum class T {
+    kMissing,
+    kNil,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kDuration,
+    kStatus,
+    kKind,
+    kArray,
+    kOpaque
+  };
   T t = T::kMissing;
   bool b = false;
   int64_t i = 0;
@@ -71,6 +86,21 @@ struct Evaluator::Context {
 };
 
 namespace {
+
+// A span's duration: end - start, 0 when the end is before the start (as block statistics
+// count it, so pruning and evaluation agree).
+int64_t DurationOf(uint64_t start, uint64_t end) {
+  return end >= start && end - start <= static_cast<uint64_t>(INT64_MAX)
+             ? static_cast<int64_t>(end - start)
+             : 0;
+}
+
+// The shortest text that reads back as the same double.
+std::string DoubleText(double f) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), f);
+  return std::string(buf, end);
+}
 
 // The key an output field is shown under (Tempo shows attribute keys without scope).
 std::string OutputKey(const FieldExpr& e) {
@@ -132,7 +162,7 @@ std::string ValueToText(const Value& v) {
     case Value::Type::kInt:
       return absl::StrCat(v.i);
     case Value::Type::kFloat:
-      return absl::StrCat(v.f);
+      return DoubleText(v.f);
     case Value::Type::kString:
       return v.s;
     case Value::Type::kDuration:
@@ -328,9 +358,19 @@ Evaluator::RtValue FromAny(const otlp::SpanBatch& batch, const otlp::AnyValue* v
       r.arr = v->children;
       return r;
     }
-    default:
-      return R();  // bytes, kvlist and empty values are not comparable
+    default: {
+      R r;  // bytes, kvlist and empty values: there, but not comparable
+      r.t = R::T::kOpaque;
+      return r;
+    }
   }
+}
+
+// A double as an int64 value of type `t`, or missing when out of range.
+Evaluator::RtValue IntFromDouble(Evaluator::RtValue::T t, double f) {
+  using R = Evaluator::RtValue;
+  if (!std::isfinite(f) || f >= 9.2e18 || f <= -9.2e18) return R();
+  return R::Int(t, static_cast<int64_t>(std::llround(f)));
 }
 
 Evaluator::RtValue Arith(Op op, const Evaluator::RtValue& a, const Evaluator::RtValue& b) {
@@ -338,20 +378,33 @@ Evaluator::RtValue Arith(Op op, const Evaluator::RtValue& a, const Evaluator::Rt
   if (!a.numeric() || !b.numeric()) return R();
   const bool duration = a.t == R::T::kDuration || b.t == R::T::kDuration;
   const bool ints = a.integral() && b.integral();
+  const R::T int_type = duration ? R::T::kDuration : R::T::kInt;
   auto result = [&](double f) -> R {
     if (!std::isfinite(f)) return R();
-    if (duration) return R::Int(R::T::kDuration, static_cast<int64_t>(std::llround(f)));
+    if (duration) return IntFromDouble(R::T::kDuration, f);
     return R::Float(f);
   };
+  // Integer results that overflow have no value (every comparison with them is false).
+  auto checked = [&](bool overflow, int64_t v) { return overflow ? R() : R::Int(int_type, v); };
+  int64_t v = 0;
   switch (op) {
     case Op::kAdd:
-      if (ints) return R::Int(duration ? R::T::kDuration : R::T::kInt, a.i + b.i);
+      if (ints) {
+        const bool overflow = __builtin_add_overflow(a.i, b.i, &v);
+        return checked(overflow, v);
+      }
       return result(a.num() + b.num());
     case Op::kSub:
-      if (ints) return R::Int(duration ? R::T::kDuration : R::T::kInt, a.i - b.i);
+      if (ints) {
+        const bool overflow = __builtin_sub_overflow(a.i, b.i, &v);
+        return checked(overflow, v);
+      }
       return result(a.num() - b.num());
     case Op::kMul:
-      if (ints) return R::Int(duration ? R::T::kDuration : R::T::kInt, a.i * b.i);
+      if (ints) {
+        const bool overflow = __builtin_mul_overflow(a.i, b.i, &v);
+        return checked(overflow, v);
+      }
       return result(a.num() * b.num());
     case Op::kDiv:
       if (b.num() == 0) return R();
@@ -359,7 +412,7 @@ Evaluator::RtValue Arith(Op op, const Evaluator::RtValue& a, const Evaluator::Rt
     case Op::kMod:
       if (ints) {
         if (b.i == 0 || (a.i == INT64_MIN && b.i == -1)) return R();
-        return R::Int(duration ? R::T::kDuration : R::T::kInt, a.i % b.i);
+        return R::Int(int_type, a.i % b.i);
       }
       if (b.num() == 0) return R();
       return result(std::fmod(a.num(), b.num()));
@@ -444,15 +497,14 @@ Evaluator::RtValue Evaluator::Eval(const FieldExpr& e, const Context& ctx) const
         case Intrinsic::kSpanKind:
           return R::Int(R::T::kKind, s.kind);
         case Intrinsic::kSpanDuration:
-          return R::Int(R::T::kDuration,
-                        static_cast<int64_t>(s.end_time_unix_nano - s.start_time_unix_nano));
+          return R::Int(R::T::kDuration, DurationOf(s.start_time_unix_nano, s.end_time_unix_nano));
         case Intrinsic::kSpanId:
           return R::Owned(HexEncode(otlp::IdBytes(s.span_id)));
         case Intrinsic::kSpanParentId:
           if (!s.has_parent) return R();
           return R::Owned(HexEncode(otlp::IdBytes(s.parent_span_id)));
         case Intrinsic::kTraceDuration:
-          return R::Int(R::T::kDuration, static_cast<int64_t>(t.max_end() - t.min_start()));
+          return R::Int(R::T::kDuration, DurationOf(t.min_start(), t.max_end()));
         case Intrinsic::kTraceRootName:
           if (t.root() < 0) return R();
           return R::Str(t.RootSpanName());
@@ -491,7 +543,7 @@ Evaluator::RtValue Evaluator::Eval(const FieldExpr& e, const Context& ctx) const
       }
       R v = Eval(*e.lhs, ctx);
       if (v.t == R::T::kFloat) return R::Float(-v.f);
-      if (v.integral()) return R::Int(v.t, -v.i);
+      if (v.integral() && v.i != INT64_MIN) return R::Int(v.t, -v.i);
       return R();
     }
     case FieldExpr::Kind::kBinary: {
@@ -514,6 +566,15 @@ Evaluator::RtValue Evaluator::Eval(const FieldExpr& e, const Context& ctx) const
 
 bool Evaluator::Compare(Op op, const RtValue& a, const RtValue& b, const RE2* re) {
   using T = RtValue::T;
+  if (a.t == T::kNil || b.t == T::kNil) {
+    // `= nil` / `!= nil` ask whether a value is there (any type, empty arrays too).
+    const bool both_nil =
+        (a.t == T::kNil || a.t == T::kMissing) && (b.t == T::kNil || b.t == T::kMissing);
+    if (op == Op::kEq) return both_nil;
+    if (op == Op::kNeq) return !both_nil;
+    return false;
+  }
+  if (a.t == T::kOpaque || b.t == T::kOpaque) return false;  // bytes, kvlists: not comparable
   if (a.t == T::kArray || b.t == T::kArray) {
     const RtValue& arr = a.t == T::kArray ? a : b;
     const RtValue& other = a.t == T::kArray ? b : a;
@@ -528,13 +589,6 @@ bool Evaluator::Compare(Op op, const RtValue& a, const RtValue& b, const RE2* re
                              : Compare(positive, other, elem, re);
     }
     return negated ? !any : any;
-  }
-  if (a.t == T::kNil || b.t == T::kNil) {
-    const bool both_nil =
-        (a.t == T::kNil || a.t == T::kMissing) && (b.t == T::kNil || b.t == T::kMissing);
-    if (op == Op::kEq) return both_nil;
-    if (op == Op::kNeq) return !both_nil;
-    return false;
   }
   if (a.t == T::kMissing || b.t == T::kMissing) return false;
   if (op == Op::kRegex || op == Op::kNotRegex) {
@@ -597,13 +651,6 @@ std::vector<uint32_t> Union(const std::vector<uint32_t>& a, const std::vector<ui
   return out;
 }
 
-bool Siblings(const TraceView& t, uint32_t a, uint32_t b) {
-  if (a == b) return false;
-  const otlp::Span& x = t.span(a);
-  const otlp::Span& y = t.span(b);
-  return x.has_parent && y.has_parent && x.parent_span_id == y.parent_span_id;
-}
-
 }  // namespace
 
 std::vector<uint32_t> Evaluator::EvalSpanset(const SpansetExpr& e, const TraceView& t,
@@ -641,10 +688,25 @@ std::vector<uint32_t> Evaluator::EvalSpanset(const SpansetExpr& e, const TraceVi
   for (uint32_t i : rhs) in_r[i] = 1;
   // keep_r: rhs spans that take part; keep_l: lhs spans that take part (union forms).
   std::vector<char> keep_r(n, 0), keep_l(n, 0);
-  auto ancestors = [&](uint32_t i, auto&& fn) {
-    // Walks up the parent chain; the step bound guards against cycles in bad data.
-    int32_t p = t.parent(i);
-    for (size_t steps = 0; p >= 0 && steps < n; ++steps, p = t.parent(p)) fn(uint32_t(p));
+  // Whether a span has an ancestor / a descendant in a set: one pass each over the spans
+  // in top-down order (linear, whatever the depth).
+  auto has_ancestor_in = [&](const std::vector<char>& in) {
+    std::vector<char> out(n, 0);
+    for (uint32_t i : t.top_down()) {
+      const int32_t p = t.parent(i);
+      if (p >= 0) out[i] = in[p] || out[p];
+    }
+    return out;
+  };
+  auto has_descendant_in = [&](const std::vector<char>& in) {
+    std::vector<char> out(n, 0);
+    const auto& order = t.top_down();
+    for (size_t k = order.size(); k-- > 0;) {
+      const uint32_t i = order[k];
+      const int32_t p = t.parent(i);
+      if (p >= 0 && (in[i] || out[i])) out[p] = 1;
+    }
+    return out;
   };
   SpansetOp base = e.op;
   bool negated = false, union_form = false;
@@ -699,39 +761,46 @@ std::vector<uint32_t> Evaluator::EvalSpanset(const SpansetExpr& e, const TraceVi
         if (p >= 0 && in_l[p]) keep_r[r] = keep_l[p] = 1;
       }
       break;
-    case SpansetOp::kDescendant:  // r has an ancestor l
-      for (uint32_t r : rhs) {
-        ancestors(r, [&](uint32_t a) {
-          if (in_l[a]) keep_r[r] = keep_l[a] = 1;
-        });
+    case SpansetOp::kDescendant: {  // r has an ancestor l
+      const std::vector<char> anc_l = has_ancestor_in(in_l);
+      const std::vector<char> desc_r = has_descendant_in(in_r);
+      for (uint32_t i = 0; i < n; ++i) {
+        keep_r[i] = in_r[i] && anc_l[i];
+        keep_l[i] = in_l[i] && desc_r[i];
       }
       break;
+    }
     case SpansetOp::kParent:  // r is the parent of an l
       for (uint32_t l : lhs) {
         const int32_t p = t.parent(l);
         if (p >= 0 && in_r[p]) keep_r[p] = keep_l[l] = 1;
       }
       break;
-    case SpansetOp::kAncestor:  // r is an ancestor of an l
-      for (uint32_t l : lhs) {
-        ancestors(l, [&](uint32_t a) {
-          if (in_r[a]) keep_r[a] = keep_l[l] = 1;
-        });
+    case SpansetOp::kAncestor: {  // r is an ancestor of an l
+      const std::vector<char> desc_l = has_descendant_in(in_l);
+      const std::vector<char> anc_r = has_ancestor_in(in_r);
+      for (uint32_t i = 0; i < n; ++i) {
+        keep_r[i] = in_r[i] && desc_l[i];
+        keep_l[i] = in_l[i] && anc_r[i];
       }
       break;
+    }
     case SpansetOp::kSibling: {
-      // Group by parent span ID; quadratic only within one parent's children.
-      std::map<otlp::SpanId, std::vector<uint32_t>> by_parent;
-      for (uint32_t i : Union(lhs, rhs)) {
-        if (t.span(i).has_parent) by_parent[t.span(i).parent_span_id].push_back(i);
+      // Siblings share a parent span ID (the parent need not be here); roots have none.
+      // Per parent, count the spans of each side: a span has a sibling on a side when the
+      // side holds a span of its parent other than itself.
+      absl::flat_hash_map<otlp::SpanId, std::pair<uint32_t, uint32_t>> counts;  // (l, r)
+      for (uint32_t i = 0; i < n; ++i) {
+        if (!t.span(i).has_parent || !(in_l[i] || in_r[i])) continue;
+        auto& c = counts[t.span(i).parent_span_id];
+        c.first += in_l[i] ? 1 : 0;
+        c.second += in_r[i] ? 1 : 0;
       }
-      for (const auto& [parent, kids] : by_parent) {
-        for (uint32_t r : kids) {
-          if (!in_r[r]) continue;
-          for (uint32_t l : kids) {
-            if (in_l[l] && Siblings(t, l, r)) keep_r[r] = keep_l[l] = 1;
-          }
-        }
+      for (uint32_t i = 0; i < n; ++i) {
+        if (!t.span(i).has_parent || !(in_l[i] || in_r[i])) continue;
+        const auto& c = counts[t.span(i).parent_span_id];
+        keep_r[i] = in_r[i] && c.first > (in_l[i] ? 1u : 0u);
+        keep_l[i] = in_l[i] && c.second > (in_r[i] ? 1u : 0u);
       }
       break;
     }
@@ -770,8 +839,10 @@ Evaluator::RtValue Evaluator::EvalScalar(const ScalarExpr& e, const TraceView& t
   }
   if (e.fn == AggregateFn::kCount)
     return R::Int(R::T::kInt, static_cast<int64_t>(set.spans.size()));
+  // Integers (and durations) aggregate exactly as int64 while they can; doubles otherwise.
   double sum = 0, lo = 0, hi = 0;
-  int64_t isum = 0;
+  int64_t isum = 0, ilo = 0, ihi = 0;
+  bool isum_ok = true;
   size_t count = 0;
   bool all_int = true, any_duration = false;
   for (uint32_t i : set.spans) {
@@ -781,27 +852,30 @@ Evaluator::RtValue Evaluator::EvalScalar(const ScalarExpr& e, const TraceView& t
     if (count == 0 || x < lo) lo = x;
     if (count == 0 || x > hi) hi = x;
     sum += x;
-    isum += v.integral() ? v.i : 0;
+    if (v.integral()) {
+      if (count == 0 || v.i < ilo) ilo = v.i;
+      if (count == 0 || v.i > ihi) ihi = v.i;
+      isum_ok = isum_ok && !__builtin_add_overflow(isum, v.i, &isum);
+    }
     all_int &= v.integral();
     any_duration |= v.t == R::T::kDuration;
     ++count;
   }
   if (count == 0) return R();
-  auto typed = [&](double x) {
-    if (any_duration) return R::Int(R::T::kDuration, static_cast<int64_t>(std::llround(x)));
-    if (all_int && e.fn != AggregateFn::kAvg) return R::Int(R::T::kInt, static_cast<int64_t>(x));
-    return R::Float(x);
-  };
+  const R::T int_type = any_duration ? R::T::kDuration : R::T::kInt;
   switch (e.fn) {
     case AggregateFn::kAvg:
-      return typed(sum / static_cast<double>(count));
+      if (any_duration) return IntFromDouble(R::T::kDuration, sum / static_cast<double>(count));
+      return R::Float(sum / static_cast<double>(count));
     case AggregateFn::kMin:
-      return typed(lo);
+      if (all_int) return R::Int(int_type, ilo);
+      return any_duration ? IntFromDouble(R::T::kDuration, lo) : R::Float(lo);
     case AggregateFn::kMax:
-      return typed(hi);
+      if (all_int) return R::Int(int_type, ihi);
+      return any_duration ? IntFromDouble(R::T::kDuration, hi) : R::Float(hi);
     case AggregateFn::kSum:
-      if (all_int) return R::Int(any_duration ? R::T::kDuration : R::T::kInt, isum);
-      return typed(sum);
+      if (all_int) return isum_ok ? R::Int(int_type, isum) : R();
+      return any_duration ? IntFromDouble(R::T::kDuration, sum) : R::Float(sum);
     case AggregateFn::kCount:
       break;
   }
@@ -885,8 +959,9 @@ std::vector<SpanSet> Evaluator::Evaluate(const TraceView& trace) const {
   return EvalPipeline(*query_.pipeline, trace, universe);
 }
 
-Value Evaluator::FieldValue(const FieldExpr& field, const TraceView& trace, uint32_t i) const {
-  const RtValue v = Eval(field, Context{&trace, i});
+Value Evaluator::FieldValue(const FieldExpr& field, const TraceView& trace, uint32_t i,
+                            int32_t event, int32_t link) const {
+  const RtValue v = Eval(field, Context{&trace, i, event, link});
   Value out;
   switch (v.t) {
     case RtValue::T::kBool:

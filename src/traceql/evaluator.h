@@ -53,8 +53,10 @@ class Evaluator {
 
   // The fields the query's conditions and select() refer to, in query order, deduplicated.
   const std::vector<OutputField>& output_fields() const { return output_fields_; }
-  // The value of `field` for span `i` (kNil when absent).
-  Value FieldValue(const FieldExpr& field, const TraceView& trace, uint32_t i) const;
+  // The value of `field` for span `i` (kNil when absent); `event` / `link` index the
+  // batch's events / links for event and link fields (-1: none).
+  Value FieldValue(const FieldExpr& field, const TraceView& trace, uint32_t i, int32_t event = -1,
+                   int32_t link = -1) const;
 
   // Whether the query is the plain `{ }` (every span of every trace).
   bool MatchesEverything() const;

@@ -24,8 +24,10 @@ double Num(const Value& v) {
   return v.type == Value::Type::kFloat ? v.f : static_cast<double>(v.i);
 }
 
-// Whether some x in [lo, hi] satisfies `x op v`.
-bool RangeMay(double lo, double hi, Op op, double v) {
+// Whether some x in [lo, hi] satisfies `x op v` (int64 compares exactly; doubles would
+// merge ints above 2^53).
+template <typename T>
+bool RangeMay(T lo, T hi, Op op, T v) {
   switch (op) {
     case Op::kEq:
       return lo <= v && v <= hi;
@@ -94,14 +96,19 @@ bool ColumnsMay(const RowGroupStats& s, Owner owner, const std::string& key, Op 
         return true;  // elements are not summarized
       case otlp::ValueType::kInt:
         if (!Numeric(lit)) break;
-        if (!c.has_range || RangeMay(static_cast<double>(c.min_int), static_cast<double>(c.max_int),
-                                     op, Num(lit))) {
+        if (!c.has_range) return true;
+        if (lit.type == Value::Type::kFloat ? RangeMay(static_cast<double>(c.min_int),
+                                                       static_cast<double>(c.max_int), op, lit.f)
+                                            : RangeMay(c.min_int, c.max_int, op, lit.i)) {
           return true;
         }
         break;
       case otlp::ValueType::kDouble:
         if (!Numeric(lit)) break;
-        if (!c.has_range || RangeMay(c.min_double, c.max_double, op, Num(lit))) return true;
+        // The range leaves NaNs out, and NaN != x holds: `!=` is not judged.
+        if (!c.has_range || op == Op::kNeq || RangeMay(c.min_double, c.max_double, op, Num(lit))) {
+          return true;
+        }
         break;
       case otlp::ValueType::kString:
         if (lit.type != Value::Type::kString) break;
@@ -260,8 +267,15 @@ bool Planner::ComparisonMay(const FieldExpr& field, Op op, const FieldExpr& cmp,
         return true;
       case Intrinsic::kSpanDuration:
         if (!Numeric(lit)) return true;
-        return RangeMay(static_cast<double>(s.min_duration), static_cast<double>(s.max_duration),
-                        op, Num(lit));
+        if (lit.type == Value::Type::kFloat) {
+          return RangeMay(static_cast<double>(s.min_duration), static_cast<double>(s.max_duration),
+                          op, lit.f);
+        }
+        // Durations are end - start, 0 when the end is before the start, in the statistics
+        // and in evaluation alike.
+        return RangeMay(static_cast<int64_t>(std::min<uint64_t>(s.min_duration, INT64_MAX)),
+                        static_cast<int64_t>(std::min<uint64_t>(s.max_duration, INT64_MAX)), op,
+                        lit.i);
       default:
         return true;
     }

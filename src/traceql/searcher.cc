@@ -87,8 +87,9 @@ namespace {
 // What a search does with one row group of a block.
 struct RowGroupPlan {
   bool decode = false;
-  std::vector<char> candidates;  // per trace segment
-  std::vector<uint64_t> starts;  // per trace segment: its first span's start
+  std::vector<char> candidates;       // per trace segment
+  std::vector<uint64_t> starts;       // per trace segment: its first span's start
+  std::vector<uint32_t> span_counts;  // per trace segment
 };
 
 // One candidate trace of a block: its segments (one, or several when it continues across
@@ -142,7 +143,11 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     result.inspected_spans += groups[i].span_count;
     block::RowGroupDecoder& rg = **opened;
     p.starts.resize(rg.num_traces());
-    for (uint32_t k = 0; k < rg.num_traces(); ++k) p.starts[k] = rg.trace_start(k);
+    p.span_counts.resize(rg.num_traces());
+    for (uint32_t k = 0; k < rg.num_traces(); ++k) {
+      p.starts[k] = rg.trace_start(k);
+      p.span_counts[k] = rg.row_count(k);
+    }
     if (ctx && !all) {
       auto cand = filter->Candidates(rg, *ctx, cont_before(i), cont_after[i]);
       if (!cand.ok()) return cand.status();
@@ -237,11 +242,20 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
   options.events = projection.events;
   options.links = projection.links;
   size_t next = 0;
+  // Batches grow (few searches need more than the first) but stay under ~50k spans.
   size_t batch_size = 64;
   std::vector<char> decoded_once(groups.size(), 0);
   while (next < traces.size()) {
     if (stop && stop(traces[next].start)) break;
-    const size_t end = std::min(traces.size(), next + batch_size);
+    size_t end = next;
+    uint64_t spans = 0;
+    while (end < traces.size() && end < next + batch_size &&
+           (end == next || spans < kLiveChunkSpans)) {
+      for (const TracePart& part : traces[end].parts) {
+        spans += plans[part.row_group].span_counts[part.segment];
+      }
+      ++end;
+    }
     batch_size *= 4;
     // The segments each row group decodes for this batch.
     std::map<uint32_t, std::vector<char>> wanted;
@@ -322,7 +336,9 @@ SearchTrace Summarize(const TraceView& view, std::vector<SpanSet>&& sets,
       span.id = s.span_id;
       span.name = std::string(s.name);
       span.start_unix_nano = s.start_time_unix_nano;
-      span.duration_nanos = s.end_time_unix_nano - s.start_time_unix_nano;
+      span.duration_nanos = s.end_time_unix_nano >= s.start_time_unix_nano
+                                ? s.end_time_unix_nano - s.start_time_unix_nano
+                                : 0;
       for (const OutputField& f : evaluator.output_fields()) {
         Value v = evaluator.FieldValue(*f.expr, view, i);
         if (v.type != Value::Type::kNil) span.attributes.emplace_back(f.key, std::move(v));
@@ -544,7 +560,7 @@ std::optional<TagValue> ToTagValue(const Value& v) {
     case Value::Type::kInt:
       return TagValue{"int", absl::StrCat(v.i)};
     case Value::Type::kFloat:
-      return TagValue{"float", absl::StrCat(v.f)};
+      return TagValue{"float", ValueToText(v)};
     case Value::Type::kBool:
       return TagValue{"bool", v.b ? "true" : "false"};
     case Value::Type::kStatus:
@@ -885,7 +901,12 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
               });
           for (int64_t v : ints) values.insert({"int", absl::StrCat(v)});
           for (std::string_view v : strings) values.insert({"string", std::string(v)});
-          for (double v : doubles) values.insert({"float", absl::StrCat(v)});
+          for (double v : doubles) {
+            Value f;
+            f.type = Value::Type::kFloat;
+            f.f = v;
+            values.insert({"float", ValueToText(f)});
+          }
           for (int b = 0; b < 2; ++b) {
             if (bools[b]) values.insert({"bool", b ? "true" : "false"});
           }
@@ -921,7 +942,29 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesMatching(
   auto add = [&](const TraceView& view) {
     for (const SpanSet& set : filter.Evaluate(view)) {
       for (uint32_t i : set.spans) {
-        if (auto t = ToTagValue(filter.FieldValue(field, view, i))) values.insert(std::move(*t));
+        // Event and link fields have a value per event / link of the span.
+        const otlp::Span& span = view.span(i);
+        const bool events = field.kind == FieldExpr::Kind::kAttribute
+                                ? field.scope == AttributeScope::kEvent
+                                : field.intrinsic == Intrinsic::kEventName;
+        const bool links =
+            field.kind == FieldExpr::Kind::kAttribute && field.scope == AttributeScope::kLink;
+        if (events) {
+          for (uint32_t e = span.events.begin; e < span.events.end; ++e) {
+            if (auto t = ToTagValue(filter.FieldValue(field, view, i, static_cast<int32_t>(e)))) {
+              values.insert(std::move(*t));
+            }
+          }
+        } else if (links) {
+          for (uint32_t l = span.links.begin; l < span.links.end; ++l) {
+            if (auto t =
+                    ToTagValue(filter.FieldValue(field, view, i, -1, static_cast<int32_t>(l)))) {
+              values.insert(std::move(*t));
+            }
+          }
+        } else if (auto t = ToTagValue(filter.FieldValue(field, view, i))) {
+          values.insert(std::move(*t));
+        }
       }
     }
   };

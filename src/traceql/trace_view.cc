@@ -38,6 +38,34 @@ TraceView::TraceView(const otlp::TraceId& id, std::vector<otlp::SpanRef> spans)
       root_ = static_cast<int32_t>(i);
     }
   }
+  // Depths, walking each chain up once: a link back into the chain being walked closes a
+  // cycle and is dropped. Then a counting sort by depth gives parents before children.
+  std::vector<uint32_t> depth(n, 0);
+  std::vector<uint8_t> state(n, 0);  // 0 new, 1 on the current chain, 2 done
+  std::vector<uint32_t> chain;
+  uint32_t max_depth = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (state[i] != 0) continue;
+    chain.clear();
+    int32_t x = static_cast<int32_t>(i);
+    while (x >= 0 && state[x] == 0) {
+      state[x] = 1;
+      chain.push_back(static_cast<uint32_t>(x));
+      x = parent_[x];
+    }
+    if (x >= 0 && state[x] == 1) parent_[chain.back()] = -1;  // the cycle's closing link
+    for (size_t k = chain.size(); k-- > 0;) {
+      const uint32_t c = chain[k];
+      depth[c] = parent_[c] < 0 ? 0 : depth[parent_[c]] + 1;
+      max_depth = std::max(max_depth, depth[c]);
+      state[c] = 2;
+    }
+  }
+  std::vector<uint32_t> at_depth(max_depth + 2, 0);
+  for (uint32_t i = 0; i < n; ++i) ++at_depth[depth[i] + 1];
+  for (size_t d = 1; d < at_depth.size(); ++d) at_depth[d] += at_depth[d - 1];
+  top_down_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) top_down_[at_depth[depth[i]]++] = i;
 }
 
 std::string_view TraceView::ResourceString(uint32_t i, std::string_view key) const {

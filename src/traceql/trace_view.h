@@ -30,7 +30,10 @@ class TraceView {
   const std::vector<otlp::SpanRef>& refs() const { return spans_; }
 
   // Index of span i's parent among the spans, or -1 (a root, or the parent is absent).
+  // Parent links that would close a cycle (bad data) are dropped.
   int32_t parent(uint32_t i) const { return parent_[i]; }
+  // Every span index, parents before their children.
+  const std::vector<uint32_t>& top_down() const { return top_down_; }
   // Whether span i has a parent span ID at all (true roots have none).
   bool is_root(uint32_t i) const { return !span(i).has_parent; }
   // The earliest-starting span without a parent span ID, or -1.
@@ -49,6 +52,7 @@ class TraceView {
   otlp::TraceId id_{};
   std::vector<otlp::SpanRef> spans_;
   std::vector<int32_t> parent_;
+  std::vector<uint32_t> top_down_;
   int32_t root_ = -1;
   uint64_t min_start_ = 0;
   uint64_t max_end_ = 0;
