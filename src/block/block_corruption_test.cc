@@ -86,6 +86,37 @@ class BlockCorruptionTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
         BlockReader::OpenFile(NewStringRandomAccessFile(std::move(bytes), kName), options);
     if (!reader.ok()) return reader.status();
+    // The search paths first, so they meet the damage: lazily opened row groups, single
+    // columns, and decoding with a segment selection and a projection.
+    absl::StatusOr<BlockTables> tables = (*reader)->ReadTables();
+    if (!tables.ok()) return tables.status();
+    for (size_t g = 0; g < (*reader)->num_row_groups(); ++g) {
+      absl::StatusOr<std::unique_ptr<RowGroupDecoder>> rg = (*reader)->OpenRowGroup(g);
+      if (!rg.ok()) return rg.status();
+      for (ColumnId id : {ColumnId::kSpanDuration, ColumnId::kSpanKind, ColumnId::kSpanScope}) {
+        if (auto v = (*rg)->SpanVarints(id); !v.ok()) return v.status();
+      }
+      if (auto v = (*rg)->SpanStrings(ColumnId::kSpanName); !v.ok()) return v.status();
+      size_t values = 0;
+      absl::Status each =
+          (*rg)->ForEachSpanAttribute("http.method", [&](uint32_t, const auto&) { ++values; });
+      if (!each.ok()) return each;
+      std::vector<char> pick((*rg)->num_traces(), 0);
+      for (size_t k = 0; k < pick.size(); k += 2) pick[k] = 1;
+      const std::vector<std::string> keys = {"http.method"};
+      RowGroupDecoder::DecodeOptions options;
+      options.segments = &pick;
+      options.span_attribute_keys = &keys;
+      otlp::SpanBatch some;
+      auto map = tables->NewBatchMap();
+      absl::Status partial =
+          (*rg)->DecodeTraces(0, (*rg)->num_traces(), *tables, map, some, options);
+      if (!partial.ok()) return partial;
+      EXPECT_EQ(otlp::testutil::BatchInvariantViolation(some), "");
+      absl::StatusOr<RowGroupData> all = BlockReader::DecodeRowGroup(**rg, *tables);
+      if (!all.ok()) return all.status();
+      EXPECT_EQ(otlp::testutil::BatchInvariantViolation(all->batch), "");
+    }
     absl::Status status = (*reader)->Verify();
     if (!status.ok()) return status;
     for (const auto& [id, spans] : set_.traces) {

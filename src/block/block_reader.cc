@@ -186,12 +186,6 @@ absl::StatusOr<RowGroupData> BlockReader::ReadRowGroup(size_t index,
   if (index >= footer_.row_groups.size()) {
     return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder, OpenRowGroup(index));
-  return DecodeRowGroup(*decoder, tables);
-}
-
-absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_t index,
-                                                                           bool load_traces) const {
   if (index >= footer_.row_groups.size()) {
     return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
   }
@@ -200,6 +194,18 @@ absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_
   ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
                    RowGroupDecoder::Open(std::move(bytes), info, index, path(),
                                          options_.max_page_bytes, options_.verify_checksums));
+  RETURN_IF_ERROR(decoder->LoadTraces());
+  return DecodeRowGroup(*decoder, tables);
+}
+
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::OpenRowGroup(size_t index,
+                                                                           bool load_traces) const {
+  if (index >= footer_.row_groups.size()) {
+    return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
+                   RowGroupDecoder::OpenLazy(*file_, footer_.row_groups[index], index, path(),
+                                             options_.max_page_bytes, options_.verify_checksums));
   if (load_traces) RETURN_IF_ERROR(decoder->LoadTraces());
   return decoder;
 }

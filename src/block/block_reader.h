@@ -95,10 +95,11 @@ class BlockReader {
   absl::StatusOr<BlockTables> ReadTables() const;
   // Decodes row group `index` (< num_row_groups()), checking it fully.
   absl::StatusOr<RowGroupData> ReadRowGroup(size_t index, const BlockTables& tables) const;
-  // Reads row group `index` and checks its directory and (with `load_traces`) its trace
-  // segments, decoding no other column yet: for searches that look at a few columns
-  // before deciding to decode. Without `load_traces`, only the column accessors
-  // (SpanVarints, SpanStrings, ForEachSpanAttribute) may be used.
+  // Opens row group `index`, reading its directory and (with `load_traces`) its trace
+  // segments now and every other page only when used: for searches that look at a few
+  // columns before deciding to decode, and decode only the columns they need. Without
+  // `load_traces`, only the column accessors (SpanVarints, SpanStrings, ForEachSpanAttribute) may
+  // be used.
   absl::StatusOr<std::unique_ptr<RowGroupDecoder>> OpenRowGroup(size_t index,
                                                                 bool load_traces = true) const;
   // Decodes every trace of an opened row group (pages it already decompressed are reused).

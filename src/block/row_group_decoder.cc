@@ -279,17 +279,58 @@ absl::StatusOr<std::unique_ptr<RowGroupDecoder>> RowGroupDecoder::Open(
   return d;
 }
 
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> RowGroupDecoder::OpenLazy(
+    const RandomAccessFile& file, const RowGroupInfo& info, size_t index, std::string path,
+    uint64_t max_page_bytes, bool verify_checksums) {
+  auto d = absl::WrapUnique(new RowGroupDecoder());
+  d->file_ = &file;
+  d->info_ = info;
+  d->index_ = index;
+  d->path_ = std::move(path);
+  d->max_page_bytes_ = max_page_bytes;
+  d->verify_checksums_ = verify_checksums;
+  absl::Status status = d->ParseDirectory();
+  if (!status.ok()) return status;
+  return d;
+}
+
+absl::StatusOr<std::string_view> RowGroupDecoder::StoredPage(const PageRef& ref,
+                                                             std::string* lazy_storage) {
+  if (file_ == nullptr) return std::string_view(bytes_).substr(ref.offset, ref.stored_size);
+  // Pages lie inside the row group (checked against the directory's offset when parsed).
+  if (ref.stored_size > info_.size || ref.offset > info_.size - ref.stored_size) {
+    return Error("a page lies outside its row group");
+  }
+  lazy_storage->resize(ref.stored_size);
+  size_t got = 0;
+  while (got < ref.stored_size) {
+    absl::StatusOr<std::string_view> r =
+        file_->Read(info_.offset + ref.offset + got,
+                    std::span<char>(lazy_storage->data() + got, ref.stored_size - got));
+    if (!r.ok()) return r.status();
+    if (r->empty()) return Error("row group is truncated");
+    if (r->data() != lazy_storage->data() + got) {
+      std::memcpy(lazy_storage->data() + got, r->data(), r->size());
+    }
+    got += r->size();
+  }
+  return std::string_view(*lazy_storage);
+}
+
 absl::Status RowGroupDecoder::Error(std::string_view what) const {
   return Corruption(path_, info_.offset,
                     "row group " + std::to_string(index_) + ": " + std::string(what));
 }
 
 absl::Status RowGroupDecoder::ParseDirectory() {
-  if (bytes_.size() != info_.size) return Error("row group is truncated");
+  if (file_ == nullptr && bytes_.size() != info_.size) return Error("row group is truncated");
   const PageRef& ref = info_.directory;
+  std::string directory_stored;
+  absl::StatusOr<std::string_view> stored = StoredPage(ref, &directory_stored);
+  if (!stored.ok()) return stored.status();
   absl::StatusOr<std::string_view> raw =
-      DecodePage(std::string_view(bytes_).substr(ref.offset, ref.stored_size), ref, path_,
-                 info_.offset + ref.offset, max_page_bytes_, &directory_, verify_checksums_);
+      DecodePage(*stored, ref, path_, info_.offset + ref.offset, max_page_bytes_, &directory_,
+                 verify_checksums_);
   if (!raw.ok()) return raw.status();
   if (raw->data() != directory_.data()) directory_ = std::string(*raw);
 
@@ -399,15 +440,19 @@ absl::Status RowGroupDecoder::ParseDirectory() {
   if (!in.empty()) return Error("trailing bytes in the directory");
   page_scratch_.resize(columns_.size());
   pages_.resize(columns_.size());
+  if (file_ != nullptr) stored_.resize(columns_.size());
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string_view> RowGroupDecoder::Page(size_t c) {
   if (pages_[c].has_value()) return *pages_[c];
   const PageRef& ref = columns_[c].page;
+  absl::StatusOr<std::string_view> stored =
+      StoredPage(ref, file_ != nullptr ? &stored_[c] : nullptr);
+  if (!stored.ok()) return stored.status();
   absl::StatusOr<std::string_view> raw =
-      DecodePage(std::string_view(bytes_).substr(ref.offset, ref.stored_size), ref, path_,
-                 info_.offset + ref.offset, max_page_bytes_, &page_scratch_[c], verify_checksums_);
+      DecodePage(*stored, ref, path_, info_.offset + ref.offset, max_page_bytes_, &page_scratch_[c],
+                 verify_checksums_);
   if (raw.ok()) pages_[c] = *raw;
   return raw;
 }

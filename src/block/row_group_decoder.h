@@ -25,6 +25,7 @@
 #include "block/block_format.h"
 #include "block/block_tables.h"
 #include "block/page_codec.h"
+#include "common/env.h"
 #include "otlp/span_batch.h"
 
 namespace strand::block {
@@ -38,6 +39,13 @@ class RowGroupDecoder {
                                                                size_t index, std::string path,
                                                                uint64_t max_page_bytes,
                                                                bool verify_checksums = true);
+  // The same, reading from `file` only the pages used (the directory now, each column page
+  // on first use) instead of the whole row group. `file` must outlive the decoder.
+  static absl::StatusOr<std::unique_ptr<RowGroupDecoder>> OpenLazy(const RandomAccessFile& file,
+                                                                   const RowGroupInfo& info,
+                                                                   size_t index, std::string path,
+                                                                   uint64_t max_page_bytes,
+                                                                   bool verify_checksums = true);
   ~RowGroupDecoder();
 
   // The trace segments of the row group (loaded and validated on first call).
@@ -111,7 +119,12 @@ class RowGroupDecoder {
   absl::StatusOr<std::string_view> FixedPage(ColumnId id);
   absl::Status Error(std::string_view what) const;
 
-  std::string bytes_;
+  // The page's stored bytes (the whole row group when not lazy).
+  absl::StatusOr<std::string_view> StoredPage(const PageRef& ref, std::string* lazy_storage);
+
+  std::string bytes_;                       // the whole row group, unless lazy
+  const RandomAccessFile* file_ = nullptr;  // lazy: pages are read from here
+  std::vector<std::string> stored_;         // lazy: stored bytes of the pages read
   RowGroupInfo info_;
   size_t index_ = 0;
   std::string path_;

@@ -1,8 +1,10 @@
 #include "traceql/searcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -798,8 +800,13 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
     }
   }
   const std::string field_key = ToString(field);
-  for (const BlockHandlePtr& block : BlocksOf(store_, tenant, start, end)) {
-    if (values.size() >= kMaxTagValues) break;
+  // Blocks are independent: two threads read them (tag values answer an interactive
+  // picker), each block's values merged under `mu`.
+  absl::Mutex mu;
+  std::atomic<size_t> found{values.size()};
+  absl::Status first_error;
+  auto process = [&](const BlockHandlePtr& block) {
+    if (found.load() >= kMaxTagValues) return;
     const block::BlockReader& reader = *block->reader;
     // A block wholly inside the range gives the same values every time: cached.
     const bool cacheable = (start == 0 || block->meta.min_start_unix_nano >= start) &&
@@ -807,8 +814,10 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
     const std::string cache_key = absl::StrCat(block->dir, "\n", field_key);
     if (cacheable) {
       if (auto hit = cache_->Get(cache_key)) {
+        absl::MutexLock lock(&mu);
         values.insert(hit->begin(), hit->end());
-        continue;
+        found.store(values.size());
+        return;
       }
     }
     std::set<TagValue> block_values;
@@ -880,11 +889,16 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
           absl::flat_hash_set<std::string_view> strings;
           absl::flat_hash_set<double> doubles;
           bool bools[2] = {false, false};
+          int64_t last_int = 0;
+          bool have_last_int = false;
           absl::Status st =
               (*opened)->ForEachSpanAttribute(field.name, [&](uint32_t, const auto& v) {
                 switch (v.type) {
                   case otlp::ValueType::kInt:
-                    ints.insert(v.int_value);
+                    // Runs of one value are common (rows are grouped by trace).
+                    if (!have_last_int || v.int_value != last_int) ints.insert(v.int_value);
+                    last_int = v.int_value;
+                    have_last_int = true;
                     break;
                   case otlp::ValueType::kString:
                     strings.insert(v.str);
@@ -920,15 +934,31 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
       return absl::OkStatus();
     }();
     if (!status.ok()) {
-      if (!absl::IsDataLoss(status)) return status;
-      store_.QuarantineBlock(block, status);
-      continue;
+      if (absl::IsDataLoss(status)) {
+        store_.QuarantineBlock(block, status);
+      } else {
+        absl::MutexLock lock(&mu);
+        if (first_error.ok()) first_error = status;
+      }
+      return;
     }
     if (cacheable && block_values.size() < kMaxTagValues) {
       cache_->Put(cache_key, std::vector<TagValue>(block_values.begin(), block_values.end()));
     }
+    absl::MutexLock lock(&mu);
     values.insert(block_values.begin(), block_values.end());
-  }
+    found.store(values.size());
+  };
+  const std::vector<BlockHandlePtr> blocks = BlocksOf(store_, tenant, start, end);
+  std::atomic<size_t> next{0};
+  auto worker = [&]() {
+    for (size_t i = next++; i < blocks.size(); i = next++) process(blocks[i]);
+  };
+  std::thread helper;
+  if (blocks.size() > 1) helper = std::thread(worker);
+  worker();
+  if (helper.joinable()) helper.join();
+  if (!first_error.ok()) return first_error;
   std::vector<TagValue> out(values.begin(), values.end());
   if (out.size() > kMaxTagValues) out.resize(kMaxTagValues);
   return out;
