@@ -267,23 +267,22 @@ RowGroupDecoder::~RowGroupDecoder() = default;
 absl::StatusOr<std::unique_ptr<RowGroupDecoder>> RowGroupDecoder::Open(
     std::string bytes, const RowGroupInfo& info, size_t index, std::string path,
     uint64_t max_page_bytes, bool verify_checksums) {
-  auto d = absl::WrapUnique(new RowGroupDecoder());
-  d->bytes_ = std::move(bytes);
-  d->info_ = info;
-  d->index_ = index;
-  d->path_ = std::move(path);
-  d->max_page_bytes_ = max_page_bytes;
-  d->verify_checksums_ = verify_checksums;
-  absl::Status status = d->ParseDirectory();
-  if (!status.ok()) return status;
-  return d;
+  return Start(std::move(bytes), nullptr, info, index, std::move(path), max_page_bytes,
+               verify_checksums);
 }
 
 absl::StatusOr<std::unique_ptr<RowGroupDecoder>> RowGroupDecoder::OpenLazy(
     const RandomAccessFile& file, const RowGroupInfo& info, size_t index, std::string path,
     uint64_t max_page_bytes, bool verify_checksums) {
+  return Start("", &file, info, index, std::move(path), max_page_bytes, verify_checksums);
+}
+
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> RowGroupDecoder::Start(
+    std::string bytes, const RandomAccessFile* file, const RowGroupInfo& info, size_t index,
+    std::string path, uint64_t max_page_bytes, bool verify_checksums) {
   auto d = absl::WrapUnique(new RowGroupDecoder());
-  d->file_ = &file;
+  d->bytes_ = std::move(bytes);
+  d->file_ = file;
   d->info_ = info;
   d->index_ = index;
   d->path_ = std::move(path);

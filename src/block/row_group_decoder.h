@@ -113,6 +113,9 @@ class RowGroupDecoder {
   struct Column;
 
   RowGroupDecoder() = default;
+  static absl::StatusOr<std::unique_ptr<RowGroupDecoder>> Start(
+      std::string bytes, const RandomAccessFile* file, const RowGroupInfo& info, size_t index,
+      std::string path, uint64_t max_page_bytes, bool verify_checksums);
   absl::Status ParseDirectory();
   // The raw bytes of column `c`'s page.
   absl::StatusOr<std::string_view> Page(size_t c);
