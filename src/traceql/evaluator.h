@@ -74,6 +74,9 @@ class Evaluator {
 
  private:
   static bool Compare(Op op, const RtValue& a, const RtValue& b, const re2::RE2* re);
+  // The union of two ascending index lists.
+  static std::vector<uint32_t> SortedUnion(const std::vector<uint32_t>& a,
+                                           const std::vector<uint32_t>& b);
   explicit Evaluator(Query query);
   absl::Status Prepare();
   absl::Status PrepareField(const FieldExpr& e);

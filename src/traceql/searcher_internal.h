@@ -1,0 +1,65 @@
+// Internals shared by searcher.cc (search) and searcher_tags.cc (tag names and values).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "otlp/span_batch.h"
+#include "store/store.h"
+
+namespace strand::traceql::internal {
+
+using store::BlockHandlePtr;
+
+// Live traces are decoded in chunks of about this many spans, which bounds the memory a
+// search holds (~1.5 KB per decoded span).
+constexpr size_t kLiveChunkSpans = 50'000;
+
+inline bool Overlaps(uint64_t min_start, uint64_t max_end, uint64_t start, uint64_t end) {
+  if (start != 0 && max_end < start) return false;
+  if (end != 0 && min_start > end) return false;
+  return true;
+}
+
+// The tenant's blocks that overlap [start, end], newest first.
+inline std::vector<store::BlockHandlePtr> BlocksOf(const store::Store& store,
+                                                   const std::string& tenant, uint64_t start,
+                                                   uint64_t end) {
+  std::vector<BlockHandlePtr> out;
+  auto snapshot = store.blocks();
+  for (const BlockHandlePtr& b : *snapshot) {
+    if (b->meta.tenant != tenant) continue;
+    if (!Overlaps(b->meta.min_start_unix_nano, b->meta.max_end_unix_nano, start, end)) continue;
+    out.push_back(b);
+  }
+  std::sort(out.begin(), out.end(), [](const BlockHandlePtr& a, const BlockHandlePtr& b) {
+    return a->meta.max_start_unix_nano > b->meta.max_start_unix_nano;
+  });
+  return out;
+}
+
+// Decodes live batches once per chunk of traces.
+class LiveDecoder {
+ public:
+  absl::StatusOr<const otlp::SpanBatch*> Get(const store::LiveBatch* batch) {
+    auto it = decoded_.find(batch);
+    if (it != decoded_.end()) return it->second.get();
+    auto d = batch->Decode();
+    if (!d.ok()) return d.status();
+    bytes_ += batch->bytes()->size();
+    return (decoded_[batch] = std::move(*d)).get();
+  }
+  void Clear() { decoded_.clear(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  absl::flat_hash_map<const store::LiveBatch*, std::shared_ptr<const otlp::SpanBatch>> decoded_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace strand::traceql::internal
