@@ -263,5 +263,53 @@ TEST_F(TempoApiTest, SearchReadsBlocksToo) {
   EXPECT_EQ(ParseJson(parser, skipped.body)["traces"].get_array().value_unsafe().size(), 0u);
 }
 
+TEST_F(TempoApiTest, SearchAndTagsSeeOnlyTheirTenant) {
+  // A second API with multi-tenancy over the same store: the setup's span belongs to
+  // "single-tenant"; add one for "acme".
+  TempoApiOptions ao;
+  ao.address = "127.0.0.1:0";
+  ao.multitenancy = true;
+  auto mt = TempoApi::Start(ao, *store_, metrics_);
+  ASSERT_TRUE(mt.ok()) << mt.status();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*mt)->port());
+  pb::collector::trace::v1::ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* a = rs->mutable_resource()->add_attributes();
+  a->set_key("service.name");
+  a->mutable_value()->set_string_value("acme-billing");
+  auto* span = rs->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(15, '\0') + "\x2b");
+  span->set_span_id("\x02\x02\x03\x04\x05\x06\x07\x08");
+  span->set_name("charge");
+  span->set_start_time_unix_nano(1700000001000000000ULL);
+  span->set_end_time_unix_nano(1700000001500000000ULL);
+  auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
+  ASSERT_TRUE(decoded.ok());
+  absl::Notification n;
+  store_->Ingest("acme", std::move(decoded->batch), [&](absl::Status s) {
+    EXPECT_TRUE(s.ok());
+    n.Notify();
+  });
+  n.WaitForNotification();
+
+  simdjson::dom::parser parser;
+  auto acme = testing::HttpCall("GET", base + "/api/search", "", {"X-Scope-OrgID: acme"});
+  ASSERT_EQ(acme.status, 200) << acme.body;
+  auto traces = ParseJson(parser, acme.body)["traces"].get_array().value_unsafe();
+  ASSERT_EQ(traces.size(), 1u) << acme.body;
+  EXPECT_EQ(std::string_view(traces.at(0)["rootServiceName"].get_string().value_unsafe()),
+            "acme-billing");
+  auto values = testing::HttpCall("GET", base + "/api/search/tag/service.name/values", "",
+                                  {"X-Scope-OrgID: acme"});
+  EXPECT_NE(values.body.find("acme-billing"), std::string::npos) << values.body;
+  EXPECT_EQ(values.body.find("checkout"), std::string::npos) << values.body;
+  // The other tenant sees only its own; no tenant at all is refused.
+  auto other = testing::HttpCall("GET", base + "/api/search", "", {"X-Scope-OrgID: other"});
+  ASSERT_EQ(other.status, 200);
+  EXPECT_EQ(ParseJson(parser, other.body)["traces"].get_array().value_unsafe().size(), 0u);
+  EXPECT_EQ(testing::HttpCall("GET", base + "/api/search").status, 400);
+  (*mt)->Stop();
+}
+
 }  // namespace
 }  // namespace strand::api
