@@ -109,7 +109,7 @@ void WriteSpanSet(JsonWriter& w, const traceql::SearchSpanSet& set) {
 }
 
 std::string SearchJson(const traceql::SearchResult& r) {
-  JsonWriter w;
+  JsonWriter w(/*pretty=*/false);
   w.BeginObject().Key("traces").BeginArray();
   for (const traceql::SearchTrace& t : r.traces) {
     w.BeginObject().Field("traceID", HexEncode(otlp::IdBytes(t.id)));
@@ -370,7 +370,7 @@ HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   }
   auto tags = searcher_.Tags(*tenant, range->first, range->second);
   if (!tags.ok()) return Error(StatusFor(tags.status()), tags.status());
-  JsonWriter w;
+  JsonWriter w(/*pretty=*/false);
   w.BeginObject();
   if (!v2) {
     // v1: names without scope; by default span and resource attributes together.
@@ -479,7 +479,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     }
     *values = std::move(unique);
   }
-  JsonWriter w;
+  JsonWriter w(/*pretty=*/false);
   w.BeginObject().Key("tagValues").BeginArray();
   for (const auto& v : *values) {
     if (v2) {

@@ -175,7 +175,7 @@ TEST_F(TempoApiTest, SearchAnswersInTempoShape) {
   EXPECT_EQ(std::string_view(span["durationNanos"].get_string().value_unsafe()), "500000000");
   // The attribute the condition tested is shown, in OTLP/JSON form.
   EXPECT_NE(r.body.find("\"http.status_code\""), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("\"intValue\": \"503\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"intValue\":\"503\""), std::string::npos) << r.body;
   EXPECT_FALSE(t["spanSet"].error()) << "the legacy singular spanSet is kept";
   EXPECT_FALSE(doc["metrics"]["inspectedBytes"].error());
 }
@@ -237,8 +237,7 @@ TEST_F(TempoApiTest, TagNamesByScopeAndTagValues) {
   auto ints = testing::HttpCall("GET", base_ + "/api/v2/search/tag/span.http.status_code/values");
   EXPECT_NE(ints.body.find("\"int\""), std::string::npos) << ints.body;
   auto v1values = testing::HttpCall("GET", base_ + "/api/search/tag/service.name/values");
-  EXPECT_NE(v1values.body.find("\"tagValues\": [\n    \"checkout\""), std::string::npos)
-      << v1values.body;
+  EXPECT_EQ(v1values.body, "{\"tagValues\":[\"checkout\"]}\n");
   // Filtered by a query that matches nothing: no values.
   auto filtered =
       testing::HttpCall("GET", base_ + "/api/v2/search/tag/resource.service.name/values?q=" +

@@ -711,20 +711,29 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
     for (int a : shape_cursors[s]) ++attr_skip[a];
     return true;
   };
+  // Shapes matter for positioning only when some projected attribute column is in one;
+  // event and link counts only when events / links are decoded. Otherwise their columns
+  // skip the run at once like the rest.
+  const bool shapes_move_cursors =
+      std::any_of(shape_cursors.begin(), shape_cursors.end(),
+                  [](const std::vector<int>& c) { return !c.empty(); });
   auto pass_segment = [&](uint32_t seg) {
     const uint64_t rows = first_rows_[seg + 1] - first_rows_[seg];
     run.rows += rows;
     run.deltas += rows - 1;
     for (uint64_t r = 0; r < rows; ++r) {
       if (parent.Next() == kParentExternal) ++run.externals;
-      if (!count_attributes(attr_shape.Next())) return false;
-      run.events += event_count.Next();
-      run.links += link_count.Next();
+      if (shapes_move_cursors && !count_attributes(attr_shape.Next())) return false;
+      if (options.events) run.events += event_count.Next();
+      if (options.links) run.links += link_count.Next();
     }
     return run.events <= event_count_ && run.links <= link_count_;
   };
   auto finish_run = [&]() {
     if (run.rows == 0) return true;
+    if (!shapes_move_cursors) attr_shape.Skip(run.rows);
+    if (!options.events) event_count.Skip(run.rows);
+    if (!options.links) link_count.Skip(run.rows);
     span_id.Skip(run.rows);
     parent_external.Skip(run.externals);
     start_delta.Skip(run.deltas);

@@ -11,11 +11,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -46,6 +56,7 @@ void JsonWriter::BeforeValue() {
   }
   if (has_member_.back()) out_ += ',';
   has_member_.back() = true;
+  if (!pretty_) return;
   out_ += '\n';
   out_.append(2 * has_member_.size(), ' ');
 }
@@ -60,7 +71,7 @@ void JsonWriter::Close(char bracket) {
   assert(!has_member_.empty() && !after_key_);
   const bool had_members = has_member_.back();
   has_member_.pop_back();
-  if (had_members) {
+  if (had_members && pretty_) {
     out_ += '\n';
     out_.append(2 * has_member_.size(), ' ');
   }
@@ -88,7 +99,7 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
   assert(!after_key_);
   BeforeValue();
   AppendJsonString(out_, key);
-  out_ += ": ";
+  out_ += pretty_ ? ": " : ":";
   after_key_ = true;
   return *this;
 }

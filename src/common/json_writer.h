@@ -13,7 +13,7 @@ namespace strand {
 void AppendJsonString(std::string& out, std::string_view s);
 std::string JsonString(std::string_view s);
 
-// Writes one JSON document, pretty-printed with two-space indentation. Calls must nest
+// Writes one JSON document, pretty-printed with two-space indentation (or compact). Calls must nest
 // properly (an object's members are Key() followed by one value); misuse is a bug and
 // asserted, not an error. Not thread-safe.
 //
@@ -23,6 +23,10 @@ std::string JsonString(std::string_view s);
 //   std::string json = std::move(w).Finish();
 class JsonWriter {
  public:
+  // `pretty`: two-space indentation and a space after each colon; compact otherwise (for
+  // large API answers).
+  explicit JsonWriter(bool pretty = true) : pretty_(pretty) {}
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -57,6 +61,7 @@ class JsonWriter {
   void Open(char bracket);
   void Close(char bracket);
 
+  bool pretty_ = true;
   std::string out_;
   // Per open object or array: whether it has a member yet.
   std::vector<bool> has_member_;

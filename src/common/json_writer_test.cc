@@ -36,5 +36,12 @@ TEST(JsonWriterTest, DoublesAreShortestAndNonFiniteIsNull) {
   EXPECT_EQ(std::move(w).Finish(), "[\n  30.5,\n  0.1,\n  null,\n  null\n]\n");
 }
 
+TEST(JsonWriterTest, CompactHasNoWhitespace) {
+  JsonWriter w(/*pretty=*/false);
+  w.BeginObject().Field("a", int64_t{1}).Key("b").BeginArray().String("x").Bool(true).EndArray();
+  w.Key("c").BeginObject().EndObject().EndObject();
+  EXPECT_EQ(std::move(w).Finish(), "{\"a\":1,\"b\":[\"x\",true],\"c\":{}}\n");
+}
+
 }  // namespace
 }  // namespace strand

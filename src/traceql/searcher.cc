@@ -28,7 +28,12 @@ struct RowGroupPlan {
   std::vector<char> candidates;       // per trace segment
   std::vector<uint64_t> starts;       // per trace segment: its first span's start
   std::vector<uint32_t> span_counts;  // per trace segment
+  // The decoder the column pass opened, kept for decoding (its pages are not read twice).
+  std::unique_ptr<block::RowGroupDecoder> opened;
 };
+
+// Decoders kept from the column pass, at most (~50 KB each before decoding).
+constexpr size_t kMaxKeptDecoders = 1024;
 
 // One candidate trace of a block: its segments (one, or several when it continues across
 // row groups) and the earliest of their starts.
@@ -71,6 +76,7 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     if (!c.ok()) return c.status();
     ctx = std::move(*c);
   }
+  size_t kept = 0;
   // Opens a row group for its segments' starts and, with a filter, its candidates.
   auto examine = [&](size_t i, bool all) -> absl::Status {
     RowGroupPlan& p = plans[i];
@@ -92,6 +98,11 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
       p.candidates = std::move(*cand);
     } else {
       p.candidates.assign(rg.num_traces(), 1);
+    }
+    if (kept < kMaxKeptDecoders &&
+        std::find(p.candidates.begin(), p.candidates.end(), 1) != p.candidates.end()) {
+      p.opened = std::move(*opened);
+      ++kept;
     }
     return absl::OkStatus();
   };
@@ -139,9 +150,11 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
   return plans;
 }
 
-// The candidate traces of a planned block, newest first.
+// The candidate traces of a planned block, newest first when `newest_first`, else in row
+// group order.
 std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& plans,
-                                            const std::vector<block::RowGroupInfo>& groups) {
+                                            const std::vector<block::RowGroupInfo>& groups,
+                                            bool newest_first) {
   std::vector<CandidateTrace> out;
   for (uint32_t i = 0; i < plans.size(); ++i) {
     if (!plans[i].decode) continue;
@@ -160,9 +173,11 @@ std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& pla
       }
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const CandidateTrace& a, const CandidateTrace& b) {
-    return a.start > b.start;
-  });
+  if (newest_first) {
+    std::stable_sort(out.begin(), out.end(), [](const CandidateTrace& a, const CandidateTrace& b) {
+      return a.start > b.start;
+    });
+  }
   return out;
 }
 
@@ -170,18 +185,26 @@ std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& pla
 // their segments and the projected columns); asks `stop` with the newest start still
 // unread before each batch.
 absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTables& tables,
-                       const std::vector<RowGroupPlan>& plans, const Projection& projection,
+                       std::vector<RowGroupPlan>& plans, const Projection& projection,
                        SearchResult& stats, const std::function<void(const TraceView&)>& fn,
-                       const std::function<bool(uint64_t)>& stop) {
+                       const std::function<bool(uint64_t)>& stop, uint32_t limit) {
   const auto& groups = reader.footer().row_groups;
-  std::vector<CandidateTrace> traces = CandidateTraces(plans, groups);
+  // Newest first matters only when the limit can stop the search inside this block; when
+  // every candidate is read anyway, row group order decodes each row group about once.
+  size_t candidates = 0;
+  for (const RowGroupPlan& p : plans) {
+    if (p.decode) candidates += std::count(p.candidates.begin(), p.candidates.end(), 1);
+  }
+  const bool newest_first = limit != 0 && candidates > limit;
+  std::vector<CandidateTrace> traces = CandidateTraces(plans, groups, newest_first);
   block::RowGroupDecoder::DecodeOptions options;
   options.span_attribute_keys = &projection.span_attribute_keys;
   options.events = projection.events;
   options.links = projection.links;
   size_t next = 0;
-  // Batches grow (few searches need more than the first) but stay under ~50k spans.
-  size_t batch_size = 64;
+  // Newest first, batches grow (few searches need more than the first); in row group order
+  // they are as big as the span bound allows. Either way under ~50k spans.
+  size_t batch_size = newest_first ? 64 : size_t{1} << 40;
   std::vector<char> decoded_once(groups.size(), 0);
   while (next < traces.size()) {
     if (stop && stop(traces[next].start)) break;
@@ -194,7 +217,7 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
       }
       ++end;
     }
-    batch_size *= 4;
+    if (batch_size < (size_t{1} << 40)) batch_size *= 4;
     // The segments each row group decodes for this batch.
     std::map<uint32_t, std::vector<char>> wanted;
     for (size_t t = next; t < end; ++t) {
@@ -211,7 +234,10 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
     };
     absl::flat_hash_map<uint64_t, Rows> where;  // (row group << 32 | segment) -> its rows
     for (const auto& [rg, sel] : wanted) {
-      auto decoder = reader.OpenRowGroup(rg);
+      // The column pass's decoder the first time (then released: decoded pages are big).
+      absl::StatusOr<std::unique_ptr<block::RowGroupDecoder>> decoder =
+          plans[rg].opened ? std::move(plans[rg].opened) : reader.OpenRowGroup(rg);
+      plans[rg].opened.reset();
       if (!decoder.ok()) return decoder.status();
       auto batch = std::make_unique<otlp::SpanBatch>();
       auto map = tables.NewBatchMap();
@@ -302,9 +328,9 @@ void Merge(SearchTrace& into, SearchTrace&& part) {
 }  // namespace
 
 absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
-                                    const Planner* planner, const ColumnFilter* filter,
-                                    const Evaluator* evaluator, const FieldExpr* extra_field,
-                                    SearchResult& stats,
+                                    uint32_t limit, const Planner* planner,
+                                    const ColumnFilter* filter, const Evaluator* evaluator,
+                                    const FieldExpr* extra_field, SearchResult& stats,
                                     const std::function<void(const TraceView&)>& fn,
                                     const std::function<bool(uint64_t)>& stop) const {
   // Span attributes and events / links the evaluation (and the extra field) reads.
@@ -388,7 +414,8 @@ absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, u
       continue;
     }
     ++stats.blocks_read;
-    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop); !s.ok()) {
+    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop, limit);
+        !s.ok()) {
       if (auto d = damaged(s); !d.ok()) return d;
     }
   }
@@ -431,8 +458,9 @@ absl::StatusOr<SearchResult> Searcher::Search(const SearchRequest& req) const {
                      std::greater<uint64_t>());
     return newest_start_left < starts[req.limit - 1];
   };
-  if (auto s = ForEachTrace(req.tenant, req.start_unix_nano, req.end_unix_nano, req.planner,
-                            req.column_filter, req.evaluator, nullptr, result, consider, stop);
+  if (auto s =
+          ForEachTrace(req.tenant, req.start_unix_nano, req.end_unix_nano, req.limit, req.planner,
+                       req.column_filter, req.evaluator, nullptr, result, consider, stop);
       !s.ok()) {
     return s;
   }

@@ -153,7 +153,8 @@ class Searcher {
   // what cannot match; candidate traces are decoded newest first, with only the columns
   // `evaluator` and `extra_field` read). `stop(newest start left)` is asked before each
   // block and each batch of candidates.
-  absl::Status ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end,
+  // `limit` (0: none) says whether reading candidates newest first can pay off.
+  absl::Status ForEachTrace(const std::string& tenant, uint64_t start, uint64_t end, uint32_t limit,
                             const Planner* planner, const ColumnFilter* filter,
                             const Evaluator* evaluator, const FieldExpr* extra_field,
                             SearchResult& stats, const std::function<void(const TraceView&)>& fn,

@@ -524,8 +524,8 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesMatching(
   };
   auto stop = [&](uint64_t) { return values.size() >= kMaxTagValues; };
   ColumnFilter column_filter(filter.query());
-  if (auto s = ForEachTrace(tenant, start, end, planner, &column_filter, &filter, &field, stats,
-                            add, stop);
+  if (auto s = ForEachTrace(tenant, start, end, /*limit=*/0, planner, &column_filter, &filter,
+                            &field, stats, add, stop);
       !s.ok()) {
     return s;
   }
