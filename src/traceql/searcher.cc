@@ -206,8 +206,14 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
   // they are as big as the span bound allows. Either way under ~50k spans.
   size_t batch_size = newest_first ? 64 : size_t{1} << 40;
   std::vector<char> decoded_once(groups.size(), 0);
+  // The newest start among traces[i..]: traces[i].start newest first, a suffix maximum in
+  // row group order (`stop` must see the newest trace still unread).
+  std::vector<uint64_t> newest_left(traces.size() + 1, 0);
+  for (size_t i = traces.size(); i-- > 0;) {
+    newest_left[i] = newest_first ? traces[i].start : std::max(newest_left[i + 1], traces[i].start);
+  }
   while (next < traces.size()) {
-    if (stop && stop(traces[next].start)) break;
+    if (stop && stop(newest_left[next])) break;
     size_t end = next;
     uint64_t spans = 0;
     while (end < traces.size() && end < next + batch_size &&
