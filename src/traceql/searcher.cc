@@ -187,7 +187,8 @@ std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& pla
 absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTables& tables,
                        std::vector<RowGroupPlan>& plans, const Projection& projection,
                        SearchResult& stats, const std::function<void(const TraceView&)>& fn,
-                       const std::function<bool(uint64_t)>& stop, uint32_t limit) {
+                       const std::function<bool(uint64_t)>& stop, uint32_t limit,
+                       uint64_t batch_spans) {
   const auto& groups = reader.footer().row_groups;
   // Newest first matters only when the limit can stop the search inside this block; when
   // every candidate is read anyway, row group order decodes each row group about once.
@@ -216,8 +217,7 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
     if (stop && stop(newest_left[next])) break;
     size_t end = next;
     uint64_t spans = 0;
-    while (end < traces.size() && end < next + batch_size &&
-           (end == next || spans < kLiveChunkSpans)) {
+    while (end < traces.size() && end < next + batch_size && (end == next || spans < batch_spans)) {
       for (const TracePart& part : traces[end].parts) {
         spans += plans[part.row_group].span_counts[part.segment];
       }
@@ -420,7 +420,8 @@ absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, u
       continue;
     }
     ++stats.blocks_read;
-    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop, limit);
+    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop, limit,
+                           options_.decode_batch_spans);
         !s.ok()) {
       if (auto d = damaged(s); !d.ok()) return d;
     }

@@ -122,10 +122,16 @@ class TagValueCache {
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
 };
 
+struct SearcherOptions {
+  // Candidate traces of a block are decoded in batches of about this many spans at most
+  // (bounds a search's memory: ~1.5 KB per decoded span).
+  uint64_t decode_batch_spans = 50'000;
+};
+
 class Searcher {
  public:
-  explicit Searcher(store::Store& store)
-      : store_(store), cache_(std::make_unique<TagValueCache>()) {}
+  explicit Searcher(store::Store& store, SearcherOptions options = {})
+      : store_(store), options_(options), cache_(std::make_unique<TagValueCache>()) {}
 
   absl::StatusOr<SearchResult> Search(const SearchRequest& request) const;
 
@@ -161,6 +167,7 @@ class Searcher {
                             const std::function<bool(uint64_t)>& stop) const;
 
   store::Store& store_;
+  const SearcherOptions options_;
   std::unique_ptr<TagValueCache> cache_;
 };
 
