@@ -6,11 +6,16 @@
 #include "absl/memory/memory.h"
 #include "block/block_format.h"
 #include "block/byte_reader.h"
+#include "block/column_cursors.h"
 #include "block/string_column_reader.h"
-#include "block/value_codec.h"
 
 namespace strand::block {
 
+using internal::AttrCursor;
+using internal::FixedCursor;
+using internal::FixedWidth;
+using internal::StringCursor;
+using internal::VarintCursor;
 using otlp::AnyValue;
 using otlp::SpanBatch;
 using otlp::ValueType;
@@ -24,243 +29,6 @@ struct RowGroupDecoder::Column {
   PageRef page;
   ColumnEncoding encoding = ColumnEncoding::kNone;
 };
-
-namespace {
-
-size_t FixedWidth(ColumnEncoding e) {
-  switch (e) {
-    case ColumnEncoding::kFixed1:
-      return 1;
-    case ColumnEncoding::kFixed8:
-      return 8;
-    case ColumnEncoding::kFixed16:
-      return 16;
-    default:
-      return 0;
-  }
-}
-
-// `count` varints, read in order.
-class VarintCursor {
- public:
-  VarintCursor() = default;
-  VarintCursor(std::string_view page, uint64_t count) : in_(page), left_(count) {}
-  uint64_t Next() {
-    if (left_ == 0) {
-      in_.Fail();
-      return 0;
-    }
-    --left_;
-    return in_.Varint();
-  }
-  uint32_t Next32() {
-    const uint64_t v = Next();
-    if (v > UINT32_MAX) in_.Fail();
-    return static_cast<uint32_t>(v);
-  }
-  int32_t NextZigZag32() {
-    const int64_t v = ZigZagDecode(Next());
-    if (v < INT32_MIN || v > INT32_MAX) in_.Fail();
-    return static_cast<int32_t>(v);
-  }
-  void Skip(uint64_t n) {
-    if (n > left_) {
-      in_.Fail();
-      return;
-    }
-    left_ -= n;
-    in_.SkipVarints(n);
-  }
-  bool ok() const { return in_.ok(); }
-  bool Exhausted() const { return in_.ok() && left_ == 0 && in_.empty(); }
-
- private:
-  ByteReader in_;
-  uint64_t left_ = 0;
-};
-
-// Fixed-width values; random access by index.
-class FixedCursor {
- public:
-  FixedCursor() = default;
-  FixedCursor(std::string_view page, size_t width, uint64_t count)
-      : page_(page), width_(width), count_(count) {}
-  std::string_view At(uint64_t i) const { return page_.substr(i * width_, width_); }
-  std::string_view Next() {
-    if (pos_ >= count_) {
-      ok_ = false;
-      return std::string_view(kZeros, width_);
-    }
-    return At(pos_++);
-  }
-  void Skip(uint64_t n) {
-    if (n > count_ - pos_) ok_ = false;
-    pos_ += std::min(n, count_ - pos_);
-  }
-  bool ok() const { return ok_; }
-  bool Exhausted() const { return ok_ && pos_ == count_; }
-
- private:
-  static constexpr char kZeros[16] = {};
-  std::string_view page_;
-  size_t width_ = 1;
-  uint64_t count_ = 0;
-  uint64_t pos_ = 0;
-  bool ok_ = true;
-};
-
-// String values, copied into the output arena once per dictionary entry.
-class StringCursor {
- public:
-  bool Init(std::string_view page, uint64_t count) {
-    if (!reader_.Init(page, count)) return false;
-    cache_.assign(reader_.dictionary().size(), std::string_view());
-    copied_.assign(reader_.dictionary().size(), false);
-    return true;
-  }
-  std::string_view Next(Arena& arena) {
-    uint32_t index;
-    const std::string_view v = reader_.Next(&index);
-    if (index == StringColumnReader::kNoIndex) return arena.Copy(v);
-    if (!copied_[index]) {
-      cache_[index] = arena.Copy(v);
-      copied_[index] = true;
-    }
-    return cache_[index];
-  }
-  std::string_view NextRaw() {
-    uint32_t index;
-    return reader_.Next(&index);
-  }
-  void Skip(uint64_t n) { reader_.Skip(n); }
-  bool ok() const { return reader_.ok(); }
-  bool Exhausted() const { return reader_.Exhausted(); }
-
- private:
-  StringColumnReader reader_;
-  std::vector<std::string_view> cache_;
-  std::vector<bool> copied_;
-};
-
-// The values of one attribute column.
-class AttrCursor {
- public:
-  AttrCursor(ValueType type, ColumnEncoding encoding, std::string_view key, uint64_t count)
-      : type_(type), encoding_(encoding), key_(key), left_(count) {}
-
-  bool Init(std::string_view page) {
-    switch (encoding_) {
-      case ColumnEncoding::kNone:
-        return page.empty();
-      case ColumnEncoding::kVarint:
-        varints_ = VarintCursor(page, left_);
-        return left_ <= page.size();
-      case ColumnEncoding::kFixed1:
-      case ColumnEncoding::kFixed8:
-        fixed_ = FixedCursor(page, FixedWidth(encoding_), left_);
-        return page.size() == left_ * FixedWidth(encoding_);
-      case ColumnEncoding::kStrings:
-        return strings_.Init(page, left_);
-      case ColumnEncoding::kFixed16:
-        return false;
-    }
-    return false;
-  }
-
-  void Skip(uint64_t n) {
-    if (n > left_) {
-      ok_ = false;
-      return;
-    }
-    left_ -= n;
-    switch (encoding_) {
-      case ColumnEncoding::kVarint:
-        varints_.Skip(n);
-        break;
-      case ColumnEncoding::kFixed1:
-      case ColumnEncoding::kFixed8:
-        fixed_.Skip(n);
-        break;
-      case ColumnEncoding::kStrings:
-        strings_.Skip(n);
-        break;
-      default:
-        break;
-    }
-  }
-
-  // Reads the next value into `kv`, copying strings into `out`.
-  bool Next(SpanBatch& out, otlp::KeyValue* kv) {
-    if (key_copy_.data() == nullptr && !key_.empty()) key_copy_ = out.arena().Copy(key_);
-    kv->key = key_copy_;
-    AnyValue& v = kv->value;
-    v = AnyValue();
-    v.type = type_;
-    if (left_ == 0) return ok_ = false;
-    --left_;
-    switch (type_) {
-      case ValueType::kNone:
-        break;
-      case ValueType::kString:
-      case ValueType::kBytes:
-        v.str = strings_.Next(out.arena());
-        break;
-      case ValueType::kBool: {
-        const uint8_t b = static_cast<uint8_t>(fixed_.Next()[0]);
-        if (b > 1) ok_ = false;
-        v.bool_value = b != 0;
-        break;
-      }
-      case ValueType::kInt:
-        v.int_value = ZigZagDecode(varints_.Next());
-        break;
-      case ValueType::kDouble: {
-        const std::string_view bytes = fixed_.Next();
-        uint64_t bits = DecodeFixed64(bytes.data());
-        std::memcpy(&v.double_value, &bits, 8);
-        break;
-      }
-      case ValueType::kArray:
-      case ValueType::kKvList: {
-        ByteReader body(strings_.NextRaw());
-        if (!strings_.ok() || !DecodeValueBody(body, type_, 1, out, &v) || !body.empty()) {
-          ok_ = false;
-        }
-        break;
-      }
-    }
-    return ok();
-  }
-
-  bool ok() const { return ok_ && varints_.ok() && fixed_.ok() && strings_.ok(); }
-  bool Exhausted() const {
-    if (!ok() || left_ != 0) return false;
-    switch (encoding_) {
-      case ColumnEncoding::kVarint:
-        return varints_.Exhausted();
-      case ColumnEncoding::kFixed1:
-      case ColumnEncoding::kFixed8:
-        return fixed_.Exhausted();
-      case ColumnEncoding::kStrings:
-        return strings_.Exhausted();
-      default:
-        return true;
-    }
-  }
-
- private:
-  ValueType type_;
-  ColumnEncoding encoding_;
-  std::string_view key_;
-  std::string_view key_copy_;
-  uint64_t left_;
-  bool ok_ = true;
-  VarintCursor varints_;
-  FixedCursor fixed_;
-  StringCursor strings_;
-};
-
-}  // namespace
 
 RowGroupDecoder::~RowGroupDecoder() = default;
 
@@ -921,28 +689,11 @@ absl::StatusOr<std::vector<std::string_view>> RowGroupDecoder::SpanStrings(Colum
   return out;
 }
 
-bool RowGroupDecoder::HasSpanAttribute(std::string_view key) const {
-  for (const Column& c : columns_) {
-    if (c.id == static_cast<uint32_t>(ColumnId::kAttribute) && c.owner == Owner::kSpan &&
-        c.key == key && c.count > 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 absl::Status RowGroupDecoder::ForEachSpanAttribute(
     std::string_view key, absl::FunctionRef<void(uint32_t, const ColumnValue&)> fn) {
   // The columns of this key, each with a cursor over its values.
-  struct Target {
-    size_t column;
-    ValueType type;
-    VarintCursor varints;
-    FixedCursor fixed;
-    StringColumnReader strings;
-  };
-  std::vector<Target> targets;
-  std::vector<int> target_of(columns_.size(), -1);
+  std::vector<AttrCursor> cursors;
+  std::vector<int> cursor_of(columns_.size(), -1);
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Column& col = columns_[c];
     if (col.id != static_cast<uint32_t>(ColumnId::kAttribute) || col.owner != Owner::kSpan ||
@@ -951,33 +702,17 @@ absl::Status RowGroupDecoder::ForEachSpanAttribute(
     }
     absl::StatusOr<std::string_view> page = Page(c);
     if (!page.ok()) return page.status();
-    Target t{c, col.type, {}, {}, {}};
-    switch (col.encoding) {
-      case ColumnEncoding::kVarint:
-        t.varints = VarintCursor(*page, col.count);
-        break;
-      case ColumnEncoding::kFixed1:
-      case ColumnEncoding::kFixed8:
-        if (page->size() != col.count * FixedWidth(col.encoding))
-          return Error("bad attribute page");
-        t.fixed = FixedCursor(*page, FixedWidth(col.encoding), col.count);
-        break;
-      case ColumnEncoding::kStrings:
-        if (!t.strings.Init(*page, col.count)) return Error("bad attribute page");
-        break;
-      default:
-        break;
-    }
-    target_of[c] = static_cast<int>(targets.size());
-    targets.push_back(std::move(t));
+    cursor_of[c] = static_cast<int>(cursors.size());
+    cursors.emplace_back(col.type, col.encoding, col.key, col.count);
+    if (!cursors.back().Init(*page)) return Error("bad attribute page");
   }
-  if (targets.empty()) return absl::OkStatus();
+  if (cursors.empty()) return absl::OkStatus();
   absl::StatusOr<std::vector<uint64_t>> shapes = SpanVarints(ColumnId::kSpanAttrShape);
   if (!shapes.ok()) return shapes.status();
   // Which shapes hold a target column at all (most rows' shapes can be passed over).
   std::vector<char> relevant(shapes_.size(), 0);
   for (size_t s = 0; s < shapes_.size(); ++s) {
-    for (uint32_t c : shapes_[s]) relevant[s] |= target_of[c] >= 0;
+    for (uint32_t c : shapes_[s]) relevant[s] |= cursor_of[c] >= 0;
   }
   ColumnValue v;
   for (uint32_t row = 0; row < shapes->size(); ++row) {
@@ -988,40 +723,9 @@ absl::Status RowGroupDecoder::ForEachSpanAttribute(
       return Error("bad span attributes");
     }
     for (uint32_t c : shapes_[s]) {
-      if (target_of[c] < 0) continue;
-      Target& t = targets[target_of[c]];
-      v = ColumnValue();
-      v.type = t.type;
-      uint32_t index;
-      switch (t.type) {
-        case ValueType::kString:
-        case ValueType::kBytes:
-          v.str = t.strings.Next(&index);
-          break;
-        case ValueType::kArray:
-        case ValueType::kKvList:
-          t.strings.Next(&index);
-          break;
-        case ValueType::kInt:
-          v.int_value = ZigZagDecode(t.varints.Next());
-          break;
-        case ValueType::kBool:
-          v.bool_value = t.fixed.Next()[0] != 0;
-          break;
-        case ValueType::kDouble: {
-          const uint64_t bits = DecodeFixed64(t.fixed.Next().data());
-          std::memcpy(&v.double_value, &bits, 8);
-          break;
-        }
-        case ValueType::kNone:
-          break;
-      }
+      if (cursor_of[c] < 0) continue;
+      if (!cursors[cursor_of[c]].NextView(&v)) return Error("an attribute column is damaged");
       fn(row, v);
-    }
-  }
-  for (const Target& t : targets) {
-    if (!t.varints.ok() || !t.fixed.ok() || !t.strings.ok()) {
-      return Error("an attribute column is damaged");
     }
   }
   return absl::OkStatus();

@@ -106,8 +106,6 @@ class RowGroupDecoder {
   // that key, whatever its type), in row order.
   absl::Status ForEachSpanAttribute(std::string_view key,
                                     absl::FunctionRef<void(uint32_t, const ColumnValue&)> fn);
-  // Whether the row group has a span attribute column with this key.
-  bool HasSpanAttribute(std::string_view key) const;
 
  private:
   struct Column;
