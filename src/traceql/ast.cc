@@ -87,31 +87,9 @@ std::string LiteralText(const Value& v) {
     case Value::Type::kDuration:
       return DurationText(v.i);
     case Value::Type::kStatus:
-      switch (static_cast<StatusValue>(v.i)) {
-        case StatusValue::kOk:
-          return "ok";
-        case StatusValue::kError:
-          return "error";
-        case StatusValue::kUnset:
-          return "unset";
-      }
-      return "unset";
+      return std::string(StatusKeyword(v.i));
     case Value::Type::kKind:
-      switch (static_cast<KindValue>(v.i)) {
-        case KindValue::kUnspecified:
-          return "unspecified";
-        case KindValue::kInternal:
-          return "internal";
-        case KindValue::kServer:
-          return "server";
-        case KindValue::kClient:
-          return "client";
-        case KindValue::kProducer:
-          return "producer";
-        case KindValue::kConsumer:
-          return "consumer";
-      }
-      return "unspecified";
+      return std::string(KindKeyword(v.i));
   }
   return "nil";
 }
@@ -313,6 +291,17 @@ std::string MetricsText(const MetricsStage& m) {
 }
 
 }  // namespace
+
+std::string_view StatusKeyword(int64_t code) {
+  static constexpr std::string_view kNames[] = {"unset", "ok", "error"};
+  return code >= 0 && code < 3 ? kNames[code] : "unknown";
+}
+
+std::string_view KindKeyword(int64_t kind) {
+  static constexpr std::string_view kNames[] = {"unspecified", "internal", "server",
+                                                "client",      "producer", "consumer"};
+  return kind >= 0 && kind < 6 ? kNames[kind] : "unknown";
+}
 
 std::string_view OpSymbol(Op op) {
   switch (op) {

@@ -258,6 +258,9 @@ struct Query {
 
 // The operator as written in a query (`+`, `=~`, `!`).
 std::string_view OpSymbol(Op op);
+// The keyword of a status or kind number (`error`, `server`); "unknown" outside the enum.
+std::string_view StatusKeyword(int64_t code);
+std::string_view KindKeyword(int64_t kind);
 
 // The aggregate's name as written in a query (`count`, `avg`, ...).
 std::string_view AggregateName(AggregateFn fn);

@@ -132,25 +132,6 @@ bool RefersTo(const FieldExpr& e, AttributeScope scope, Intrinsic a, Intrinsic b
   return (e.lhs && RefersTo(*e.lhs, scope, a, b)) || (e.rhs && RefersTo(*e.rhs, scope, a, b));
 }
 
-const char* StatusName(int64_t code) {
-  switch (code) {
-    case 0:
-      return "unset";
-    case 1:
-      return "ok";
-    case 2:
-      return "error";
-    default:
-      return "unknown";
-  }
-}
-
-const char* KindName(int64_t kind) {
-  static const char* kNames[] = {"unspecified", "internal", "server",
-                                 "client",      "producer", "consumer"};
-  return kind >= 0 && kind < 6 ? kNames[kind] : "unknown";
-}
-
 }  // namespace
 
 std::string ValueToText(const Value& v) {
@@ -168,9 +149,9 @@ std::string ValueToText(const Value& v) {
     case Value::Type::kDuration:
       return absl::StrCat(v.i, "ns");
     case Value::Type::kStatus:
-      return StatusName(v.i);
+      return std::string(StatusKeyword(v.i));
     case Value::Type::kKind:
-      return KindName(v.i);
+      return std::string(KindKeyword(v.i));
   }
   return "";
 }

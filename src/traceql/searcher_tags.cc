@@ -291,11 +291,16 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
   if (field.kind == FieldExpr::Kind::kIntrinsic) {
     switch (field.intrinsic) {
       case Intrinsic::kSpanStatus:
-        return std::vector<TagValue>{{"keyword", "error"}, {"keyword", "ok"}, {"keyword", "unset"}};
-      case Intrinsic::kSpanKind:
-        return std::vector<TagValue>{{"keyword", "client"},   {"keyword", "consumer"},
-                                     {"keyword", "internal"}, {"keyword", "producer"},
-                                     {"keyword", "server"},   {"keyword", "unspecified"}};
+      case Intrinsic::kSpanKind: {
+        // Every keyword, in the sorted order of the other lists.
+        const bool status = field.intrinsic == Intrinsic::kSpanStatus;
+        std::vector<TagValue> keywords;
+        for (int64_t v = 0; v < (status ? 3 : 6); ++v) {
+          keywords.push_back({"keyword", std::string(status ? StatusKeyword(v) : KindKeyword(v))});
+        }
+        std::sort(keywords.begin(), keywords.end());
+        return keywords;
+      }
       case Intrinsic::kSpanName:
       case Intrinsic::kSpanStatusMessage:
       case Intrinsic::kTraceRootName:
