@@ -167,6 +167,20 @@ class BlockRoundTripTest : public ::testing::Test {
     return reader.ok() ? std::move(*reader) : nullptr;
   }
 
+  // Four realistic requests and the every-field one, in row groups of 700 spans, for the
+  // column-access tests.
+  std::unique_ptr<BlockReader> WriteMixedBlock() {
+    TraceSet set;
+    testdata::RealisticOptions options;
+    for (uint64_t i = 0; i < 4; ++i) {
+      EXPECT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
+    }
+    EXPECT_TRUE(set.AddRequest(EveryFieldRequest()).ok());
+    BlockWriterOptions writer_options;
+    writer_options.spans_per_row_group = 700;
+    return WriteAndOpen(set, writer_options);
+  }
+
   // Every trace of `set` comes back from FindTrace with exactly its spans.
   void ExpectEveryTraceFound(const BlockReader& reader, const TraceSet& set) {
     for (const auto& [id, spans] : set.traces) {
@@ -242,15 +256,7 @@ TEST_F(BlockRoundTripTest, RealisticTracesRoundTrip) {
 
 TEST_F(BlockRoundTripTest, ColumnAccessAgreesWithDecodedSpans) {
   // The search prefilter reads single columns; they must say what full decoding says.
-  TraceSet set;
-  testdata::RealisticOptions options;
-  for (uint64_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
-  }
-  ASSERT_TRUE(set.AddRequest(EveryFieldRequest()).ok());
-  BlockWriterOptions writer_options;
-  writer_options.spans_per_row_group = 700;
-  std::unique_ptr<BlockReader> reader = WriteAndOpen(set, writer_options);
+  std::unique_ptr<BlockReader> reader = WriteMixedBlock();
   ASSERT_NE(reader, nullptr);
   absl::StatusOr<BlockTables> tables = reader->ReadTables();
   ASSERT_TRUE(tables.ok());
@@ -325,15 +331,7 @@ TEST_F(BlockRoundTripTest, ColumnAccessAgreesWithDecodedSpans) {
 }
 
 TEST_F(BlockRoundTripTest, SelectedSegmentsAndProjectedColumnsDecodeAsTheFullRowGroup) {
-  TraceSet set;
-  testdata::RealisticOptions options;
-  for (uint64_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
-  }
-  ASSERT_TRUE(set.AddRequest(EveryFieldRequest()).ok());
-  BlockWriterOptions writer_options;
-  writer_options.spans_per_row_group = 700;
-  std::unique_ptr<BlockReader> reader = WriteAndOpen(set, writer_options);
+  std::unique_ptr<BlockReader> reader = WriteMixedBlock();
   ASSERT_NE(reader, nullptr);
   absl::StatusOr<BlockTables> tables = reader->ReadTables();
   ASSERT_TRUE(tables.ok());
