@@ -20,6 +20,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 protocol=grpc duration=30s rate=0 build="$root/build" json_out="" extra=() config="" ingest_only=0
 while (($#)); do
   case "$1" in
@@ -48,8 +50,6 @@ suffix=""
 json_out="${json_out:-$here/results/ingest-$protocol$suffix.json}"
 mkdir -p "$(dirname "$json_out")"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-  echo $((20000 + RANDOM % 20000)); }
 grpc_port=$(free_port) http_port=$(free_port) api_port=$(free_port)
 data="$(mktemp -d /tmp/strand-bench.XXXXXX)"
 log="$data.log"

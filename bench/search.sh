@@ -14,6 +14,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 spans=10000000 pool=4096 data="" keep=0 runs=10 probes=20 pin=0 build="$root/build" json_out=""
 while (($#)); do
   case "$1" in
@@ -52,7 +54,6 @@ if [[ ! -f "$data/blockgen.json" ]]; then
 fi
 stored=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spans"])' "$data/blockgen.json")
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 grpc_port=$(free_port) http_port=$(free_port) api_port=$(free_port)
 cat >"$work/strand.yaml" <<YAML
 strand:

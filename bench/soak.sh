@@ -9,6 +9,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 rate=100000 duration=600s protocol=grpc build="$root/build"
 while (($#)); do
   case "$1" in
@@ -21,7 +23,6 @@ while (($#)); do
 done
 mkdir -p "$here/results"
 csv="$here/results/soak.csv"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 grpc_port=$(free_port) http_port=$(free_port) api_port=$(free_port)
 data="$(mktemp -d /tmp/strand-soak.XXXXXX)"
 taskset -c 0 "$build/strand" --data-dir "$data" --otlp-grpc-listen "127.0.0.1:$grpc_port" \

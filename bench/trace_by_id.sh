@@ -23,6 +23,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 spans=10000000 spans_per_block=2000000 data="" keep=0 build="$root/build" limit=0 absent=1000
 cold_ids=1000 cold_each=100 json_out="" extra=() pin=0
 while (($#)); do
@@ -68,8 +70,6 @@ else
     --spans-per-block "$spans_per_block" --ids-out "$ids" --json-out "$gen_json" "${extra[@]}"
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-  echo $((20000 + RANDOM % 20000)); }
 grpc_port=$(free_port) http_port=$(free_port) api_port=$(free_port)
 cat >"$work/strand.yaml" <<EOF
 strand:
