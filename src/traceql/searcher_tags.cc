@@ -64,16 +64,14 @@ std::vector<std::string> Sorted(const absl::flat_hash_set<std::string>& s) {
 }
 
 // Reads the block's resources and scopes into one batch.
-absl::StatusOr<otlp::SpanBatch> TablesBatch(const block::BlockReader& reader) {
-  auto tables = reader.ReadTables();
-  if (!tables.ok()) return tables.status();
+absl::StatusOr<otlp::SpanBatch> TablesBatch(const block::BlockTables& tables) {
   otlp::SpanBatch batch;
-  auto map = tables->NewBatchMap();
-  for (uint32_t s = 0; s < tables->num_scopes(); ++s) {
-    if (auto r = tables->CopyScope(s, batch, map); !r.ok()) return r.status();
+  auto map = tables.NewBatchMap();
+  for (uint32_t s = 0; s < tables.num_scopes(); ++s) {
+    if (auto r = tables.CopyScope(s, batch, map); !r.ok()) return r.status();
   }
-  for (uint32_t r = 0; r < tables->num_resources(); ++r) {
-    if (auto x = tables->CopyResource(r, batch, map); !x.ok()) return x.status();
+  for (uint32_t r = 0; r < tables.num_resources(); ++r) {
+    if (auto x = tables.CopyResource(r, batch, map); !x.ok()) return x.status();
   }
   return batch;
 }
@@ -241,7 +239,9 @@ absl::StatusOr<TagNames> Searcher::Tags(const std::string& tenant, uint64_t star
         set.insert(c.key);
       }
     }
-    auto tables = TablesBatch(*block->reader);
+    auto block_tables = block->reader->ReadTables();
+    auto tables = block_tables.ok() ? TablesBatch(*block_tables)
+                                    : absl::StatusOr<otlp::SpanBatch>(block_tables.status());
     if (!tables.ok()) {
       if (absl::IsDataLoss(tables.status())) {
         store_.QuarantineBlock(block, tables.status());
@@ -353,17 +353,14 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
     absl::Status status = [&, &values = block_values]() -> absl::Status {
       // Resource and scope values come from the tables; span names and span attributes
       // from the statistics when they list every value, else from the row groups.
-      auto tables = TablesBatch(reader);
+      auto btables = reader.ReadTables();
+      if (!btables.ok()) return btables.status();
+      auto tables = TablesBatch(*btables);
       if (!tables.ok()) return tables.status();
       CollectValues(*tables, field, values);
       if (FromTablesOnly(field)) return absl::OkStatus();
-      if (field.kind == FieldExpr::Kind::kAttribute && field.scope == AttributeScope::kResource) {
-        return absl::OkStatus();
-      }
       auto stats = reader.ReadStats();
       if (!stats.ok()) return stats.status();
-      auto btables = reader.ReadTables();
-      if (!btables.ok()) return btables.status();
       for (size_t i = 0; i < stats->row_groups.size() && values.size() < kMaxTagValues; ++i) {
         const block::RowGroupStats& rg = stats->row_groups[i];
         if (!Overlaps(rg.min_start, rg.max_end, start, end)) continue;
