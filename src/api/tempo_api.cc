@@ -77,6 +77,31 @@ absl::StatusOr<otlp::TraceId> ParseTraceId(std::string_view hex) {
   return id;
 }
 
+absl::StatusOr<std::pair<int64_t, int64_t>> QueryTimeRange(const HttpRequest& req,
+                                                           bool non_negative) {
+  int64_t start = 0, end = 0;
+  for (auto [name, out] : {std::pair{"start", &start}, std::pair{"end", &end}}) {
+    bool found = false;
+    std::string_view v = req.Query(name, &found);
+    if (found && !v.empty() &&
+        (!absl::SimpleAtoi(std::string(v), out) || (non_negative && *out < 0))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid ", name, " \"", std::string(v), "\": want unix seconds"));
+    }
+  }
+  if (non_negative) {
+    // Unix seconds past year 2262 do not fit in nanoseconds.
+    constexpr int64_t kMaxSeconds = INT64_MAX / 1'000'000'000 - 1;
+    if (start > kMaxSeconds || end > kMaxSeconds) {
+      return absl::InvalidArgumentError("invalid time range: start or end is too large");
+    }
+  }
+  if (start != 0 && end != 0 && start > end) {
+    return absl::InvalidArgumentError("invalid time range: start is after end");
+  }
+  return std::pair{start, end};
+}
+
 TempoApi::TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics)
     : options_(std::move(options)), store_(store), searcher_(store), metrics_(metrics) {
   requests_ = metrics.AddCounter("strand_api_requests_total", "API requests by route and code.",
@@ -184,19 +209,9 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
   const std::string& tenant = *tenant_or;
   auto id = ParseTraceId(id_hex);
   if (!id.ok()) return Text(400, std::string(id.status().message()));
-  int64_t start = 0, end = 0;
-  for (auto [name, out] : {std::pair{"start", &start}, std::pair{"end", &end}}) {
-    bool found = false;
-    std::string_view v = req.Query(name, &found);
-    if (found && !v.empty() && !absl::SimpleAtoi(std::string(v), out)) {
-      return Text(400,
-                  absl::StrCat("invalid ", name, " \"", std::string(v), "\": want unix seconds"));
-    }
-  }
-  if (start != 0 && end != 0 && start > end) {
-    return Text(400, "invalid time range: start is after end");
-  }
-  auto result = store_.FindTraceById(tenant, *id, start, end);
+  auto range = QueryTimeRange(req, /*non_negative=*/false);
+  if (!range.ok()) return Text(400, std::string(range.status().message()));
+  auto result = store_.FindTraceById(tenant, *id, range->first, range->second);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound) {
       return Text(404, "trace not found");

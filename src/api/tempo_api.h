@@ -61,6 +61,11 @@ class TempoApi {
   std::unique_ptr<HttpServer> server_;
 };
 
+// The `start` and `end` query parameters (unix seconds, 0 when absent), with start <= end;
+// `non_negative` also refuses negative values and values too large for nanoseconds.
+absl::StatusOr<std::pair<int64_t, int64_t>> QueryTimeRange(const HttpRequest& req,
+                                                           bool non_negative);
+
 // Parses a trace ID of 1 to 32 hex digits, left-padding with zeros.
 absl::StatusOr<otlp::TraceId> ParseTraceId(std::string_view hex);
 

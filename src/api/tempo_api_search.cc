@@ -275,23 +275,9 @@ absl::StatusOr<std::string> TempoApi::TenantOf(const HttpRequest& req) const {
 
 absl::StatusOr<std::pair<uint64_t, uint64_t>> TempoApi::TimeRange(const HttpRequest& req,
                                                                   bool limit_range) const {
-  int64_t start = 0, end = 0;
-  for (auto [name, out] : {std::pair{"start", &start}, std::pair{"end", &end}}) {
-    bool found = false;
-    std::string_view v = req.Query(name, &found);
-    if (found && !v.empty() && (!absl::SimpleAtoi(std::string(v), out) || *out < 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid ", name, " \"", std::string(v), "\": want unix seconds"));
-    }
-  }
-  // Unix seconds past year 2262 do not fit in nanoseconds.
-  constexpr int64_t kMaxSeconds = INT64_MAX / 1'000'000'000 - 1;
-  if (start > kMaxSeconds || end > kMaxSeconds) {
-    return absl::InvalidArgumentError("invalid time range: start or end is too large");
-  }
-  if (start != 0 && end != 0 && start > end) {
-    return absl::InvalidArgumentError("invalid time range: start is after end");
-  }
+  auto seconds = QueryTimeRange(req, /*non_negative=*/true);
+  if (!seconds.ok()) return seconds.status();
+  const auto [start, end] = *seconds;
   if (limit_range && start != 0 && end != 0 && end - start > kMaxRangeSeconds) {
     return absl::InvalidArgumentError(absl::StrCat(
         "range specified by start and end exceeds 168h0m0s. received start=", start, " end=", end));
