@@ -202,6 +202,15 @@ std::string TraceQLString(std::string_view s) {
   return out;
 }
 
+// The unscoped TraceQL attribute `.key`; a key with characters TraceQL names cannot hold
+// is quoted: `."http method"`.
+std::string UnscopedAttribute(const std::string& key) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+  });
+  return "." + (plain ? key : TraceQLString(key));
+}
+
 // The legacy `tags` parameter (logfmt: `service.name="a b" http.status_code=500`) as a
 // TraceQL query. A value that is an integer also matches int attributes.
 absl::StatusOr<std::string> TagsToTraceQL(std::string_view tags) {
@@ -244,13 +253,7 @@ absl::StatusOr<std::string> TagsToTraceQL(std::string_view tags) {
       conds.push_back(absl::StrCat("status = ", v));
       continue;
     } else {
-      field = "." + (std::all_of(key.begin(), key.end(),
-                                 [](char c) {
-                                   return absl::ascii_isalnum(c) || c == '.' || c == '_' ||
-                                          c == '-' || c == '/';
-                                 })
-                         ? key
-                         : TraceQLString(key));
+      field = UnscopedAttribute(key);
     }
     int64_t n;
     if (field != "name" && absl::SimpleAtoi(value, &n)) {
@@ -415,11 +418,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     static const char* kIntrinsics[] = {"name", "status",   "statusMessage",
                                         "kind", "rootName", "rootServiceName"};
     if (std::find(std::begin(kIntrinsics), std::end(kIntrinsics), tag) == std::end(kIntrinsics)) {
-      // A name with characters TraceQL names cannot hold is quoted: `."http method"`.
-      const bool plain = std::all_of(tag.begin(), tag.end(), [](char c) {
-        return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
-      });
-      field_text = "." + (plain ? tag : TraceQLString(tag));
+      field_text = UnscopedAttribute(tag);
     }
   }
   auto parsed = traceql::Parse(absl::StrCat("{ ", field_text, " != nil }"));
