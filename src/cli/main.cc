@@ -30,10 +30,12 @@ namespace {
 class StoreConsumer : public pipeline::TracesConsumer {
  public:
   explicit StoreConsumer(store::Store& store) : store_(store) {}
-  absl::Status Admit(const std::string& /*tenant*/) override { return store_.CheckAdmission(); }
-  void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
-               std::function<void(absl::Status)> done) override {
-    store_.Ingest(tenant, std::move(batch), std::move(done));
+  absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override {
+    return store_.CheckAdmission();
+  }
+  void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
+               pipeline::ConsumeDone done) override {
+    store_.Ingest(ctx.tenant, std::move(batch), std::move(done));
   }
 
  private:

@@ -1,19 +1,41 @@
-// TracesConsumer: the seam between receivers and whatever takes their spans next (the
-// store today; pipelines of processors and exporters later).
+// TracesConsumer: the seam between receivers and whatever takes their spans next: the
+// store, or a collector pipeline of processors and exporters.
 //
 // Consume() takes ownership of the batch and calls `done` exactly once, from any thread:
-// OK once the spans are durable (store) or acknowledged by the next hop (exporter);
-// Unavailable / ResourceExhausted when the caller should retry later; other codes when
-// retrying will not help. Implementations are thread-safe.
+// OK once the spans are durable (store, persistent queue), held by an exporter's
+// in-memory sending queue, or acknowledged by the next hop; Unavailable /
+// ResourceExhausted when the caller should retry later; other codes when retrying will
+// not help. Implementations are thread-safe.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "otlp/span_batch.h"
 
 namespace strand::pipeline {
+
+// What a receiver knows about a request besides its spans.
+struct RequestContext {
+  std::string tenant;
+  // Client metadata (HTTP headers or gRPC metadata; keys lower-case) when the receiver
+  // keeps it (`include_metadata`); empty otherwise.
+  std::vector<std::pair<std::string, std::string>> metadata;
+
+  // The first value of metadata `key` (lower-case), or "" when absent.
+  std::string_view Metadata(std::string_view key) const {
+    for (const auto& [k, v] : metadata) {
+      if (k == key) return v;
+    }
+    return {};
+  }
+};
+
+using ConsumeDone = std::function<void(absl::Status)>;
 
 class TracesConsumer {
  public:
@@ -21,9 +43,8 @@ class TracesConsumer {
   // A cheap check before a receiver decodes a request: non-OK (Unavailable or
   // ResourceExhausted) refuses it at once, so that an overloaded consumer does not also
   // pay for decoding requests it would refuse.
-  virtual absl::Status Admit(const std::string& /*tenant*/) { return absl::OkStatus(); }
-  virtual void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
-                       std::function<void(absl::Status)> done) = 0;
+  virtual absl::Status Admit(const RequestContext& /*ctx*/) { return absl::OkStatus(); }
+  virtual void Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) = 0;
 };
 
 }  // namespace strand::pipeline

@@ -36,13 +36,14 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
-    std::string tenant(kSingleTenant);
+    pipeline::RequestContext rc;
+    rc.tenant = kSingleTenant;
     if (options_.multitenancy) {
       auto it = ctx_->client_metadata().find("x-scope-orgid");
-      tenant = it == ctx_->client_metadata().end()
-                   ? std::string()
-                   : std::string(it->second.data(), it->second.size());
-      if (auto s = ValidateTenantId(tenant); !s.ok()) {
+      rc.tenant = it == ctx_->client_metadata().end()
+                      ? std::string()
+                      : std::string(it->second.data(), it->second.size());
+      if (auto s = ValidateTenantId(rc.tenant); !s.ok()) {
         handler_.CountRefusedRequest("grpc", "tenant");
         Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
         return;
@@ -57,7 +58,12 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
     request_.Clear();
-    handler_.Export("grpc", tenant, BodyFormat::kProtobuf, std::move(body),
+    if (options_.include_metadata) {
+      for (const auto& [k, v] : ctx_->client_metadata()) {
+        rc.metadata.emplace_back(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+      }
+    }
+    handler_.Export("grpc", std::move(rc), BodyFormat::kProtobuf, std::move(body),
                     [this](ExportResult result) { Answer(std::move(result)); });
   }
 

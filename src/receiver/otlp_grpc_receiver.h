@@ -24,6 +24,8 @@ struct OtlpGrpcOptions {
   std::string address = "0.0.0.0:4317";
   size_t max_request_bytes = 64 << 20;
   bool multitenancy = false;
+  // Keep the client's metadata (headers) in the RequestContext, for batch metadata_keys.
+  bool include_metadata = false;
 };
 
 class OtlpGrpcReceiver {

@@ -130,10 +130,11 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
                              " bytes"),
                 "too_large");
   }
-  std::string tenant(kSingleTenant);
+  pipeline::RequestContext ctx;
+  ctx.tenant = kSingleTenant;
   if (options_.multitenancy) {
-    tenant = std::string(req.Header("x-scope-orgid"));
-    if (auto s = ValidateTenantId(tenant); !s.ok()) {
+    ctx.tenant = std::string(req.Header("x-scope-orgid"));
+    if (auto s = ValidateTenantId(ctx.tenant); !s.ok()) {
       return fail(400, absl::StatusCode::kInvalidArgument, std::string(s.message()), "tenant");
     }
   }
@@ -146,7 +147,8 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
     }
     return fail(400, absl::StatusCode::kInvalidArgument, std::string(body.status().message()), "encoding");
   }
-  handler_.Export("http", tenant, format, std::move(*body),
+  if (options_.include_metadata) ctx.metadata = req.headers;
+  handler_.Export("http", std::move(ctx), format, std::move(*body),
                   [respond = std::move(respond), format](ExportResult result) {
                     if (!result.status.ok()) {
                       respond(StatusResponse(HttpStatusFor(result.status.code()),

@@ -18,6 +18,8 @@ struct OtlpHttpOptions {
   std::string address = "0.0.0.0:4318";
   size_t max_request_bytes = 64 << 20;  // compressed and decompressed
   bool multitenancy = false;
+  // Keep the client's metadata (headers) in the RequestContext, for batch metadata_keys.
+  bool include_metadata = false;
   int threads = 2;
 };
 

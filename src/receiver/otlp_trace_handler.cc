@@ -54,12 +54,12 @@ void OtlpTraceHandler::CountRefusedRequest(const std::string& protocol, const st
   refused_requests_->With({protocol, reason})->Increment();
 }
 
-void OtlpTraceHandler::Export(const std::string& protocol, const std::string& tenant,
+void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestContext&& ctx,
                               BodyFormat format, std::string&& body,
                               std::function<void(ExportResult)> done) {
   const int64_t start = clock_.MonotonicNanos();
   ProtocolMetrics& pm = For(protocol);
-  if (absl::Status admit = consumer_.Admit(tenant); !admit.ok()) {
+  if (absl::Status admit = consumer_.Admit(ctx); !admit.ok()) {
     CountRefusedRequest(protocol, admit.code() == absl::StatusCode::kResourceExhausted
                                       ? "resource_exhausted"
                                       : "unavailable");
@@ -80,7 +80,7 @@ void OtlpTraceHandler::Export(const std::string& protocol, const std::string& te
   if (decoded->rejected_spans > 0) pm.spans_invalid->Increment(decoded->rejected_spans);
   ExportResult partial{absl::OkStatus(), decoded->rejected_spans,
                        std::move(decoded->rejection_message)};
-  consumer_.Consume(tenant, std::move(decoded->batch),
+  consumer_.Consume(std::move(ctx), std::move(decoded->batch),
                     [this, protocol, n, start, &pm, partial = std::move(partial),
                      done = std::move(done)](absl::Status s) mutable {
                       if (s.ok()) {

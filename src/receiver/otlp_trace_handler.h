@@ -34,7 +34,7 @@ class OtlpTraceHandler {
 
   // Decodes `body` and hands the spans on; `done` runs exactly once from any thread.
   // `protocol` labels metrics ("grpc", "http").
-  void Export(const std::string& protocol, const std::string& tenant, BodyFormat format,
+  void Export(const std::string& protocol, pipeline::RequestContext&& ctx, BodyFormat format,
               std::string&& body, std::function<void(ExportResult)> done);
 
   // Counts a request refused before decoding (bad method, too large, bad encoding, ...).

@@ -19,14 +19,14 @@ using strand::testing::HttpCall;
 
 class FakeConsumer : public pipeline::TracesConsumer {
  public:
-  void Consume(const std::string& tenant, otlp::SpanBatch&& batch,
-               std::function<void(absl::Status)> done) override {
+  void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
+               pipeline::ConsumeDone done) override {
     absl::MutexLock lock(&mu_);
-    tenants.push_back(tenant);
+    tenants.push_back(ctx.tenant);
     spans += batch.spans.size();
     done(next_status);
   }
-  absl::Status Admit(const std::string& /*tenant*/) override { return admit_status; }
+  absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override { return admit_status; }
   absl::Mutex mu_;
   std::vector<std::string> tenants;
   size_t spans = 0;

@@ -1,0 +1,133 @@
+// The collector's component model: receivers, processors, exporters and extensions, each
+// made by a factory that knows one `type` (the part of a component ID before `/`).
+//
+// A factory parses a component's YAML settings (strictly, through ConfigMap) into its own
+// ComponentSettings subclass, then builds running components from them. The collector
+// service (collector.h) builds one processor per pipeline that lists it, one exporter
+// and one receiver per component ID however many pipelines share it, and starts them in
+// the order exporters, processors, receivers (stopping in reverse), so that data always
+// has somewhere to go.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "pipeline/config_map.h"
+#include "pipeline/traces_consumer.h"
+
+namespace strand {
+class Env;
+}
+
+namespace strand::pipeline {
+
+enum class ComponentKind { kReceiver, kProcessor, kExporter, kExtension };
+std::string_view KindName(ComponentKind kind);  // "receivers", "processors", ...
+
+// `type[/name]`. Types are letters, digits and `_`; names may hold any printable
+// character but `/` and spaces.
+struct ComponentId {
+  std::string type;
+  std::string name;
+  static absl::StatusOr<ComponentId> Parse(std::string_view text);
+  std::string ToString() const { return name.empty() ? type : type + "/" + name; }
+  friend bool operator<(const ComponentId& a, const ComponentId& b) {
+    return a.type != b.type ? a.type < b.type : a.name < b.name;
+  }
+  friend bool operator==(const ComponentId& a, const ComponentId& b) {
+    return a.type == b.type && a.name == b.name;
+  }
+};
+
+// One component type's parsed settings.
+struct ComponentSettings {
+  virtual ~ComponentSettings() = default;
+};
+
+class FileStorage;  // file_storage extension (persistent queues)
+
+// What a component may use while it is built and run. Everything outlives the component.
+struct BuildContext {
+  ComponentId id;
+  std::string pipeline;  // the pipeline a processor is built for ("" for shared parts)
+  MetricsRegistry* metrics = nullptr;
+  Clock* clock = nullptr;
+  Env* env = nullptr;
+  // The embedded store, for the `strand` exporter; null when this process runs no store.
+  TracesConsumer* store = nullptr;
+  // Finds a file_storage extension by ID (for `sending_queue::storage`); null when absent.
+  std::function<FileStorage*(const ComponentId&)> find_storage;
+};
+
+// A running component. Start() runs once before any data arrives; Shutdown() once after
+// the components upstream have stopped, and should hand on or flush what it holds.
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual absl::Status Start() { return absl::OkStatus(); }
+  virtual void Shutdown() {}
+};
+
+// A processor: consumes batches and passes them (changed, fewer, later) to `next`.
+class Processor : public TracesConsumer, public Component {};
+
+// An exporter: the end of a pipeline.
+class Exporter : public TracesConsumer, public Component {};
+
+// A receiver: takes data from outside and hands it to `next` (a fan-out when several
+// pipelines share the receiver).
+class Receiver : public Component {};
+
+// An extension: runs beside the pipelines (health check, zpages, storage, ...).
+class Extension : public Component {};
+
+class ComponentFactory {
+ public:
+  virtual ~ComponentFactory() = default;
+  virtual ComponentKind kind() const = 0;
+  virtual std::string_view type() const = 0;
+  // Reads the settings, calling map.Fail()/Unsupported() for bad ones; the caller runs
+  // map.Finish() afterwards to reject unknown keys. Returns null only after map.Fail().
+  virtual std::unique_ptr<ComponentSettings> Parse(ConfigMap& map) const = 0;
+  // Checks that need more than one key (limits that must be ordered, ...).
+  virtual absl::Status Validate(const ComponentSettings& /*settings*/) const {
+    return absl::OkStatus();
+  }
+};
+
+class ProcessorFactory : public ComponentFactory {
+ public:
+  ComponentKind kind() const override { return ComponentKind::kProcessor; }
+  virtual absl::StatusOr<std::unique_ptr<Processor>> Create(const ComponentSettings& settings,
+                                                            const BuildContext& ctx,
+                                                            TracesConsumer& next) const = 0;
+};
+
+class ExporterFactory : public ComponentFactory {
+ public:
+  ComponentKind kind() const override { return ComponentKind::kExporter; }
+  virtual absl::StatusOr<std::unique_ptr<Exporter>> Create(const ComponentSettings& settings,
+                                                           const BuildContext& ctx) const = 0;
+};
+
+class ReceiverFactory : public ComponentFactory {
+ public:
+  ComponentKind kind() const override { return ComponentKind::kReceiver; }
+  virtual absl::StatusOr<std::unique_ptr<Receiver>> Create(const ComponentSettings& settings,
+                                                           const BuildContext& ctx,
+                                                           TracesConsumer& next) const = 0;
+};
+
+class ExtensionFactory : public ComponentFactory {
+ public:
+  ComponentKind kind() const override { return ComponentKind::kExtension; }
+  virtual absl::StatusOr<std::unique_ptr<Extension>> Create(const ComponentSettings& settings,
+                                                            const BuildContext& ctx) const = 0;
+};
+
+}  // namespace strand::pipeline
