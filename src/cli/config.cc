@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "pipeline/collector.h"
 
 namespace strand::cli {
 namespace {
@@ -201,7 +202,8 @@ absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::s
   return absl::ToInt64Nanoseconds(d);
 }
 
-absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base) {
+absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base,
+                                       const pipeline::EnvLookup* lookup) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -210,20 +212,41 @@ absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base) {
   }
   if (root.IsNull()) return base;
   if (!root.IsMap()) return absl::InvalidArgumentError("config must be a YAML map");
+  const pipeline::EnvLookup env = lookup != nullptr ? *lookup : pipeline::ProcessEnv();
+  if (auto s = pipeline::ExpandEnvRefsInTree(root, env); !s.ok()) return s;
+  bool collector = false;
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
     if (key == "strand") {
+      base.strand_section = true;
       if (auto s = ParseStrand(kv.second, base); !s.ok()) return s;
-    } else if (key == "receivers" || key == "processors" || key == "exporters" ||
-               key == "extensions" || key == "connectors" || key == "service") {
-      return absl::UnimplementedError(
-          absl::StrCat("not supported yet: OpenTelemetry Collector section \"", key,
-                       "\"; this version of Strand reads only the strand: section"));
+    } else if (pipeline::IsCollectorSection(key)) {
+      collector = true;
     } else {
       return UnknownKey("", kv.first);
     }
   }
+  if (collector) {
+    if (root["strand"] && root["strand"]["otlp"]) {
+      return absl::InvalidArgumentError(
+          "strand.otlp does not apply when the file defines collector pipelines: set the "
+          "endpoints of the otlp receiver instead");
+    }
+    auto c = pipeline::ParseCollectorConfig(root, pipeline::BuiltinComponents());
+    if (!c.ok()) return c.status();
+    base.collector = std::make_shared<pipeline::CollectorConfig>(std::move(*c));
+  }
   return base;
+}
+
+bool Config::RunsStore() const {
+  if (collector == nullptr || strand_section) return true;
+  for (const auto& p : collector->pipelines) {
+    for (const auto& id : p.exporters) {
+      if (id.type == "strand") return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config base) {

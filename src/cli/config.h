@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "pipeline/collector_config.h"
+#include "pipeline/env_expand.h"
 #include "store/store.h"
 
 namespace strand::cli {
@@ -28,6 +31,16 @@ struct Config {
   // Cutting, compaction and retention (strand.store.*); data_dir, the WAL settings and
   // max_live_bytes above are copied into it by main.
   store::StoreOptions store;
+
+  // The file had a `strand:` section.
+  bool strand_section = false;
+  // The file's OpenTelemetry Collector sections, when it has them (docs/collector.md).
+  // Shared so that Config stays copyable.
+  std::shared_ptr<pipeline::CollectorConfig> collector;
+  // Whether this process runs the store (and the Tempo API): always without collector
+  // sections; with them, when the file has a `strand:` section or a pipeline writes to the
+  // `strand` exporter.
+  bool RunsStore() const;
 };
 
 // Parses a duration: a number with a unit of ns, us, ms, s, m, h or d ("10s", "1.5h",
@@ -35,8 +48,11 @@ struct Config {
 absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key);
 
 // Parses YAML text into `base` (keys absent from the text keep base's values). Unknown
-// keys and wrong types are InvalidArgument errors naming the key.
-absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base = {});
+// keys and wrong types are InvalidArgument errors naming the key. Environment references
+// (${env:VAR}, ${VAR}, ${env:VAR:-default}, $$) in values are expanded through `lookup`
+// first (the process environment when null).
+absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base = {},
+                                       const pipeline::EnvLookup* lookup = nullptr);
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config base = {});
 

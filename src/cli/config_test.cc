@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace strand::cli {
 namespace {
 
@@ -100,10 +102,60 @@ TEST(ConfigTest, WrongTypeIsAnError) {
   EXPECT_NE(c.status().message().find("strand.wal.sync"), std::string::npos);
 }
 
-TEST(ConfigTest, CollectorSectionsAreNotSupportedYet) {
-  auto c = ParseConfigYaml("receivers:\n  otlp: {}\n");
+TEST(ConfigTest, CollectorSectionsWithoutServiceAreAnError) {
+  auto c = ParseConfigYaml("receivers:\n  otlp: {protocols: {grpc: {}}}\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(c.status().message().find("service"), std::string::npos) << c.status();
+}
+
+constexpr char kPipelines[] = R"(
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: ${env:POD_IP}:4317
+exporters:
+  strand: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [strand]
+)";
+
+TEST(ConfigTest, PipelinesAndStoreSettingsShareOneFile) {
+  pipeline::EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "POD_IP") return "10.1.2.3";
+    return std::nullopt;
+  };
+  auto c = ParseConfigYaml(absl::StrCat("strand:\n  data_dir: /tmp/x\n", kPipelines), {}, &env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_NE(c->collector, nullptr);
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+  ASSERT_EQ(c->collector->pipelines.size(), 1u);
+  EXPECT_TRUE(c->RunsStore());
+}
+
+TEST(ConfigTest, EnvironmentReferencesExpandInStrandSettingsToo) {
+  pipeline::EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "DATA") return "/var/strand";
+    return std::nullopt;
+  };
+  auto c =
+      ParseConfigYaml("strand:\n  data_dir: ${env:DATA}\n  log_level: ${LEVEL:-warn}\n", {}, &env);
+  ASSERT_FALSE(c.ok());  // ${LEVEL:-warn} needs the env: scheme for a default
+  c = ParseConfigYaml("strand:\n  data_dir: ${env:DATA}\n  log_level: ${env:LEVEL:-warn}\n", {},
+                      &env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/var/strand");
+  EXPECT_EQ(c->log_level, "warn");
+}
+
+TEST(ConfigTest, StrandOtlpListenersConflictWithPipelines) {
+  auto c = ParseConfigYaml(
+      absl::StrCat("strand:\n  otlp:\n    grpc:\n      listen: :4317\n", kPipelines));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("strand.otlp"), std::string::npos);
 }
 
 TEST(ConfigTest, InvalidYamlIsAnError) { EXPECT_FALSE(ParseConfigYaml("strand: [unclosed").ok()); }

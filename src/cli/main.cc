@@ -14,6 +14,7 @@
 #include "common/env.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "pipeline/collector.h"
 #include "pipeline/traces_consumer.h"
 #include "receiver/otlp_grpc_receiver.h"
 #include "receiver/otlp_http_receiver.h"
@@ -47,6 +48,26 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+// Serves the collector's own metrics when no Tempo API runs (collector-only mode).
+absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::string& address,
+                                                                MetricsRegistry& metrics) {
+  api::HttpServerOptions o;
+  o.address = address;
+  o.threads = 1;
+  o.name = "telemetry";
+  return api::HttpServer::Start(o, [&metrics](api::HttpRequest&& req, api::Responder respond) {
+    api::HttpResponse r;
+    if (req.path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics.RenderText();
+    } else {
+      r.status = 404;
+      r.body = "not found: the collector's telemetry endpoint serves /metrics\n";
+    }
+    respond(std::move(r));
+  });
+}
+
 int Run(const Config& config) {
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
@@ -57,51 +78,95 @@ int Run(const Config& config) {
 
   MetricsRegistry metrics;
   Clock& clock = *Clock::Real();
-  store::StoreOptions so = config.store;
-  so.data_dir = config.data_dir;
-  so.wal_sync = config.wal_sync;
-  so.wal_segment_bytes = config.wal_segment_bytes;
-  so.wal_max_queued_bytes = config.wal_max_queued_bytes;
-  so.max_live_bytes = config.max_live_bytes;
-  if (!config.wal_sync) LOG_WARN("wal.sync is off: acknowledged spans may be lost on a crash");
-  auto store = store::Store::Open(*Env::Default(), clock, &metrics, so);
-  if (!store.ok()) return Fail(store.status());
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<StoreConsumer> store_consumer;
+  if (config.RunsStore()) {
+    store::StoreOptions so = config.store;
+    so.data_dir = config.data_dir;
+    so.wal_sync = config.wal_sync;
+    so.wal_segment_bytes = config.wal_segment_bytes;
+    so.wal_max_queued_bytes = config.wal_max_queued_bytes;
+    so.max_live_bytes = config.max_live_bytes;
+    if (!config.wal_sync) LOG_WARN("wal.sync is off: acknowledged spans may be lost on a crash");
+    auto opened = store::Store::Open(*Env::Default(), clock, &metrics, so);
+    if (!opened.ok()) return Fail(opened.status());
+    store = std::move(*opened);
+    store_consumer = std::make_unique<StoreConsumer>(*store);
+  }
 
-  StoreConsumer consumer(**store);
-  receiver::OtlpTraceHandler handler(consumer, metrics, clock);
+  std::unique_ptr<receiver::OtlpTraceHandler> handler;
+  std::unique_ptr<receiver::OtlpGrpcReceiver> grpc;
+  std::unique_ptr<receiver::OtlpHttpReceiver> http;
+  std::unique_ptr<pipeline::Collector> collector;
+  if (config.collector == nullptr) {
+    // No pipelines: the OTLP receivers feed the store directly.
+    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock);
+    receiver::OtlpGrpcOptions go;
+    go.address = config.otlp_grpc_listen;
+    go.max_request_bytes = config.max_request_bytes;
+    go.multitenancy = config.multitenancy_enabled;
+    auto g = receiver::OtlpGrpcReceiver::Start(go, *handler);
+    if (!g.ok()) return Fail(g.status());
+    grpc = std::move(*g);
+    receiver::OtlpHttpOptions ho;
+    ho.address = config.otlp_http_listen;
+    ho.max_request_bytes = config.max_request_bytes;
+    ho.multitenancy = config.multitenancy_enabled;
+    ho.threads = config.http_threads;
+    auto h = receiver::OtlpHttpReceiver::Start(ho, *handler);
+    if (!h.ok()) return Fail(h.status());
+    http = std::move(*h);
+  }
 
-  receiver::OtlpGrpcOptions go;
-  go.address = config.otlp_grpc_listen;
-  go.max_request_bytes = config.max_request_bytes;
-  go.multitenancy = config.multitenancy_enabled;
-  auto grpc = receiver::OtlpGrpcReceiver::Start(go, handler);
-  if (!grpc.ok()) return Fail(grpc.status());
+  std::unique_ptr<api::TempoApi> api;
+  if (store != nullptr) {
+    api::TempoApiOptions ao;
+    ao.address = config.api_listen;
+    ao.multitenancy = config.multitenancy_enabled;
+    auto a = api::TempoApi::Start(ao, *store, metrics);
+    if (!a.ok()) return Fail(a.status());
+    api = std::move(*a);
+  }
+  std::unique_ptr<api::HttpServer> telemetry;
+  if (config.collector != nullptr) {
+    pipeline::CollectorOptions co;
+    co.metrics = &metrics;
+    co.clock = &clock;
+    co.env = Env::Default();
+    co.store = store_consumer.get();
+    co.multitenancy = config.multitenancy_enabled;
+    auto c = pipeline::Collector::Start(config.collector, co);
+    if (!c.ok()) return Fail(c.status());
+    collector = std::move(*c);
+    if (api == nullptr && !config.collector->telemetry.metrics_address.empty()) {
+      auto t = StartTelemetry(config.collector->telemetry.metrics_address, metrics);
+      if (!t.ok()) return Fail(t.status());
+      telemetry = std::move(*t);
+    }
+  }
 
-  receiver::OtlpHttpOptions ho;
-  ho.address = config.otlp_http_listen;
-  ho.max_request_bytes = config.max_request_bytes;
-  ho.multitenancy = config.multitenancy_enabled;
-  ho.threads = config.http_threads;
-  auto http = receiver::OtlpHttpReceiver::Start(ho, handler);
-  if (!http.ok()) return Fail(http.status());
-
-  api::TempoApiOptions ao;
-  ao.address = config.api_listen;
-  ao.multitenancy = config.multitenancy_enabled;
-  auto api = api::TempoApi::Start(ao, **store, metrics);
-  if (!api.ok()) return Fail(api.status());
-
-  LOG_INFO("strand {} ready: otlp grpc port {}, otlp http port {}, api port {}, data {}",
-           STRAND_VERSION, (*grpc)->port(), (*http)->port(), (*api)->port(), config.data_dir);
+  if (collector == nullptr) {
+    LOG_INFO("strand {} ready: otlp grpc port {}, otlp http port {}, api port {}, data {}",
+             STRAND_VERSION, grpc->port(), http->port(), api->port(), config.data_dir);
+  } else if (api != nullptr) {
+    LOG_INFO("strand {} ready: collector pipelines and store; api port {}, data {}", STRAND_VERSION,
+             api->port(), config.data_dir);
+  } else {
+    LOG_INFO("strand {} ready: collector pipelines only (no store){}", STRAND_VERSION,
+             telemetry ? fmt::format("; metrics on port {}", telemetry->port()) : "");
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   LOG_INFO("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Receivers first: calls in flight finish (their spans reach the WAL) before it closes.
-  (*grpc)->Stop();
-  (*http)->Stop();
-  (*store)->Close();
-  (*api)->Stop();
+  // Receivers first: calls in flight finish (their spans reach the WAL or a queue) before
+  // what is downstream closes.
+  if (grpc) grpc->Stop();
+  if (http) http->Stop();
+  if (collector) collector->Shutdown();
+  if (store) store->Close();
+  if (api) api->Stop();
+  if (telemetry) telemetry->Stop();
   LOG_INFO("stopped cleanly");
   return 0;
 }
@@ -164,6 +229,10 @@ int main(int argc, char** argv) {
   if (app.count("--log-level")) config.log_level = flags.log_level;
   if (block_command.selected()) {
     return block_command.Run(*strand::Env::Default(), config.data_dir, std::cout, std::cerr);
+  }
+  if (config.collector != nullptr && !config.collector->telemetry.log_level.empty() &&
+      !app.count("--log-level")) {
+    config.log_level = config.collector->telemetry.log_level;
   }
   strand::InitLogging(config.log_level);
   return strand::cli::Run(config);

@@ -1,6 +1,8 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -74,9 +76,31 @@ double Histogram::Sum() const { return sum_micro_.load(std::memory_order_relaxed
 
 uint64_t Histogram::Count() const { return CumulativeCounts().back(); }
 
+namespace {
+
+// A family already registered under `name` (components built several times, such as one
+// receiver per pipeline, share it). Its labels must be the same.
+template <typename T>
+Family<T>* FindFamily(const std::vector<std::unique_ptr<Family<T>>>& families,
+                      const std::string& name, const std::vector<std::string>& labels) {
+  for (const auto& f : families) {
+    if (f->name() == name) {
+      if (f->label_names() != labels) {
+        std::fprintf(stderr, "metric %s registered twice with different labels\n", name.c_str());
+        std::abort();
+      }
+      return f.get();
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 Family<Counter>* MetricsRegistry::AddCounter(std::string name, std::string help,
                                              std::vector<std::string> labels) {
   absl::MutexLock lock(&mu_);
+  if (auto* f = FindFamily(counters_, name, labels)) return f;
   counters_.push_back(
       std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels)));
   return counters_.back().get();
@@ -85,6 +109,7 @@ Family<Counter>* MetricsRegistry::AddCounter(std::string name, std::string help,
 Family<Gauge>* MetricsRegistry::AddGauge(std::string name, std::string help,
                                          std::vector<std::string> labels) {
   absl::MutexLock lock(&mu_);
+  if (auto* f = FindFamily(gauges_, name, labels)) return f;
   gauges_.push_back(
       std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
   return gauges_.back().get();
@@ -94,8 +119,9 @@ Family<Histogram>* MetricsRegistry::AddHistogram(std::string name, std::string h
                                                  std::vector<std::string> labels,
                                                  std::vector<double> bounds) {
   absl::MutexLock lock(&mu_);
-  histograms_.push_back(std::make_unique<Family<Histogram>>(
-      std::move(name), std::move(help), std::move(labels), std::move(bounds)));
+  if (auto* f = FindFamily(histograms_, name, labels)) return f;
+  histograms_.push_back(std::make_unique<Family<Histogram>>(std::move(name), std::move(help),
+                                                            std::move(labels), std::move(bounds)));
   return histograms_.back().get();
 }
 
@@ -120,8 +146,7 @@ std::string MetricsRegistry::RenderText() const {
     });
   }
   for (const auto& f : gauges_) {
-    absl::StrAppend(&out, "# HELP ", f->name(), " ", f->help(), "\n# TYPE ", f->name(),
-                    " gauge\n");
+    absl::StrAppend(&out, "# HELP ", f->name(), " ", f->help(), "\n# TYPE ", f->name(), " gauge\n");
     f->ForEach([&](const std::vector<std::string>& values, const Gauge& g) {
       absl::StrAppend(&out, f->name(), Labels(f->label_names(), values), " ", g.Value(), "\n");
     });
@@ -142,9 +167,8 @@ std::string MetricsRegistry::RenderText() const {
                                absl::StrCat("le=\"", FormatDouble(h.bounds()[i]), "\"")),
                         " ", counts[i], "\n");
       }
-      absl::StrAppend(&out, f->name(), "_bucket",
-                      Labels(f->label_names(), values, "le=\"+Inf\""), " ", counts.back(),
-                      "\n");
+      absl::StrAppend(&out, f->name(), "_bucket", Labels(f->label_names(), values, "le=\"+Inf\""),
+                      " ", counts.back(), "\n");
       absl::StrAppend(&out, f->name(), "_sum", Labels(f->label_names(), values), " ",
                       FormatDouble(h.Sum()), "\n");
       absl::StrAppend(&out, f->name(), "_count", Labels(f->label_names(), values), " ",

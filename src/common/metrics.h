@@ -52,7 +52,7 @@ class Histogram {
  private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1
-  std::atomic<uint64_t> sum_micro_{0};                // sum in millionths
+  std::atomic<uint64_t> sum_micro_{0};               // sum in millionths
 };
 
 enum class MetricType { kCounter, kGauge, kHistogram };
@@ -90,17 +90,17 @@ class Family {
 
 class MetricsRegistry {
  public:
+  // Adding a family whose name is already registered returns that family (the label
+  // names must be the same), so a component built several times shares its metrics.
   Family<Counter>* AddCounter(std::string name, std::string help,
                               std::vector<std::string> labels = {});
-  Family<Gauge>* AddGauge(std::string name, std::string help,
-                          std::vector<std::string> labels = {});
+  Family<Gauge>* AddGauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>* AddHistogram(std::string name, std::string help,
                                   std::vector<std::string> labels, std::vector<double> bounds);
 
   // A metric whose value is read from `fn` at each render (for counters kept elsewhere,
   // such as the WAL writer's). `fn` must be thread-safe and outlive the registry's use.
-  void AddCallback(std::string name, std::string help, MetricType type,
-                   std::function<double()> fn);
+  void AddCallback(std::string name, std::string help, MetricType type, std::function<double()> fn);
 
   // Renders every family in the text exposition format.
   std::string RenderText() const;

@@ -4,7 +4,7 @@
 
 namespace strand::pipeline {
 
-std::string_view KindName(ComponentKind kind) {
+const char* KindName(ComponentKind kind) {
   switch (kind) {
     case ComponentKind::kReceiver:
       return "receivers";
@@ -31,18 +31,19 @@ absl::StatusOr<ComponentId> ComponentId::Parse(std::string_view view) {
     }
     for (char c : id.name) {
       if (c == '/' || c == ' ' || c == '\t' || static_cast<unsigned char>(c) < 0x20) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "component ID \"", text, "\": a name may not contain '/' or white space"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("component ID \"", text, "\": a name may not contain '/' or white space"));
       }
     }
   }
   if (id.type.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("component ID \"", text, "\": the type is empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("component ID \"", text, "\": the type is empty"));
   }
   for (char c : id.type) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "component ID \"", text, "\": a type holds only letters, digits and '_'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("component ID \"", text, "\": a type holds only letters, digits and '_'"));
     }
   }
   return id;

@@ -9,6 +9,7 @@
 // has somewhere to go.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,7 +28,7 @@ class Env;
 namespace strand::pipeline {
 
 enum class ComponentKind { kReceiver, kProcessor, kExporter, kExtension };
-std::string_view KindName(ComponentKind kind);  // "receivers", "processors", ...
+const char* KindName(ComponentKind kind);  // "receivers", "processors", ...
 
 // `type[/name]`. Types are letters, digits and `_`; names may hold any printable
 // character but `/` and spaces.
@@ -60,8 +61,14 @@ struct BuildContext {
   Env* env = nullptr;
   // The embedded store, for the `strand` exporter; null when this process runs no store.
   TracesConsumer* store = nullptr;
+  // Receivers require X-Scope-OrgID (the store runs with multitenancy on).
+  bool multitenancy = false;
   // Finds a file_storage extension by ID (for `sending_queue::storage`); null when absent.
   std::function<FileStorage*(const ComponentId&)> find_storage;
+  // For extensions: whether the pipelines are running (health_check), and an HTML
+  // description of them with their counters (zpages).
+  std::function<bool()> pipelines_ready;
+  std::function<std::string()> describe_pipelines;
 };
 
 // A running component. Start() runs once before any data arrives; Shutdown() once after

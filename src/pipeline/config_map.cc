@@ -106,8 +106,7 @@ void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
     return;
   }
   absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() ||
-      d == absl::InfiniteDuration()) {
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
     return Fail(key, absl::StrCat("invalid duration \"", text,
                                   "\" (want a number and a unit: ns, us, ms, s, m, h; e.g. 5s)"));
   }

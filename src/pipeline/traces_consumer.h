@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,12 +20,17 @@
 
 namespace strand::pipeline {
 
+struct BatchPolicy;  // batch_policy.h
+
 // What a receiver knows about a request besides its spans.
 struct RequestContext {
   std::string tenant;
   // Client metadata (HTTP headers or gRPC metadata; keys lower-case) when the receiver
   // keeps it (`include_metadata`); empty otherwise.
   std::vector<std::pair<std::string, std::string>> metadata;
+  // Set by a `batch` processor: exporters that send join requests into batches by this
+  // policy (batch_processor.h). Null: send each request as it is.
+  std::shared_ptr<const BatchPolicy> batching;
 
   // The first value of metadata `key` (lower-case), or "" when absent.
   std::string_view Metadata(std::string_view key) const {

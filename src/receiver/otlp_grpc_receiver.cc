@@ -115,8 +115,7 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
   builder.RegisterCallbackGenericService(r->service_.get());
   r->server_ = builder.BuildAndStart();
   if (r->server_ == nullptr || r->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("otlp-grpc: cannot listen on ", options.address));
+    return absl::UnavailableError(absl::StrCat("otlp-grpc: cannot listen on ", options.address));
   }
   return r;
 }

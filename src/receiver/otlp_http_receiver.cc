@@ -22,19 +22,26 @@ std::string MediaType(std::string_view content_type) {
 
 int HttpStatusFor(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kUnavailable: return 503;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 
 // A google.rpc.Status body in the request's encoding.
-api::HttpResponse StatusResponse(int http_status, absl::StatusCode code,
-                                 std::string_view message, BodyFormat format) {
+api::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::string_view message,
+                                 BodyFormat format) {
   api::HttpResponse r;
   r.status = http_status;
   if (format == BodyFormat::kJson) {
@@ -101,20 +108,19 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
   };
   if (req.path != "/v1/traces") {
     if (req.path == "/v1/metrics" || req.path == "/v1/logs") {
-      return fail(404, absl::StatusCode::kUnimplemented,
-                  absl::StrCat("not supported: Strand stores traces; ", req.path,
-                               " is not accepted"),
-                  "unsupported_signal");
+      return fail(
+          404, absl::StatusCode::kUnimplemented,
+          absl::StrCat("not supported: Strand stores traces; ", req.path, " is not accepted"),
+          "unsupported_signal");
     }
     return fail(404, absl::StatusCode::kNotFound, absl::StrCat("unknown path ", req.path),
                 "not_found");
   }
   if (req.method != "POST") {
     handler_.CountRefusedRequest("http", "method");
-    api::HttpResponse r = StatusResponse(405, absl::StatusCode::kInvalidArgument,
-                                         absl::StrCat("method ", req.method,
-                                                      " not allowed; use POST"),
-                                         format);
+    api::HttpResponse r =
+        StatusResponse(405, absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("method ", req.method, " not allowed; use POST"), format);
     r.headers.emplace_back("Allow", "POST");
     return respond(std::move(r));
   }
@@ -125,10 +131,10 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
                 "content_type");
   }
   if (req.body_too_large) {
-    return fail(413, absl::StatusCode::kResourceExhausted,
-                absl::StrCat("request body exceeds the limit of ", options_.max_request_bytes,
-                             " bytes"),
-                "too_large");
+    return fail(
+        413, absl::StatusCode::kResourceExhausted,
+        absl::StrCat("request body exceeds the limit of ", options_.max_request_bytes, " bytes"),
+        "too_large");
   }
   pipeline::RequestContext ctx;
   ctx.tenant = kSingleTenant;
@@ -138,26 +144,27 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
       return fail(400, absl::StatusCode::kInvalidArgument, std::string(s.message()), "tenant");
     }
   }
-  auto body = Decompress(req.Header("content-encoding"), std::move(req.body),
-                         options_.max_request_bytes);
+  auto body =
+      Decompress(req.Header("content-encoding"), std::move(req.body), options_.max_request_bytes);
   if (!body.ok()) {
     if (body.status().code() == absl::StatusCode::kResourceExhausted) {
       return fail(413, absl::StatusCode::kResourceExhausted, std::string(body.status().message()),
                   "too_large");
     }
-    return fail(400, absl::StatusCode::kInvalidArgument, std::string(body.status().message()), "encoding");
+    return fail(400, absl::StatusCode::kInvalidArgument, std::string(body.status().message()),
+                "encoding");
   }
   if (options_.include_metadata) ctx.metadata = req.headers;
-  handler_.Export("http", std::move(ctx), format, std::move(*body),
-                  [respond = std::move(respond), format](ExportResult result) {
-                    if (!result.status.ok()) {
-                      respond(StatusResponse(HttpStatusFor(result.status.code()),
-                                             result.status.code(), std::string(result.status.message()),
-                                             format));
-                      return;
-                    }
-                    respond(SuccessResponse(result, format));
-                  });
+  handler_.Export(
+      "http", std::move(ctx), format, std::move(*body),
+      [respond = std::move(respond), format](ExportResult result) {
+        if (!result.status.ok()) {
+          respond(StatusResponse(HttpStatusFor(result.status.code()), result.status.code(),
+                                 std::string(result.status.message()), format));
+          return;
+        }
+        respond(SuccessResponse(result, format));
+      });
 }
 
 }  // namespace strand::receiver

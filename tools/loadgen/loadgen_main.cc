@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "loadgen/load_config.h"
 #include "loadgen/load_runner.h"
-#include "loadgen/otlp_json_writer.h"
+#include "otlp/json_encoder.h"
 #include "loadgen/report.h"
 #include "loadgen/trace_generator.h"
 
@@ -112,7 +112,7 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (print_sample) {
     const auto request = strand::loadgen::TraceGenerator(config.generator).Generate(0);
-    std::fputs(strand::loadgen::WriteOtlpJson(request, nullptr).c_str(), stdout);
+    std::fputs(strand::otlp::WriteOtlpJson(request, nullptr).c_str(), stdout);
     std::fprintf(stderr, "\n%zu bytes in protobuf for %d spans: %.1f bytes per span\n",
                  request.ByteSizeLong(),
                  config.generator.traces_per_request * config.generator.spans_per_trace,

@@ -14,16 +14,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "otlp/json_encoder.h"
 
 namespace strand::loadgen {
 
 enum class BodyFormat { kProtobuf, kJson };
 
-struct PatchSites {
-  std::vector<uint32_t> trace_ids;  // offsets of trace IDs (16 bytes / 32 hex digits)
-  std::vector<uint32_t> span_ids;   // span, parent and link span IDs (8 bytes / 16 hex)
-  std::vector<uint32_t> times;      // fixed64 little-endian / 19 decimal digits
-};
+// Offsets of trace IDs (16 bytes / 32 hex digits), span, parent and link span IDs (8 bytes
+// / 16 hex) and times (fixed64 little-endian / 19 decimal digits).
+using PatchSites = otlp::JsonIdSites;
 
 struct IdShift {
   uint64_t trace_xor = 0;   // applied to bytes 8..15 of trace IDs, big-endian

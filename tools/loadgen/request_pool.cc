@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "loadgen/otlp_json_writer.h"
+#include "otlp/json_encoder.h"
 #include "loadgen/rng.h"
 
 namespace strand::loadgen {
@@ -30,7 +30,7 @@ absl::StatusOr<std::unique_ptr<RequestPool>> RequestPool::Build(const RequestPoo
       entry.body = std::move(proto);
       entry.sites = std::move(*proto_sites);
     } else {
-      entry.body = WriteOtlpJson(request, &entry.sites);
+      entry.body = otlp::WriteOtlpJson(request, &entry.sites);
       if (entry.sites.trace_ids.size() != proto_sites->trace_ids.size() ||
           entry.sites.span_ids.size() != proto_sites->span_ids.size() ||
           entry.sites.times.size() != proto_sites->times.size()) {

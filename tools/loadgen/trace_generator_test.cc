@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "loadgen/otlp_json_writer.h"
+#include "otlp/json_encoder.h"
 #include "otlp/batch_testutil.h"
 #include "otlp/json_decoder.h"
 #include "otlp/proto_decoder.h"
@@ -174,7 +174,7 @@ TEST(TraceGeneratorTest, JsonFormDecodesToTheSameSpansAsProtobuf) {
     const Request r = generator.Generate(i);
     auto from_proto = otlp::DecodeProtoRequest(r.SerializeAsString());
     ASSERT_TRUE(from_proto.ok()) << from_proto.status();
-    auto from_json = otlp::DecodeJsonRequest(WriteOtlpJson(r, nullptr));
+    auto from_json = otlp::DecodeJsonRequest(otlp::WriteOtlpJson(r, nullptr));
     ASSERT_TRUE(from_json.ok()) << from_json.status();
     EXPECT_EQ(from_proto->rejected_spans, 0u);
     EXPECT_EQ(from_json->rejected_spans, 0u);

@@ -1,4 +1,4 @@
-#include "loadgen/otlp_json_writer.h"
+#include "otlp/json_encoder.h"
 
 #include <charconv>
 #include <cmath>
@@ -8,14 +8,14 @@
 #include "common/hex.h"
 #include "common/json_writer.h"
 
-namespace strand::loadgen {
+namespace strand::otlp {
 namespace {
 
 namespace pb = ::opentelemetry::proto;
 
 class Writer {
  public:
-  explicit Writer(PatchSites* sites) : sites_(sites) {}
+  explicit Writer(JsonIdSites* sites) : sites_(sites) {}
 
   std::string Take() { return std::move(out_); }
 
@@ -267,17 +267,25 @@ class Writer {
   }
 
   std::string out_;
-  PatchSites* sites_;
+  JsonIdSites* sites_;
 };
 
 }  // namespace
 
 std::string WriteOtlpJson(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-    PatchSites* sites) {
+    JsonIdSites* sites) {
   Writer w(sites);
   w.Request(request);
   return w.Take();
 }
 
-}  // namespace strand::loadgen
+absl::StatusOr<std::string> ProtoRequestToJson(std::string_view body) {
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError("not a valid ExportTraceServiceRequest");
+  }
+  return WriteOtlpJson(request, nullptr);
+}
+
+}  // namespace strand::otlp

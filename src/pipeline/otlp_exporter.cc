@@ -1,0 +1,156 @@
+#include "pipeline/otlp_exporter.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "pipeline/exporter_settings.h"
+#include "pipeline/otlp_grpc_sender.h"
+#include "pipeline/otlp_http_sender.h"
+#include "pipeline/persistent_queue.h"
+#include "pipeline/queued_exporter.h"
+
+namespace strand::pipeline {
+
+void ParseTlsSettings(ConfigMap& tls, TlsSettings& out) {
+  tls.Read("insecure", out.insecure);
+  tls.Read("ca_file", out.ca_file);
+  tls.Read("cert_file", out.cert_file);
+  tls.Read("key_file", out.key_file);
+  tls.Read("insecure_skip_verify", out.insecure_skip_verify);
+  tls.Read("server_name_override", out.server_name_override);
+  for (const char* key : {"ca_pem", "cert_pem", "key_pem", "min_version", "max_version",
+                          "cipher_suites", "reload_interval", "include_system_ca_certs_pool"}) {
+    tls.Unsupported(key, std::string("tls::") + key);
+  }
+}
+
+namespace {
+
+struct OtlpSettings : ComponentSettings {
+  bool http = false;
+  std::string endpoint;
+  std::string traces_endpoint;  // otlphttp: the full URL, overriding endpoint + /v1/traces
+  TlsSettings tls;
+  std::string compression = "gzip";
+  std::string encoding = "proto";
+  std::map<std::string, std::string> headers;
+  SenderSettings sender;
+};
+
+// Reads what both exporters share; network tuning the collector offers but Strand does
+// not need (buffer sizes, keepalive, connection pools) is accepted and documented as
+// ignored.
+void ParseCommon(ConfigMap& map, OtlpSettings& s) {
+  map.Read("endpoint", s.endpoint);
+  ConfigMap tls = map.Sub("tls");
+  ParseTlsSettings(tls, s.tls);
+  (void)tls.Finish();
+  map.Read("compression", s.compression);
+  map.Read("headers", s.headers);
+  ParseSenderSettings(map, s.sender);
+  map.Unsupported("auth", "authenticator extensions");
+  map.Unsupported("proxy_url", "proxies");
+  for (const char* key :
+       {"read_buffer_size", "write_buffer_size", "keepalive", "balancer_name", "wait_for_ready",
+        "max_idle_conns", "max_idle_conns_per_host", "max_conns_per_host", "idle_conn_timeout",
+        "disable_keep_alives", "http2_read_idle_timeout", "http2_ping_timeout", "authority"}) {
+    map.Ignore(key);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RequestQueue>> MakeQueue(const SenderSettings& s,
+                                                        const BuildContext& ctx) {
+  if (!s.queue.enabled || !s.queue.storage) return std::unique_ptr<RequestQueue>();
+  FileStorage* storage = ctx.find_storage ? ctx.find_storage(*s.queue.storage) : nullptr;
+  if (storage == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sending_queue::storage: \"", s.queue.storage->ToString(),
+                     "\" is not a file_storage extension listed in service::extensions"));
+  }
+  auto q = PersistentQueue::Open(*storage, ctx.id, s.queue.queue_size, ctx.metrics);
+  if (!q.ok()) return q.status();
+  return std::unique_ptr<RequestQueue>(std::move(*q));
+}
+
+class OtlpFactory : public ExporterFactory {
+ public:
+  explicit OtlpFactory(bool http) : http_(http) {}
+  std::string_view type() const override { return http_ ? "otlphttp" : "otlp"; }
+
+  std::unique_ptr<ComponentSettings> Parse(ConfigMap& map) const override {
+    auto s = std::make_unique<OtlpSettings>();
+    s->http = http_;
+    ParseCommon(map, *s);
+    if (http_) {
+      map.Read("traces_endpoint", s->traces_endpoint);
+      map.Read("encoding", s->encoding);
+      // Strand's pipelines carry traces only; these URLs are never used.
+      map.Ignore("metrics_endpoint");
+      map.Ignore("logs_endpoint");
+    }
+    return s;
+  }
+
+  absl::Status Validate(const ComponentSettings& settings) const override {
+    const auto& s = static_cast<const OtlpSettings&>(settings);
+    if (s.endpoint.empty() && s.traces_endpoint.empty()) {
+      return absl::InvalidArgumentError("endpoint must be set");
+    }
+    if (s.http) {
+      const std::string& url = s.traces_endpoint.empty() ? s.endpoint : s.traces_endpoint;
+      if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("endpoint \"", url, "\" must start with http:// or https://"));
+      }
+    }
+    return ValidateSenderSettings(s.sender);
+  }
+
+  absl::StatusOr<std::unique_ptr<Exporter>> Create(const ComponentSettings& settings,
+                                                   const BuildContext& ctx) const override {
+    const auto& s = static_cast<const OtlpSettings&>(settings);
+    std::unique_ptr<RequestSender> sender;
+    if (http_) {
+      OtlpHttpSenderOptions o;
+      if (!s.traces_endpoint.empty()) {
+        o.url = s.traces_endpoint;
+      } else {
+        std::string base = s.endpoint;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        o.url = base + "/v1/traces";
+      }
+      o.tls = s.tls;
+      o.compression = s.compression;
+      o.encoding = s.encoding;
+      o.headers = s.headers;
+      auto h = OtlpHttpSender::Create(std::move(o));
+      if (!h.ok()) return h.status();
+      sender = std::move(*h);
+    } else {
+      OtlpGrpcSenderOptions o;
+      o.endpoint = s.endpoint;
+      o.tls = s.tls;
+      o.compression = s.compression;
+      o.headers = s.headers;
+      auto g = OtlpGrpcSender::Create(std::move(o));
+      if (!g.ok()) return g.status();
+      sender = std::move(*g);
+    }
+    auto queue = MakeQueue(s.sender, ctx);
+    if (!queue.ok()) return queue.status();
+    return std::make_unique<QueuedExporter>(s.sender, std::move(sender), std::move(*queue), ctx);
+  }
+
+ private:
+  bool http_;
+};
+
+}  // namespace
+
+std::unique_ptr<ExporterFactory> NewOtlpExporterFactory() {
+  return std::make_unique<OtlpFactory>(false);
+}
+std::unique_ptr<ExporterFactory> NewOtlpHttpExporterFactory() {
+  return std::make_unique<OtlpFactory>(true);
+}
+
+}  // namespace strand::pipeline

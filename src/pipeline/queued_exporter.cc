@@ -1,0 +1,383 @@
+#include "pipeline/queued_exporter.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/logging.h"
+
+namespace strand::pipeline {
+
+ExporterStats MakeExporterStats(MetricsRegistry* metrics, const std::string& exporter) {
+  ExporterStats s;
+  if (metrics == nullptr) {
+    // Unregistered metrics for tests without a registry; they live for the process.
+    static MetricsRegistry* unregistered = new MetricsRegistry();
+    metrics = unregistered;
+  }
+  s.sent_spans = metrics
+                     ->AddCounter("strand_exporter_sent_spans_total",
+                                  "Spans the next hop acknowledged.", {"exporter"})
+                     ->With({exporter});
+  s.failed_spans = metrics
+                       ->AddCounter("strand_exporter_send_failed_spans_total",
+                                    "Spans dropped after a permanent error or after retries "
+                                    "ran out.",
+                                    {"exporter"})
+                       ->With({exporter});
+  s.enqueue_failed_spans = metrics
+                               ->AddCounter("strand_exporter_enqueue_failed_spans_total",
+                                            "Spans refused (retryable) because the sending "
+                                            "queue was full.",
+                                            {"exporter"})
+                               ->With({exporter});
+  s.retries = metrics
+                  ->AddCounter("strand_exporter_send_retries_total",
+                               "Sends retried after a retryable failure.", {"exporter"})
+                  ->With({exporter});
+  s.queue_size = metrics
+                     ->AddGauge("strand_exporter_queue_size",
+                                "Requests waiting in the sending queue.", {"exporter"})
+                     ->With({exporter});
+  s.queue_capacity = metrics
+                         ->AddGauge("strand_exporter_queue_capacity",
+                                    "Capacity of the sending queue, in requests.", {"exporter"})
+                         ->With({exporter});
+  return s;
+}
+
+namespace {
+
+// A batch on its way out: the queued requests it carries (acknowledged together when the
+// send ends) and the bodies to send (several when one request was split by
+// send_batch_max_size; otherwise one, the requests' bodies joined).
+struct OutBatch {
+  std::vector<QueuedRequest> items;
+  std::vector<std::shared_ptr<const std::string>> bodies;
+  uint64_t spans = 0;
+};
+
+struct GroupKey {
+  const BatchPolicy* policy;
+  std::vector<std::string> values;
+  friend bool operator<(const GroupKey& a, const GroupKey& b) {
+    return a.policy != b.policy ? a.policy < b.policy : a.values < b.values;
+  }
+};
+
+struct Group {
+  std::shared_ptr<const BatchPolicy> policy;
+  std::vector<QueuedRequest> items;
+  uint64_t spans = 0;
+  absl::Time deadline;
+};
+
+}  // namespace
+
+struct QueuedExporter::Impl {
+  SenderSettings settings;
+  std::string id;
+  std::unique_ptr<RequestQueue> queue;
+  RequestSender* sender = nullptr;
+  ExporterStats stats;
+
+  absl::Mutex mu;
+  std::deque<OutBatch> out ABSL_GUARDED_BY(mu);  // at most num_consumers
+  bool batcher_done ABSL_GUARDED_BY(mu) = false;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::thread batcher;
+  std::vector<std::thread> senders;
+  std::atomic<int64_t> last_warn_nanos{0};
+  bool started = false;
+
+  uint64_t MaxOut() const { return static_cast<uint64_t>(settings.queue.num_consumers); }
+
+  // Hands a batch to the senders, waiting while they are all busy.
+  void Dispatch(OutBatch&& b) {
+    absl::MutexLock lock(&mu);
+    auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return out.size() < MaxOut(); };
+    mu.Await(absl::Condition(&has_room));
+    out.push_back(std::move(b));
+  }
+
+  // Turns a group into batches of at most max spans (when the policy caps them).
+  void DispatchGroup(Group& g) {
+    const uint64_t max = g.policy ? g.policy->send_batch_max_size : 0;
+    OutBatch cur;
+    auto flush = [&] {
+      if (cur.items.empty()) return;
+      Dispatch(std::move(cur));
+      cur = OutBatch();
+    };
+    for (auto& item : g.items) {
+      if (max > 0 && item.request.spans > max) {
+        flush();
+        OutBatch split;
+        auto parts = SplitRequest(*item.request.body, max);
+        if (parts.ok()) {
+          for (auto& p : *parts) split.bodies.push_back(std::make_shared<const std::string>(p));
+        } else {
+          split.bodies.push_back(item.request.body);  // the next hop will say what is wrong
+        }
+        split.spans = item.request.spans;
+        split.items.push_back(std::move(item));
+        Dispatch(std::move(split));
+        continue;
+      }
+      if (max > 0 && cur.spans + item.request.spans > max) flush();
+      cur.spans += item.request.spans;
+      cur.items.push_back(std::move(item));
+    }
+    flush();
+    g.items.clear();
+    g.spans = 0;
+  }
+
+  void RunBatcher() {
+    std::map<GroupKey, Group> groups;
+    for (;;) {
+      absl::Time now = absl::Now();
+      absl::Duration wait = absl::Milliseconds(100);
+      for (auto& [k, g] : groups) {
+        if (!g.items.empty())
+          wait = std::min(wait, std::max(g.deadline - now, absl::ZeroDuration()));
+      }
+      std::optional<QueuedRequest> item = queue->Pop(wait);
+      if (stats.queue_size) stats.queue_size->Set(static_cast<int64_t>(queue->Size()));
+      bool stopping_now;
+      {
+        absl::MutexLock lock(&mu);
+        stopping_now = stopping;
+      }
+      if (item) {
+        const BatchPolicy* p = item->request.batching.get();
+        if (p == nullptr || (p->timeout_nanos == 0 && p->send_batch_size <= item->request.spans)) {
+          Group single{item->request.batching, {}, 0, absl::Now()};
+          single.spans = item->request.spans;
+          single.items.push_back(std::move(*item));
+          DispatchGroup(single);
+        } else {
+          GroupKey key{p, item->request.batch_key};
+          auto it = groups.find(key);
+          if (it == groups.end() && groups.size() >= p->metadata_cardinality_limit) {
+            Group single{item->request.batching, {}, item->request.spans, absl::Now()};
+            single.items.push_back(std::move(*item));
+            DispatchGroup(single);
+          } else {
+            Group& g = groups[key];
+            if (g.items.empty()) {
+              g.policy = item->request.batching;
+              g.deadline = absl::Now() + absl::Nanoseconds(p->timeout_nanos);
+            }
+            g.spans += item->request.spans;
+            g.items.push_back(std::move(*item));
+            if (g.spans >= p->send_batch_size) DispatchGroup(g);
+          }
+        }
+      }
+      now = absl::Now();
+      for (auto& [k, g] : groups) {
+        if (!g.items.empty() && (now >= g.deadline || stopping_now)) DispatchGroup(g);
+      }
+      // Once stopping, Pop returns nothing more when an in-memory queue is empty, or at
+      // once for a persistent queue (what is left stays on disk).
+      if (!item && stopping_now) break;
+    }
+    absl::MutexLock lock(&mu);
+    batcher_done = true;
+  }
+
+  // Sleeps for `d` unless the exporter stops first; false when it stopped.
+  bool Sleep(absl::Duration d) {
+    absl::MutexLock lock(&mu);
+    return !mu.AwaitWithTimeout(absl::Condition(&stopping), d);
+  }
+
+  void Warn(const std::string& message) {
+    const int64_t now = absl::GetCurrentTimeNanos();
+    int64_t last = last_warn_nanos.load();
+    if (now - last < 1'000'000'000 || !last_warn_nanos.compare_exchange_strong(last, now)) return;
+    LOG_WARN("{}: {}", id, message);
+  }
+
+  // Sends one body with retries. OK, or the error that ended the attempts.
+  absl::Status SendWithRetry(const std::string& body, uint64_t spans) {
+    const RetrySettings& r = settings.retry;
+    const absl::Time start = absl::Now();
+    double interval = static_cast<double>(r.initial_interval_nanos);
+    std::mt19937_64 rng(std::hash<std::thread::id>()(std::this_thread::get_id()) ^
+                        static_cast<uint64_t>(absl::GetCurrentTimeNanos()));
+    for (;;) {
+      SendResult res = sender->Send(body, settings.timeout_nanos);
+      if (res.status.ok()) {
+        if (res.rejected_spans > 0) {
+          Warn(absl::StrCat("the next hop rejected ", res.rejected_spans,
+                            " spans (partial success): ", std::string(res.status.message())));
+        }
+        return absl::OkStatus();
+      }
+      if (!res.retryable || !r.enabled) {
+        Warn(absl::StrCat("dropping ", spans, " spans: permanent error from ", sender->Describe(),
+                          ": ", res.status.ToString()));
+        return res.status;
+      }
+      double backoff = interval;
+      if (r.randomization_factor > 0) {
+        std::uniform_real_distribution<double> jitter(1 - r.randomization_factor,
+                                                      1 + r.randomization_factor);
+        backoff *= jitter(rng);
+      }
+      if (res.retry_after_nanos > 0) backoff = static_cast<double>(res.retry_after_nanos);
+      const absl::Duration wait = absl::Nanoseconds(static_cast<int64_t>(backoff));
+      if (r.max_elapsed_time_nanos > 0 &&
+          absl::Now() - start + wait > absl::Nanoseconds(r.max_elapsed_time_nanos)) {
+        Warn(absl::StrCat("dropping ", spans, " spans: retries ran out (max_elapsed_time) after ",
+                          res.status.ToString()));
+        return res.status;
+      }
+      Warn(absl::StrCat("sending to ", sender->Describe(), " failed (", res.status.ToString(),
+                        "); retrying in ", absl::FormatDuration(wait)));
+      if (stats.retries) stats.retries->Increment();
+      if (!Sleep(wait)) {
+        return absl::CancelledError("exporter stopped while waiting to retry");
+      }
+      interval = std::min(interval * r.multiplier, static_cast<double>(r.max_interval_nanos));
+    }
+  }
+
+  void RunSender() {
+    for (;;) {
+      OutBatch b;
+      {
+        absl::MutexLock lock(&mu);
+        auto ready = [this]()
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return !out.empty() || batcher_done; };
+        mu.Await(absl::Condition(&ready));
+        if (out.empty()) return;
+        b = std::move(out.front());
+        out.pop_front();
+      }
+      absl::Status status;
+      if (b.bodies.empty()) {
+        if (b.items.size() == 1) {
+          status = SendWithRetry(*b.items[0].request.body, b.spans);
+        } else {
+          std::string joined;
+          size_t total = 0;
+          for (const auto& item : b.items) total += item.request.body->size();
+          joined.reserve(total);
+          // Concatenated ExportTraceServiceRequests are one request with every
+          // ResourceSpans (a repeated field's encodings simply follow each other).
+          for (const auto& item : b.items) joined += *item.request.body;
+          status = SendWithRetry(joined, b.spans);
+        }
+      } else {
+        for (const auto& body : b.bodies) {
+          status = SendWithRetry(*body, b.spans);
+          if (!status.ok()) break;
+        }
+      }
+      const bool interrupted = absl::IsCancelled(status);
+      if (status.ok()) {
+        stats.sent_spans->Increment(b.spans);
+      } else if (!interrupted || !persistent()) {
+        stats.failed_spans->Increment(b.spans);
+      }
+      for (auto& item : b.items) {
+        // A persistent queue keeps what an interrupted send could not deliver: it is
+        // offered again after the restart.
+        if (!(interrupted && persistent())) queue->Ack(item.id);
+        if (item.done) item.done(status);
+      }
+    }
+  }
+
+  bool persistent() const { return settings.queue.enabled && settings.queue.storage.has_value(); }
+};
+
+QueuedExporter::QueuedExporter(SenderSettings settings, std::unique_ptr<RequestSender> sender,
+                               std::unique_ptr<RequestQueue> queue, const BuildContext& ctx)
+    : impl_(std::make_unique<Impl>()), sender_(std::move(sender)) {
+  impl_->settings = std::move(settings);
+  impl_->id = ctx.id.ToString();
+  if (!impl_->settings.queue.enabled) {
+    // The holding line in front of the senders: requests wait here with their callers.
+    impl_->settings.queue.num_consumers = std::max(impl_->settings.queue.num_consumers, 1);
+    queue =
+        std::make_unique<MemoryQueue>(std::max<uint64_t>(impl_->settings.queue.queue_size, 1000));
+  } else if (queue == nullptr) {
+    queue = std::make_unique<MemoryQueue>(impl_->settings.queue.queue_size);
+  }
+  impl_->queue = std::move(queue);
+  impl_->sender = sender_.get();
+  stats_ = MakeExporterStats(ctx.metrics, impl_->id);
+  impl_->stats = stats_;
+  stats_.queue_capacity->Set(static_cast<int64_t>(impl_->queue->Capacity()));
+}
+
+QueuedExporter::~QueuedExporter() { Shutdown(); }
+
+absl::Status QueuedExporter::Start() {
+  impl_->started = true;
+  impl_->batcher = std::thread([this] { impl_->RunBatcher(); });
+  for (int i = 0; i < impl_->settings.queue.num_consumers; ++i) {
+    impl_->senders.emplace_back([this] { impl_->RunSender(); });
+  }
+  return absl::OkStatus();
+}
+
+void QueuedExporter::Shutdown() {
+  if (!impl_->started) return;
+  impl_->started = false;
+  impl_->queue->Close();
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->batcher.join();
+  for (auto& t : impl_->senders) t.join();
+  impl_->senders.clear();
+}
+
+absl::Status QueuedExporter::Admit(const RequestContext& /*ctx*/) {
+  if (impl_->queue->Size() >= impl_->queue->Capacity()) {
+    return absl::UnavailableError("sending queue is full; retry later");
+  }
+  return absl::OkStatus();
+}
+
+void QueuedExporter::Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) {
+  ExportRequest req = MakeExportRequest(ctx, batch);
+  const uint64_t spans = req.spans;
+  if (spans == 0) {
+    done(absl::OkStatus());
+    return;
+  }
+  Counter* enqueue_failed = stats_.enqueue_failed_spans;
+  if (impl_->settings.queue.enabled) {
+    impl_->queue->Offer(std::move(req), nullptr,
+                        [done = std::move(done), enqueue_failed, spans](absl::Status s) {
+                          if (!s.ok()) enqueue_failed->Increment(spans);
+                          done(std::move(s));
+                        });
+    return;
+  }
+  // No queue: the caller waits for the send; `done` travels with the request and runs
+  // once, either when the holding line refuses it or when the send ends.
+  auto shared_done = std::make_shared<ConsumeDone>(std::move(done));
+  impl_->queue->Offer(
+      std::move(req), [shared_done](absl::Status st) { (*shared_done)(std::move(st)); },
+      [shared_done, enqueue_failed, spans](absl::Status s) {
+        if (!s.ok()) {
+          enqueue_failed->Increment(spans);
+          (*shared_done)(std::move(s));
+        }
+      });
+}
+
+}  // namespace strand::pipeline
