@@ -113,6 +113,8 @@ void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
   nanos = absl::ToInt64Nanoseconds(d);
 }
 
+YAML::Node ConfigMap::ReadNode(const std::string& key) { return Get(key); }
+
 ConfigMap ConfigMap::Sub(const std::string& key) {
   YAML::Node n = Get(key);
   return ConfigMap(n && !n.IsNull() ? n : YAML::Node(), PathOf(key), error_);

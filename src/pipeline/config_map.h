@@ -40,6 +40,9 @@ class ConfigMap {
   void Read(const std::string& key, std::map<std::string, std::string>& out);
   // A duration ("5s", "1m30s", "200ms"); a bare 0 is zero.
   void ReadDuration(const std::string& key, int64_t& nanos);
+  // The raw node of `key` (null when absent), marked as read: for values whose type the
+  // YAML decides (an attribute value may be a string, an integer, a float or a bool).
+  YAML::Node ReadNode(const std::string& key);
   // A sub-map; its keys are checked when the returned map's Finish() runs (the parent's
   // Finish() does not look inside it).
   ConfigMap Sub(const std::string& key);
