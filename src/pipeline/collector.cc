@@ -4,16 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "pipeline/attributes_processor.h"
 #include "pipeline/batch_processor.h"
 #include "pipeline/debug_exporter.h"
 #include "pipeline/extensions.h"
 #include "pipeline/fanout.h"
+#include "pipeline/filter_processor.h"
 #include "pipeline/file_storage.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/otlp_exporter.h"
 #include "pipeline/otlp_receiver.h"
+#include "pipeline/probabilistic_sampler.h"
 #include "pipeline/queued_exporter.h"
 #include "pipeline/store_exporter.h"
+#include "pipeline/tail_sampling_processor.h"
 
 namespace strand::pipeline {
 
@@ -23,6 +27,11 @@ const ComponentRegistry& BuiltinComponents() {
     r->Add(NewOtlpReceiverFactory());
     r->Add(NewMemoryLimiterFactory());
     r->Add(NewBatchProcessorFactory());
+    r->Add(NewAttributesProcessorFactory());
+    r->Add(NewResourceProcessorFactory());
+    r->Add(NewFilterProcessorFactory());
+    r->Add(NewProbabilisticSamplerFactory());
+    r->Add(NewTailSamplingProcessorFactory());
     r->Add(NewOtlpExporterFactory());
     r->Add(NewOtlpHttpExporterFactory());
     r->Add(NewDebugExporterFactory());
