@@ -73,7 +73,7 @@ export class Strand {
   }
 
   constructor({ name = 'strand', dataDir, maxRequestBytes, multitenancy = false, extraArgs = [],
-    readyTimeoutMs = 30_000 } = {}) {
+    readyTimeoutMs = 30_000, host = '127.0.0.1', grpcPort } = {}) {
     if (!fs.existsSync(strandBin)) {
       throw new Error(`strand binary not found at ${strandBin}: build it (cmake) or set STRAND_BIN`);
     }
@@ -84,26 +84,28 @@ export class Strand {
     this.multitenancy = multitenancy;
     this.extraArgs = extraArgs;
     this.readyTimeoutMs = readyTimeoutMs;
+    this.host = host; // every listener binds this loopback address
+    this.fixedGrpcPort = grpcPort; // OTLP/gRPC on this port instead of a free one
     this.child = null;
     this.generation = 0;
     this.logTail = [];
   }
 
-  get grpcAddress() { return `127.0.0.1:${this.ports.grpc}`; }
-  get grpcUrl() { return `http://127.0.0.1:${this.ports.grpc}`; }
-  get otlpHttpUrl() { return `http://127.0.0.1:${this.ports.http}`; }
-  get apiUrl() { return `http://127.0.0.1:${this.ports.api}`; }
+  get grpcAddress() { return `${this.host}:${this.ports.grpc}`; }
+  get grpcUrl() { return `http://${this.host}:${this.ports.grpc}`; }
+  get otlpHttpUrl() { return `http://${this.host}:${this.ports.http}`; }
+  get apiUrl() { return `http://${this.host}:${this.ports.api}`; }
   get tracesUrl() { return `${this.otlpHttpUrl}/v1/traces`; }
   get pid() { return this.child?.pid; }
 
   async launch() {
     const [grpc, httpPort, api] = await freePorts(3);
-    this.ports = { grpc, http: httpPort, api };
+    this.ports = { grpc: this.fixedGrpcPort ?? grpc, http: httpPort, api };
     const args = [
       '--data-dir', this.dataDir,
       '--otlp-grpc-listen', this.grpcAddress,
-      '--otlp-http-listen', `127.0.0.1:${httpPort}`,
-      '--api-listen', `127.0.0.1:${api}`,
+      '--otlp-http-listen', `${this.host}:${httpPort}`,
+      '--api-listen', `${this.host}:${api}`,
     ];
     if (this.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(this.maxRequestBytes));
     if (this.multitenancy) args.push('--multitenancy');
