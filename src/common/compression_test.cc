@@ -11,12 +11,24 @@ std::string Sample() {
   return s;
 }
 
-TEST(CompressionTest, GzipAndZstdRoundTrip) {
-  for (std::string enc : {"gzip", "zstd"}) {
+TEST(CompressionTest, EveryEncodingRoundTrips) {
+  for (std::string enc : {"gzip", "deflate", "snappy", "zstd"}) {
     auto c = Compress(enc, Sample());
     ASSERT_TRUE(c.ok()) << enc;
     auto d = Decompress(enc, std::move(*c), 1 << 20);
     ASSERT_TRUE(d.ok()) << enc << ": " << d.status();
+    EXPECT_EQ(*d, Sample());
+  }
+}
+
+TEST(CompressionTest, GzipLevelsTradeSizeForSpeed) {
+  auto fast = Compress("gzip", Sample(), 1);
+  auto small = Compress("gzip", Sample(), 9);
+  ASSERT_TRUE(fast.ok() && small.ok());
+  EXPECT_LE(small->size(), fast->size());
+  for (auto* c : {&*fast, &*small}) {
+    auto d = Decompress("gzip", std::string(*c), 1 << 20);
+    ASSERT_TRUE(d.ok()) << d.status();
     EXPECT_EQ(*d, Sample());
   }
 }

@@ -79,6 +79,10 @@ struct MemoryLimiter::State {
   std::function<uint64_t()> usage;
   std::string id;
   std::atomic<bool> refusing{false};
+  // Usage at the last check, and request bytes let through since: between checks, memory
+  // can grow by what was admitted, so the sum is compared with the soft limit too.
+  std::atomic<uint64_t> last_usage{0};
+  std::atomic<uint64_t> admitted_since_check{0};
   Counter* refused_spans = nullptr;
   Counter* refused_requests = nullptr;
   absl::Mutex mu;
@@ -148,6 +152,8 @@ void MemoryLimiter::Check() {
     malloc_trim(0);
     used = st.usage();
   }
+  st.last_usage.store(used);
+  st.admitted_since_check.store(0);
   const bool was = st.refusing.load();
   const bool now = used >= st.limits.soft;
   if (now != was) {
@@ -171,8 +177,16 @@ absl::Status Refusal() {
 }
 }  // namespace
 
+bool MemoryLimiter::OverSoftLimit() const {
+  const State& st = *state_;
+  return st.refusing.load(std::memory_order_relaxed) ||
+         st.last_usage.load(std::memory_order_relaxed) +
+                 st.admitted_since_check.load(std::memory_order_relaxed) >=
+             st.limits.soft;
+}
+
 absl::Status MemoryLimiter::Admit(const RequestContext& ctx) {
-  if (state_->refusing.load(std::memory_order_relaxed)) {
+  if (OverSoftLimit()) {
     if (state_->refused_requests != nullptr) state_->refused_requests->Increment();
     return Refusal();
   }
@@ -180,11 +194,16 @@ absl::Status MemoryLimiter::Admit(const RequestContext& ctx) {
 }
 
 void MemoryLimiter::Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) {
-  if (state_->refusing.load(std::memory_order_relaxed)) {
+  if (OverSoftLimit()) {
     if (state_->refused_spans != nullptr) state_->refused_spans->Increment(batch.spans.size());
     done(Refusal());
     return;
   }
+  // What stays in memory after this call is mostly the request's bytes (queued for
+  // sending); the decoded form is transient.
+  const std::string_view original = batch.original_request();
+  state_->admitted_since_check.fetch_add(original.empty() ? batch.MemoryUsage() : original.size(),
+                                         std::memory_order_relaxed);
   next_.Consume(std::move(ctx), std::move(batch), std::move(done));
 }
 

@@ -7,8 +7,11 @@
 // `limit_percentage` is of the container's memory limit (cgroup v2 or v1) or, without
 // one, of the machine's memory. Above the soft limit the processor also returns freed heap
 // to the system (malloc_trim) before it samples again, so memory the allocator merely
-// cached does not keep it refusing. Refusals are Unavailable: receivers answer gRPC
-// UNAVAILABLE / HTTP 503, which OTLP clients retry. Thread-safe.
+// cached does not keep it refusing. Between two checks it also counts the bytes of the
+// batches it let through: when the last sample plus those bytes reach the soft limit, it
+// refuses until the next check, so a fast burst cannot overshoot the limit while the
+// sampler sleeps. Refusals are Unavailable: receivers answer gRPC UNAVAILABLE / HTTP 503,
+// which OTLP clients retry. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +61,7 @@ class MemoryLimiter : public Processor {
  private:
   struct State;
   void Check();
+  bool OverSoftLimit() const;
 
   std::unique_ptr<State> state_;
   TracesConsumer& next_;

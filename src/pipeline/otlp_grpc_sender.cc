@@ -1,5 +1,7 @@
 #include "pipeline/otlp_grpc_sender.h"
 
+#include <grpc/byte_buffer.h>
+#include <grpc/slice.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/compression.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -64,6 +67,38 @@ int64_t RetryInfoDelay(std::string_view info) {
 }
 
 }  // namespace
+}  // namespace strand::pipeline
+
+// gRPC sends a byte buffer made by grpc_raw_compressed_byte_buffer_create as it is, with the
+// message's compressed flag set, instead of compressing it again. grpc::ByteBuffer has no
+// public way to adopt such a buffer; this is the peer class its header declares for that.
+namespace grpc::internal {
+class GrpcByteBufferPeer {
+ public:
+  explicit GrpcByteBufferPeer(ByteBuffer* bb) : bb_(bb) {}
+  void Adopt(grpc_byte_buffer* raw) { bb_->set_buffer(raw); }
+
+ private:
+  ByteBuffer* bb_;
+};
+}  // namespace grpc::internal
+
+namespace strand::pipeline {
+namespace {
+
+grpc::ByteBuffer PrecompressedBuffer(std::string&& gzip) {
+  // The slice owns the string (no copy); gRPC frees it once the message is sent.
+  auto* owned = new std::string(std::move(gzip));
+  grpc_slice slice = grpc_slice_new_with_user_data(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::ByteBuffer bb;
+  grpc::internal::GrpcByteBufferPeer(&bb).Adopt(
+      grpc_raw_compressed_byte_buffer_create(&slice, 1, GRPC_COMPRESS_GZIP));
+  grpc_slice_unref(slice);
+  return bb;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<OtlpGrpcSender>> OtlpGrpcSender::Create(
     OtlpGrpcSenderOptions options) {
@@ -105,12 +140,13 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcSender>> OtlpGrpcSender::Create(
       args.SetSslTargetNameOverride(options.tls.server_name_override);
     }
   }
+  // gRPC's own gzip is zlib at its default level; Strand compresses the message itself
+  // (libdeflate, common/compression.h) and hands gRPC the compressed bytes (Send).
+  args.SetCompressionAlgorithm(GRPC_COMPRESS_NONE);
   const std::string c = absl::AsciiStrToLower(options.compression);
   if (c == "gzip") {
-    args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
-  } else if (c == "none" || c.empty()) {
-    args.SetCompressionAlgorithm(GRPC_COMPRESS_NONE);
-  } else {
+    s->gzip_ = true;
+  } else if (c != "none" && !c.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "compression \"", options.compression, "\": not supported over gRPC (use gzip or none)"));
   }
@@ -132,8 +168,16 @@ SendResult OtlpGrpcSender::Send(std::string_view body, int64_t timeout_nanos) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(timeout_nanos));
   }
   for (const auto& [k, v] : options_.headers) ctx.AddMetadata(absl::AsciiStrToLower(k), v);
-  grpc::Slice slice(body.data(), body.size());
-  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer request;
+  if (gzip_) {
+    auto compressed = Compress("gzip", body);
+    if (!compressed.ok()) return {compressed.status(), false, 0, 0};
+    ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    request = PrecompressedBuffer(std::move(*compressed));
+  } else {
+    grpc::Slice slice(body.data(), body.size());
+    request = grpc::ByteBuffer(&slice, 1);
+  }
   grpc::ByteBuffer response;
   absl::Notification done;
   grpc::Status status;

@@ -44,6 +44,7 @@ class OtlpGrpcSender : public RequestSender {
   OtlpGrpcSenderOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> stub_;
+  bool gzip_ = false;
 };
 
 }  // namespace strand::pipeline
