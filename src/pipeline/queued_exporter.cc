@@ -323,6 +323,14 @@ QueuedExporter::QueuedExporter(SenderSettings settings, std::unique_ptr<RequestS
 QueuedExporter::~QueuedExporter() { Shutdown(); }
 
 absl::Status QueuedExporter::Start() {
+  if (impl_->settings.queue.enabled && !impl_->persistent()) {
+    // The otelcol format's default, and a relaxation of "acknowledged means durable":
+    // say so once, with the way out.
+    LOG_INFO("{}: in-memory sending queue: acknowledged spans survive an outage of {} but "
+             "not a crash of this process; set sending_queue::storage to a file_storage "
+             "extension to keep them on disk",
+             impl_->id, sender_->Describe());
+  }
   impl_->started = true;
   impl_->batcher = std::thread([this] { impl_->RunBatcher(); });
   for (int i = 0; i < impl_->settings.queue.num_consumers; ++i) {
