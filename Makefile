@@ -7,7 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test unit-test asan-test fuzz-test e2e-test traceql-grammar-test bench clean format
+.PHONY: all deps build web run test unit-test asan-test fuzz-test e2e-test traceql-grammar-test bench clean format
 
 all: build
 
@@ -20,13 +20,22 @@ deps-npm:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
-build: deps $(BUILD)/build.ninja
+# The web UI (TypeScript, npm) is built first; cmake embeds web/dist into the binary.
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+
+web/dist/index.html: $(WEB_SOURCES)
+	@if [ -f web/package.json ]; then cd web && npm run build --silent; fi
+
+web: deps-npm
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web/dist/index.html; fi
+
+build: deps web $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	./$(BUILD)/strand
 
-test: deps deps-npm build
+test: deps build
 	$(MAKE) unit-test asan-test fuzz-test e2e-test traceql-grammar-test
 
 unit-test:

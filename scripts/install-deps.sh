@@ -37,10 +37,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for the end-to-end tests and the TraceQL grammar check, from the committed
-# lock files.
+# npm packages for the web UI, the end-to-end tests and the TraceQL grammar check, from
+# the committed lock files.
 if [[ "${1:-}" == "--npm" ]]; then
-  for dir in tests/e2e tests/traceql/lezer; do
+  for dir in web tests/e2e tests/traceql/lezer; do
     if [[ -f "$dir/package-lock.json" ]]; then
       stamp="$dir/node_modules/.strand-lock"
       if [[ ! -f "$stamp" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then

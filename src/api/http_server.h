@@ -25,8 +25,8 @@ namespace strand::api {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // path and query as received
-  std::string path;    // percent-decoded once
+  std::string target;                                        // path and query as received
+  std::string path;                                          // percent-decoded once
   std::vector<std::pair<std::string, std::string>> query;    // decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
@@ -59,7 +59,7 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
-                                                          HttpHandler handler);
+                                                           HttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/responses.h"
 #include "api/trace_encoding.h"
 #include "common/clock.h"
 #include "common/hex.h"
@@ -26,21 +27,6 @@ namespace {
 
 // The Tempo API level Strand implements; Grafana enables features by this version.
 constexpr char kTempoApiVersion[] = "2.6.0";
-
-HttpResponse Text(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  if (!r.body.empty() && r.body.back() != '\n') r.body.push_back('\n');
-  return r;
-}
-
-HttpResponse Json(std::string body) {
-  HttpResponse r;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
 
 std::string ProcessMetrics() {
   std::string out;
@@ -150,12 +136,12 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
 HttpResponse TempoApi::Handle(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method != "GET" && req.method != "HEAD") {
-    HttpResponse r = Text(405, absl::StrCat("method ", req.method, " not allowed"));
+    HttpResponse r = TextResponse(405, absl::StrCat("method ", req.method, " not allowed"));
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
-  if (path == "/ready") return Text(200, "ready");
-  if (path == "/api/echo") return Text(200, "echo");
+  if (path == "/ready") return TextResponse(200, "ready");
+  if (path == "/api/echo") return TextResponse(200, "echo");
   if (path == "/metrics") {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -169,7 +155,7 @@ HttpResponse TempoApi::Handle(const HttpRequest& req) {
                     ",\"branch\":", JsonString(absl::StrCat("strand-", STRAND_VERSION)),
                     ",\"buildDate\":", JsonString(__DATE__ " " __TIME__),
                     ",\"buildUser\":\"strand\",\"goVersion\":\"n/a (Strand is C++20)\"}");
-    return Json(std::move(b));
+    return JsonResponse(std::move(b));
   }
   if (absl::StartsWith(path, "/api/traces/")) {
     return TraceById(req, std::string_view(path).substr(strlen("/api/traces/")), false);
@@ -191,32 +177,29 @@ HttpResponse TempoApi::Handle(const HttpRequest& req) {
     }
   }
   if (absl::StartsWith(path, "/api/metrics")) {
-    return Text(501, absl::StrCat("not supported: ", path,
-                                  " (TraceQL metrics) is not built "
-                                  "yet in this version of Strand; search is"));
+    return TextResponse(501, absl::StrCat("not supported: ", path,
+                                          " (TraceQL metrics) is not built "
+                                          "yet in this version of Strand; search is"));
   }
-  if (path == "/") {
-    return Text(200,
-                "Strand: OTLP on :4317 (gRPC) and :4318 (HTTP), Tempo API on this port. "
-                "The web UI is not built yet.");
-  }
-  return Text(404, absl::StrCat("unknown path ", path));
+  if (path == "/api/strand/service-map") return ServiceMapHandler(req);
+  if (auto ui = WebUi(req)) return std::move(*ui);
+  return TextResponse(404, absl::StrCat("unknown path ", path));
 }
 
 HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex, bool v2) {
   auto tenant_or = TenantOf(req);
-  if (!tenant_or.ok()) return Text(400, std::string(tenant_or.status().message()));
+  if (!tenant_or.ok()) return TextResponse(400, std::string(tenant_or.status().message()));
   const std::string& tenant = *tenant_or;
   auto id = ParseTraceId(id_hex);
-  if (!id.ok()) return Text(400, std::string(id.status().message()));
+  if (!id.ok()) return TextResponse(400, std::string(id.status().message()));
   auto range = QueryTimeRange(req, /*non_negative=*/false);
-  if (!range.ok()) return Text(400, std::string(range.status().message()));
+  if (!range.ok()) return TextResponse(400, std::string(range.status().message()));
   auto result = store_.FindTraceById(tenant, *id, range->first, range->second);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound) {
-      return Text(404, "trace not found");
+      return TextResponse(404, "trace not found");
     }
-    return Text(500, std::string(result.status().message()));
+    return TextResponse(500, std::string(result.status().message()));
   }
   const auto version = v2 ? TraceApiVersion::kV2 : TraceApiVersion::kV1;
   std::string accept = absl::AsciiStrToLower(std::string(req.Header("accept")));
@@ -228,8 +211,8 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
     return r;
   }
   auto json = TraceToJson(result->spans, version, result->inspected_bytes);
-  if (!json.ok()) return Text(500, std::string(json.status().message()));
-  return Json(std::move(*json));
+  if (!json.ok()) return TextResponse(500, std::string(json.status().message()));
+  return JsonResponse(std::move(*json));
 }
 
 }  // namespace strand::api

@@ -5,11 +5,14 @@
 //   GET /api/search/tags, /api/v2/search/tags   tag names (v2: by scope)
 //   GET /api/search/tag/<t>/values, /api/v2/search/tag/<t>/values
 //   GET /api/echo, /ready, /api/status/buildinfo, /metrics
+//   GET /api/strand/service-map                 services and calls (the web UI's map)
+//   GET /, /search, /map, /trace/<id>, /assets/* the web UI
 // TraceQL metrics (/api/metrics/...) answer 501 "not supported" until they are built.
 // Thread-safe.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -41,6 +44,10 @@ class TempoApi {
  private:
   TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics);
   HttpResponse TraceById(const HttpRequest& req, std::string_view id, bool v2);
+  // tempo_api_ui.cc: the web UI's files and routes (nullopt: not a UI path), and the
+  // service map.
+  std::optional<HttpResponse> WebUi(const HttpRequest& req) const;
+  HttpResponse ServiceMapHandler(const HttpRequest& req);
   // tempo_api_search.cc
   HttpResponse Search(const HttpRequest& req);
   HttpResponse SearchTags(const HttpRequest& req, bool v2);

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/responses.h"
 #include "api/tempo_api.h"
 #include "common/hex.h"
 #include "common/json_writer.h"
@@ -34,13 +35,6 @@ HttpResponse Error(int status, std::string message) {
 
 HttpResponse Error(int status, const absl::Status& s) {
   return Error(status, std::string(s.message()));
-}
-
-HttpResponse JsonBody(std::string body) {
-  HttpResponse r;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
 }
 
 int StatusFor(const absl::Status& s) {
@@ -341,7 +335,7 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
   }
   auto result = searcher_.Search(sr);
   if (!result.ok()) return Error(StatusFor(result.status()), result.status());
-  return JsonBody(SearchJson(*result));
+  return JsonResponse(SearchJson(*result));
 }
 
 HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
@@ -398,7 +392,7 @@ HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
     w.EndArray();
   }
   w.EndObject();
-  return JsonBody(std::move(w).Finish());
+  return JsonResponse(std::move(w).Finish());
 }
 
 HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view encoded_tag,
@@ -474,7 +468,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     }
   }
   w.EndArray().EndObject();
-  return JsonBody(std::move(w).Finish());
+  return JsonResponse(std::move(w).Finish());
 }
 
 }  // namespace strand::api

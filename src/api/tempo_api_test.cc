@@ -312,3 +312,33 @@ TEST_F(TempoApiTest, SearchAndTagsSeeOnlyTheirTenant) {
 
 }  // namespace
 }  // namespace strand::api
+
+namespace strand::api {
+namespace {
+
+TEST_F(TempoApiTest, ServiceMapCountsTheStoredSpans) {
+  auto r =
+      testing::HttpCall("GET", base_ + "/api/strand/service-map?start=1699999000&end=1700001000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body,
+            R"({"nodes":[{"service":"checkout","spans":1,"errors":1}],"edges":[],"traces":1,)"
+            R"("truncated":false})"
+            "\n");
+  // Outside the range there is nothing.
+  r = testing::HttpCall("GET", base_ + "/api/strand/service-map?start=1600000000&end=1600001000");
+  EXPECT_NE(r.body.find(R"("nodes":[])"), std::string::npos) << r.body;
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/strand/service-map?limit=0").status, 400);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/strand/service-map?start=5&end=4").status, 400);
+}
+
+TEST_F(TempoApiTest, WebUiRoutesAnswerAndUnknownFilesAreNotFound) {
+  for (const char* path : {"/", "/search", "/map", "/trace/0102"}) {
+    auto r = testing::HttpCall("GET", base_ + path);
+    EXPECT_EQ(r.status, 200) << path;
+  }
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/assets/does-not-exist.js").status, 404);
+  EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/nope").status, 404);
+}
+
+}  // namespace
+}  // namespace strand::api

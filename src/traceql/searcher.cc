@@ -429,6 +429,15 @@ absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, u
   return absl::OkStatus();
 }
 
+absl::Status Searcher::ScanTraces(const std::string& tenant, uint64_t start_unix_nano,
+                                  uint64_t end_unix_nano,
+                                  const std::function<void(const TraceView&)>& fn,
+                                  const std::function<bool()>& stop) const {
+  SearchResult stats;
+  return ForEachTrace(tenant, start_unix_nano, end_unix_nano, /*limit=*/0, nullptr, nullptr,
+                      nullptr, nullptr, stats, fn, [&](uint64_t) { return stop && stop(); });
+}
+
 absl::StatusOr<SearchResult> Searcher::Search(const SearchRequest& req) const {
   if (req.evaluator == nullptr) return absl::InvalidArgumentError("search without a query");
   SearchResult result;

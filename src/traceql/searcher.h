@@ -153,6 +153,15 @@ class Searcher {
       const std::string& tenant, const FieldExpr& field, const Evaluator& filter,
       const Planner* planner, uint64_t start_unix_nano, uint64_t end_unix_nano) const;
 
+  // Hands every trace (part) of the tenant overlapping [start, end] to `fn`, live traces
+  // first, then blocks newest first, with fixed span fields and resources decoded (no
+  // span attributes, events or links); `stop()` is asked before each block. A trace
+  // stored in several places arrives once per place. For whole-data views such as the
+  // service map.
+  absl::Status ScanTraces(const std::string& tenant, uint64_t start_unix_nano,
+                          uint64_t end_unix_nano, const std::function<void(const TraceView&)>& fn,
+                          const std::function<bool()>& stop) const;
+
  private:
   // Hands every trace (part) of the tenant overlapping [start, end] that may match to
   // `fn`: live traces, then blocks newest first (statistics and the column filter skip
