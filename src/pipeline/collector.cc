@@ -11,6 +11,7 @@
 #include "pipeline/fanout.h"
 #include "pipeline/file_storage.h"
 #include "pipeline/filter_processor.h"
+#include "pipeline/loadbalancing_exporter.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/otlp_exporter.h"
 #include "pipeline/otlp_receiver.h"
@@ -35,6 +36,7 @@ const ComponentRegistry& BuiltinComponents() {
     r->Add(NewOtlpExporterFactory());
     r->Add(NewOtlpHttpExporterFactory());
     r->Add(NewDebugExporterFactory());
+    r->Add(NewLoadBalancingExporterFactory());
     r->Add(NewStoreExporterFactory());
     r->Add(NewHealthCheckFactory());
     r->Add(NewZpagesFactory());

@@ -5,7 +5,10 @@
 
 namespace strand::pipeline {
 
-ExportRequest MakeExportRequest(const RequestContext& ctx, const otlp::SpanBatch& batch) {
+namespace {
+
+// A request with what the context says (tenant, batching) and no body yet.
+ExportRequest RequestFor(const RequestContext& ctx, uint64_t spans) {
   ExportRequest r;
   r.tenant = ctx.tenant;
   r.batching = ctx.batching;
@@ -14,12 +17,25 @@ ExportRequest MakeExportRequest(const RequestContext& ctx, const otlp::SpanBatch
       r.batch_key.emplace_back(ctx.Metadata(key));
     }
   }
-  r.spans = batch.spans.size();
+  r.spans = spans;
+  return r;
+}
+
+}  // namespace
+
+ExportRequest MakeExportRequest(const RequestContext& ctx, const otlp::SpanBatch& batch) {
+  ExportRequest r = RequestFor(ctx, batch.spans.size());
   if (!batch.original_request().empty() && batch.shared_buffer() != nullptr) {
     r.body = batch.shared_buffer();
   } else {
     r.body = std::make_shared<const std::string>(otlp::EncodeExportRequest(batch));
   }
+  return r;
+}
+
+ExportRequest MakeExportRequest(const RequestContext& ctx, std::string&& body, uint64_t spans) {
+  ExportRequest r = RequestFor(ctx, spans);
+  r.body = std::make_shared<const std::string>(std::move(body));
   return r;
 }
 

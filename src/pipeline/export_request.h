@@ -27,6 +27,8 @@ struct ExportRequest {
 
 // Builds the request for a batch (forwarding its original bytes when it has them).
 ExportRequest MakeExportRequest(const RequestContext& ctx, const otlp::SpanBatch& batch);
+// Builds a request around a ready ExportTraceServiceRequest `body` of `spans` spans.
+ExportRequest MakeExportRequest(const RequestContext& ctx, std::string&& body, uint64_t spans);
 
 // Splits `body` (an ExportTraceServiceRequest) into requests of at most `max_spans`
 // spans each, for send_batch_max_size. InvalidArgument if `body` does not decode.

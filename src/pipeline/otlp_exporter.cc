@@ -23,23 +23,9 @@ void ParseTlsSettings(ConfigMap& tls, TlsSettings& out) {
   }
 }
 
-namespace {
-
-struct OtlpSettings : ComponentSettings {
-  bool http = false;
-  std::string endpoint;
-  std::string traces_endpoint;  // otlphttp: the full URL, overriding endpoint + /v1/traces
-  TlsSettings tls;
-  std::string compression = "gzip";
-  std::string encoding = "proto";
-  std::map<std::string, std::string> headers;
-  SenderSettings sender;
-};
-
-// Reads what both exporters share; network tuning the collector offers but Strand does
-// not need (buffer sizes, keepalive, connection pools) is accepted and documented as
-// ignored.
-void ParseCommon(ConfigMap& map, OtlpSettings& s) {
+// Network tuning the collector offers but Strand does not need (buffer sizes, keepalive,
+// connection pools) is accepted and documented as ignored.
+void ParseOtlpClientSettings(ConfigMap& map, OtlpClientSettings& s) {
   map.Read("endpoint", s.endpoint);
   ConfigMap tls = map.Sub("tls");
   ParseTlsSettings(tls, s.tls);
@@ -56,6 +42,23 @@ void ParseCommon(ConfigMap& map, OtlpSettings& s) {
     map.Ignore(key);
   }
 }
+
+OtlpGrpcSenderOptions GrpcSenderOptions(const OtlpClientSettings& s, const std::string& endpoint) {
+  OtlpGrpcSenderOptions o;
+  o.endpoint = endpoint;
+  o.tls = s.tls;
+  o.compression = s.compression;
+  o.headers = s.headers;
+  return o;
+}
+
+namespace {
+
+struct OtlpSettings : ComponentSettings, OtlpClientSettings {
+  bool http = false;
+  std::string traces_endpoint;  // otlphttp: the full URL, overriding endpoint + /v1/traces
+  std::string encoding = "proto";
+};
 
 absl::StatusOr<std::unique_ptr<RequestQueue>> MakeQueue(const SenderSettings& s,
                                                         const BuildContext& ctx) {
@@ -79,7 +82,7 @@ class OtlpFactory : public ExporterFactory {
   std::unique_ptr<ComponentSettings> Parse(ConfigMap& map) const override {
     auto s = std::make_unique<OtlpSettings>();
     s->http = http_;
-    ParseCommon(map, *s);
+    ParseOtlpClientSettings(map, *s);
     if (http_) {
       map.Read("traces_endpoint", s->traces_endpoint);
       map.Read("encoding", s->encoding);
@@ -126,12 +129,7 @@ class OtlpFactory : public ExporterFactory {
       if (!h.ok()) return h.status();
       sender = std::move(*h);
     } else {
-      OtlpGrpcSenderOptions o;
-      o.endpoint = s.endpoint;
-      o.tls = s.tls;
-      o.compression = s.compression;
-      o.headers = s.headers;
-      auto g = OtlpGrpcSender::Create(std::move(o));
+      auto g = OtlpGrpcSender::Create(GrpcSenderOptions(s, s.endpoint));
       if (!g.ok()) return g.status();
       sender = std::move(*g);
     }

@@ -4,17 +4,35 @@
 // naming a file_storage extension makes the queue persistent.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "pipeline/component.h"
+#include "pipeline/exporter_settings.h"
+#include "pipeline/otlp_grpc_sender.h"
 
 namespace strand::pipeline {
 
 std::unique_ptr<ExporterFactory> NewOtlpExporterFactory();
 std::unique_ptr<ExporterFactory> NewOtlpHttpExporterFactory();
 
-// Reads a `tls:` block (shared with the loadbalancing exporter).
-struct TlsSettings;
+// Reads a `tls:` block.
 void ParseTlsSettings(ConfigMap& tls, TlsSettings& out);
+
+// The settings the otlp and otlphttp exporters share, and the loadbalancing exporter's
+// `protocol::otlp` template.
+struct OtlpClientSettings {
+  std::string endpoint;
+  TlsSettings tls;
+  std::string compression = "gzip";
+  std::map<std::string, std::string> headers;
+  SenderSettings sender;
+};
+// Reads them (network tuning Strand does not need is accepted and ignored; auth and
+// proxies are refused as not supported).
+void ParseOtlpClientSettings(ConfigMap& map, OtlpClientSettings& out);
+// The gRPC sender's options for these settings, sending to `endpoint`.
+OtlpGrpcSenderOptions GrpcSenderOptions(const OtlpClientSettings& s, const std::string& endpoint);
 
 }  // namespace strand::pipeline

@@ -147,13 +147,17 @@ struct QueuedExporter::Impl {
         if (!g.items.empty())
           wait = std::min(wait, std::max(g.deadline - now, absl::ZeroDuration()));
       }
-      std::optional<QueuedRequest> item = queue->Pop(wait);
-      if (stats.queue_size) stats.queue_size->Set(static_cast<int64_t>(queue->Size()));
+      // `stopping` is read before Pop: Shutdown closes the queue before it sets the flag,
+      // so once the flag is seen every accepted request is already in the queue and an
+      // empty Pop means the queue is drained. (Read after Pop, a request offered between
+      // an empty Pop and Close would be left behind, acknowledged but never sent.)
       bool stopping_now;
       {
         absl::MutexLock lock(&mu);
         stopping_now = stopping;
       }
+      std::optional<QueuedRequest> item = queue->Pop(wait);
+      if (stats.queue_size) stats.queue_size->Set(static_cast<int64_t>(queue->Size()));
       if (item) {
         const BatchPolicy* p = item->request.batching.get();
         if (p == nullptr || (p->timeout_nanos == 0 && p->send_batch_size <= item->request.spans)) {
@@ -360,7 +364,10 @@ absl::Status QueuedExporter::Admit(const RequestContext& /*ctx*/) {
 }
 
 void QueuedExporter::Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) {
-  ExportRequest req = MakeExportRequest(ctx, batch);
+  ConsumeRequest(MakeExportRequest(ctx, batch), std::move(done));
+}
+
+void QueuedExporter::ConsumeRequest(ExportRequest&& req, ConsumeDone done) {
   const uint64_t spans = req.spans;
   if (spans == 0) {
     done(absl::OkStatus());

@@ -46,6 +46,9 @@ class QueuedExporter : public Exporter {
   void Shutdown() override;
   absl::Status Admit(const RequestContext& ctx) override;
   void Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) override;
+  // Consume() for a request whose body is already encoded (the loadbalancing exporter's
+  // per-backend parts); the same contract.
+  void ConsumeRequest(ExportRequest&& request, ConsumeDone done);
 
   const ExporterStats& stats() const { return stats_; }
   RequestSender& sender() { return *sender_; }
