@@ -37,6 +37,16 @@ TEST(HashRingTest, KeyPositionIsCrc32ModuloPositions) {
   EXPECT_EQ(HashRing::PositionOf("123456789"), 0xCBF43926u % HashRing::kPositions);
 }
 
+TEST(HashRingTest, AgreesWithOtelcolOnWhereKeysGo) {
+  // Owners otelcol contrib's ring gives these keys over these two endpoints (from its
+  // own published expectations), so mixed fleets route alike.
+  HashRing ring({"endpoint-1", "endpoint-2"});
+  EXPECT_EQ(ring.EndpointFor(std::string("\x01\x02\x00\x00", 4)), "endpoint-1");
+  EXPECT_EQ(ring.EndpointFor(std::string("\x80\x80\x00\x00", 4)), "endpoint-2");
+  EXPECT_EQ(ring.EndpointFor("ad-service-7"), "endpoint-1");
+  EXPECT_EQ(ring.EndpointFor("get-recommendations-1"), "endpoint-2");
+}
+
 TEST(HashRingTest, SameKeyAlwaysReachesSameBackendWhateverTheListOrder) {
   HashRing a(Backends(4));
   std::vector<std::string> reversed = Backends(4);
