@@ -1,6 +1,7 @@
 #include "pipeline/env_expand.h"
 
 #include <cstdlib>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -80,29 +81,46 @@ absl::StatusOr<std::string> ExpandEnvRefs(std::string_view text, const EnvLookup
   return out;
 }
 
-absl::Status ExpandEnvRefsInTree(YAML::Node& node, const EnvLookup& lookup) {
+namespace {
+
+// `expanded` holds the scalars already expanded: a YAML alias (`*a`) shares its anchor's
+// node, and expanding that node a second time would expand the result of the first
+// (`$${X}` → `${X}` → X's value).
+absl::Status ExpandTree(YAML::Node& node, const EnvLookup& lookup,
+                        std::vector<YAML::Node>& expanded) {
   if (node.IsScalar()) {
     if (node.Scalar().find('$') == std::string::npos) return absl::OkStatus();
-    auto expanded = ExpandEnvRefs(node.Scalar(), lookup);
-    if (!expanded.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("line ", node.Mark().line + 1, ": ",
-                                                     std::string(expanded.status().message())));
+    for (const YAML::Node& done : expanded) {
+      if (done.is(node)) return absl::OkStatus();
     }
-    node = *expanded;
+    auto text = ExpandEnvRefs(node.Scalar(), lookup);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", node.Mark().line + 1, ": ", std::string(text.status().message())));
+    }
+    node = *text;
+    expanded.push_back(node);
     return absl::OkStatus();
   }
   if (node.IsSequence()) {
     for (size_t i = 0; i < node.size(); ++i) {
       YAML::Node child = node[i];
-      if (auto s = ExpandEnvRefsInTree(child, lookup); !s.ok()) return s;
+      if (auto s = ExpandTree(child, lookup, expanded); !s.ok()) return s;
     }
   } else if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       YAML::Node child = it->second;
-      if (auto s = ExpandEnvRefsInTree(child, lookup); !s.ok()) return s;
+      if (auto s = ExpandTree(child, lookup, expanded); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ExpandEnvRefsInTree(YAML::Node& node, const EnvLookup& lookup) {
+  std::vector<YAML::Node> expanded;
+  return ExpandTree(node, lookup, expanded);
 }
 
 }  // namespace strand::pipeline
