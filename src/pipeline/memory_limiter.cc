@@ -24,9 +24,10 @@ MemoryLimits ComputeMemoryLimits(const MemoryLimiterSettings& s, uint64_t total_
     l.soft = l.hard > spike ? l.hard - spike : 0;
   } else {
     l.hard = total_bytes / 100 * s.limit_percentage;
-    const uint64_t spike_pct =
-        s.spike_limit_percentage > 0 ? s.spike_limit_percentage : s.limit_percentage / 5;
-    const uint64_t spike = total_bytes / 100 * spike_pct;
+    // The default spike is a fifth of the limit in bytes (a fifth of the percentage,
+    // rounded to a whole percent, would lose up to 0.8% of the machine).
+    const uint64_t spike =
+        s.spike_limit_percentage > 0 ? total_bytes / 100 * s.spike_limit_percentage : l.hard / 5;
     l.soft = l.hard > spike ? l.hard - spike : 0;
   }
   return l;
