@@ -195,14 +195,17 @@ absl::Status PersistentQueue::Recover() {
   return absl::OkStatus();
 }
 
+void PersistentQueue::CloseSegment() {
+  if (!file_) return;
+  (void)file_->Close();
+  file_.reset();
+  absl::MutexLock lock(&mu_);
+  segments_[file_segment_].active = false;
+  MaybeDelete(file_segment_);
+}
+
 absl::Status PersistentQueue::StartSegment() {
-  if (file_) {
-    (void)file_->Close();
-    file_.reset();
-    absl::MutexLock lock(&mu_);
-    segments_[file_segment_].active = false;
-    MaybeDelete(file_segment_);
-  }
+  CloseSegment();
   const uint32_t seg = next_segment_++;
   auto f = env_.NewWritableFile(SegmentPath(seg));
   if (!f.ok()) return f.status();
@@ -216,6 +219,17 @@ absl::Status PersistentQueue::StartSegment() {
   return absl::OkStatus();
 }
 
+absl::Status PersistentQueue::Publish(const std::vector<Location>& written) {
+  if (written.empty()) return absl::OkStatus();
+  if (auto s = fsync_ ? file_->Sync() : file_->Flush(); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  for (const auto& loc : written) {
+    ready_.push_back(loc);
+    ++segments_[loc.segment].records;
+  }
+  return absl::OkStatus();
+}
+
 void PersistentQueue::RunWriter() {
   for (;;) {
     std::vector<Pending> batch;
@@ -225,10 +239,24 @@ void PersistentQueue::RunWriter() {
       if (pending_.empty() && closed_) return;
       batch.swap(pending_);
     }
-    std::vector<Location> locations;
+    // Invariant: the first `published` requests of `batch` are durable and counted in
+    // their segment; `written` are in file_ but not yet synced. A segment is closed (and
+    // may be deleted once all its requests are acknowledged) only after what was written
+    // to it is published, so a batch that spans segments loses nothing.
+    std::vector<Location> written;
+    size_t published = 0;
     absl::Status status;
+    auto publish = [&] {
+      status = Publish(written);
+      if (status.ok()) {
+        published += written.size();
+        written.clear();
+      }
+      return status.ok();
+    };
     for (const auto& p : batch) {
       if (!file_ || file_->Size() >= max_segment_bytes_) {
+        if (!publish()) break;
         status = StartSegment();
         if (!status.ok()) break;
       }
@@ -239,30 +267,25 @@ void PersistentQueue::RunWriter() {
       std::string_view parts[] = {header, p.payload};
       status = file_->AppendV(parts);
       if (!status.ok()) break;
-      locations.push_back(
+      written.push_back(
           {file_segment_, file_records_++, offset, static_cast<uint32_t>(p.payload.size())});
     }
-    if (status.ok() && file_) status = fsync_ ? file_->Sync() : file_->Flush();
+    if (status.ok()) publish();
     if (!status.ok()) {
       LOG_ERROR("persistent queue {}: writing failed: {}", dir_, status.ToString());
-      file_.reset();  // the next write starts a fresh segment
+      // The next write starts a fresh segment. Requests written here but refused below
+      // may still be on disk and be sent after a restart (at least once).
+      CloseSegment();
     }
     {
       absl::MutexLock lock(&mu_);
-      if (status.ok()) {
-        for (const auto& loc : locations) {
-          ready_.push_back(loc);
-          ++segments_[loc.segment].records;
-        }
-      } else {
-        held_ -= batch.size();
-      }
+      held_ -= batch.size() - published;
     }
-    for (auto& p : batch) {
-      p.accepted(status.ok() ? absl::OkStatus()
-                             : absl::UnavailableError(
-                                   absl::StrCat("persistent queue write failed; retry later: ",
-                                                std::string(status.message()))));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i].accepted(i < published ? absl::OkStatus()
+                                      : absl::UnavailableError(absl::StrCat(
+                                            "persistent queue write failed; retry later: ",
+                                            std::string(status.message()))));
     }
   }
 }

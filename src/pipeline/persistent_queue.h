@@ -52,6 +52,7 @@ class PersistentQueue : public RequestQueue {
   uint64_t Size() const override;
   uint64_t Capacity() const override { return capacity_; }
   void Close() override;
+  bool persistent() const override { return true; }
 
   // Requests found unacknowledged at Open.
   uint64_t recovered() const { return recovered_; }
@@ -86,7 +87,12 @@ class PersistentQueue : public RequestQueue {
         fsync_(fsync),
         max_segment_bytes_(max_segment_bytes) {}
   absl::Status Recover();
+  // Closes the segment being written (the writer's), so it is deleted once acknowledged.
+  void CloseSegment();
   absl::Status StartSegment();
+  // Syncs (or flushes, without fsync) the segment being written and hands `written`, its
+  // newest records, to Pop.
+  absl::Status Publish(const std::vector<Location>& written);
   void RunWriter();
   bool WriterReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty() || closed_; }
   bool PopReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !ready_.empty() || closed_; }
