@@ -301,7 +301,7 @@ struct QueuedExporter::Impl {
     }
   }
 
-  bool persistent() const { return settings.queue.enabled && settings.queue.storage.has_value(); }
+  bool persistent() const { return queue->persistent(); }
 };
 
 QueuedExporter::QueuedExporter(SenderSettings settings, std::unique_ptr<RequestSender> sender,

@@ -35,6 +35,9 @@ class RequestQueue {
   virtual uint64_t Capacity() const = 0;
   // Wakes waiting consumers; later Offers fail.
   virtual void Close() = 0;
+  // Whether the queue keeps unacknowledged requests across restarts (then a send cut
+  // short by shutdown must not be acknowledged: the next run sends it).
+  virtual bool persistent() const { return false; }
 };
 
 class MemoryQueue : public RequestQueue {
