@@ -234,6 +234,16 @@ void Collector::Shutdown() {
   for (auto it = extensions_.rbegin(); it != extensions_.rend(); ++it) it->second->Shutdown();
 }
 
+std::vector<int> Collector::ListenerPortsForTest(const std::string& id) const {
+  for (const auto& [rid, r] : receivers_) {
+    if (rid.ToString() == id) return r->ListenerPortsForTest();
+  }
+  for (const auto& [eid, e] : extensions_) {
+    if (eid.ToString() == id) return e->ListenerPortsForTest();
+  }
+  return {};
+}
+
 std::string Collector::DescribePipelines() const {
   // The lists below are complete and unchanging only while the pipelines run.
   if (!ready()) return "<h1>Pipelines</h1><p>The pipelines are not running.</p>";

@@ -41,6 +41,11 @@ class Collector {
   // An HTML description of the pipelines and their counters (zpages).
   std::string DescribePipelines() const;
 
+  // Test-only: the ports the running receiver or extension `id` (`otlp`, `zpages/x`)
+  // listens on (Component::ListenerPortsForTest); empty when there is none. Lets tests
+  // configure endpoints on port 0.
+  std::vector<int> ListenerPortsForTest(const std::string& id) const;
+
   struct PipelineRuntime;
 
  private:

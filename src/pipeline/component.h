@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -78,6 +79,9 @@ class Component {
   virtual ~Component() = default;
   virtual absl::Status Start() { return absl::OkStatus(); }
   virtual void Shutdown() {}
+  // Test-only: the TCP ports this component's listeners bound after Start (so tests can
+  // configure port 0); empty for components without listeners.
+  virtual std::vector<int> ListenerPortsForTest() const { return {}; }
 };
 
 // A processor: consumes batches and passes them (changed, fewer, later) to `next`.

@@ -37,6 +37,10 @@ class HttpExtension : public Extension {
   void Shutdown() override {
     if (server_) server_->Stop();
   }
+  std::vector<int> ListenerPortsForTest() const override {
+    if (!server_) return {};
+    return {server_->port()};
+  }
 
  private:
   std::string id_;

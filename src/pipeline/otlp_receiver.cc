@@ -70,6 +70,14 @@ class OtlpReceiver : public Receiver {
     if (http_) http_->Stop();
   }
 
+  // The gRPC port, then the HTTP port, each when that protocol runs.
+  std::vector<int> ListenerPortsForTest() const override {
+    std::vector<int> ports;
+    if (grpc_) ports.push_back(grpc_->port());
+    if (http_) ports.push_back(http_->port());
+    return ports;
+  }
+
  private:
   OtlpReceiverSettings settings_;
   std::string id_;
