@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -62,11 +63,21 @@ struct OutBatch {
   uint64_t spans = 0;
 };
 
+// Requests batch together when their policies are equal (by value: a request recovered
+// from a persistent queue carries its own copy of the policy) and their metadata values
+// are the same.
 struct GroupKey {
-  const BatchPolicy* policy;
+  uint64_t send_batch_size;
+  uint64_t send_batch_max_size;
+  int64_t timeout_nanos;
+  std::vector<std::string> keys;
   std::vector<std::string> values;
+  static GroupKey Of(const BatchPolicy& p, const std::vector<std::string>& values) {
+    return {p.send_batch_size, p.send_batch_max_size, p.timeout_nanos, p.metadata_keys, values};
+  }
   friend bool operator<(const GroupKey& a, const GroupKey& b) {
-    return a.policy != b.policy ? a.policy < b.policy : a.values < b.values;
+    return std::tie(a.send_batch_size, a.send_batch_max_size, a.timeout_nanos, a.keys, a.values) <
+           std::tie(b.send_batch_size, b.send_batch_max_size, b.timeout_nanos, b.keys, b.values);
   }
 };
 
@@ -166,7 +177,7 @@ struct QueuedExporter::Impl {
           single.items.push_back(std::move(*item));
           DispatchGroup(single);
         } else {
-          GroupKey key{p, item->request.batch_key};
+          GroupKey key = GroupKey::Of(*p, item->request.batch_key);
           auto it = groups.find(key);
           if (it == groups.end() && groups.size() >= p->metadata_cardinality_limit) {
             Group single{item->request.batching, {}, item->request.spans, absl::Now()};
@@ -185,8 +196,11 @@ struct QueuedExporter::Impl {
         }
       }
       now = absl::Now();
-      for (auto& [k, g] : groups) {
+      for (auto it = groups.begin(); it != groups.end();) {
+        Group& g = it->second;
         if (!g.items.empty() && (now >= g.deadline || stopping_now)) DispatchGroup(g);
+        // Only groups with requests waiting count toward metadata_cardinality_limit.
+        it = g.items.empty() ? groups.erase(it) : std::next(it);
       }
       // Once stopping, Pop returns nothing more when an in-memory queue is empty, or at
       // once for a persistent queue (what is left stays on disk).
@@ -330,10 +344,11 @@ absl::Status QueuedExporter::Start() {
   if (impl_->settings.queue.enabled && !impl_->persistent()) {
     // The otelcol format's default, and a relaxation of "acknowledged means durable":
     // say so once, with the way out.
-    LOG_INFO("{}: in-memory sending queue: acknowledged spans survive an outage of {} but "
-             "not a crash of this process; set sending_queue::storage to a file_storage "
-             "extension to keep them on disk",
-             impl_->id, sender_->Describe());
+    LOG_INFO(
+        "{}: in-memory sending queue: acknowledged spans survive an outage of {} but "
+        "not a crash of this process; set sending_queue::storage to a file_storage "
+        "extension to keep them on disk",
+        impl_->id, sender_->Describe());
   }
   impl_->started = true;
   impl_->batcher = std::thread([this] { impl_->RunBatcher(); });

@@ -134,6 +134,15 @@ TEST_F(QueuedExporterTest, RequestsAreJoinedUntilSendBatchSize) {
   EXPECT_EQ(log_.attempts(), 1);
 }
 
+TEST_F(QueuedExporterTest, EqualPoliciesBatchTogetherWhateverTheirObject) {
+  // A request recovered from a persistent queue carries its own copy of the policy.
+  Build();
+  Send(2, Policy(/*size=*/5, /*max_size=*/0, absl::Hours(1)));
+  Send(3, Policy(/*size=*/5, /*max_size=*/0, absl::Hours(1)));
+  ASSERT_TRUE(log_.WaitForBodies(1));
+  EXPECT_EQ(log_.SpansPerBody(), std::vector<size_t>{5});
+}
+
 TEST_F(QueuedExporterTest, TimeoutFlushesASmallBatch) {
   Build();
   const absl::Duration timeout = absl::Milliseconds(60);
