@@ -9,10 +9,14 @@
 //    DNS here), so the exporter's endpoint reads it from the environment.
 // 2. Configuration errors name the pipeline and the component, or the key and its line.
 // 3. The health_check and zpages extensions answer; `$$` and bare `$VAR` stay literal.
+// 4. One file holds pipelines and store settings: one process receives through a
+//    pipeline (with an attributes processor) that ends in the `strand` exporter, and the
+//    spans are read back from the same process's Tempo API.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -234,5 +238,73 @@ service:
     await until(() => assert.match(c.logTail.join('\n'), /Name +: zpages-span/));
     const missing = await httpRequest(`http://127.0.0.1:${ports[1]}/debug/tracez`);
     assert.equal(missing.status, 404);
+  });
+});
+
+describe('pipelines and the store in one process', () => {
+  let c;
+  let ports;
+  let dataDir;
+  before(async () => {
+    ports = await freePorts(3);
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strand-e2e-onefile-'));
+    c = await Collector.start({
+      name: 'collector-onefile',
+      config: `
+strand:
+  data_dir: ${dataDir}
+  api:
+    listen: 127.0.0.1:${ports[0]}
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:${ports[1]}"}
+      http: {endpoint: "127.0.0.1:${ports[2]}"}
+processors:
+  attributes/env:
+    actions:
+      - {key: deployment.environment, value: e2e, action: insert}
+      - {key: user.email, action: hash}
+exporters:
+  strand: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [attributes/env]
+      exporters: [strand]
+`,
+      healthUrl: `http://127.0.0.1:${ports[0]}/ready`,
+    });
+  });
+  after(async () => {
+    await c?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('spans go through the pipeline into the store and are read back', async () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'onefile' }),
+      spanProcessors: [
+        new SimpleSpanProcessor(new GrpcExporter({ url: `http://127.0.0.1:${ports[1]}`, timeoutMillis: 15_000 })),
+        new SimpleSpanProcessor(memory),
+      ],
+    });
+    const span = provider.getTracer('e2e').startSpan('login', { attributes: { 'user.email': 'a@example.com' } });
+    span.end();
+    await provider.forceFlush();
+    const traceId = memory.getFinishedSpans()[0].spanContext().traceId;
+    await provider.shutdown();
+    const r = await httpRequest(`http://127.0.0.1:${ports[0]}/api/v2/traces/${traceId}`);
+    assert.equal(r.status, 200, r.body.toString());
+    const attrs = JSON.parse(r.body.toString()).trace.resourceSpans[0].scopeSpans[0].spans[0].attributes;
+    const byKey = Object.fromEntries(attrs.map((a) => [a.key, a.value.stringValue]));
+    assert.equal(byKey['deployment.environment'], 'e2e');
+    // SHA-256 of the value, hex, as the collector's attributes processor hashes.
+    assert.equal(byKey['user.email'], createHash('sha256').update('a@example.com').digest('hex'));
+    // Acknowledged means in the WAL: the store's own counters saw it.
+    const m = await scrape(`http://127.0.0.1:${ports[0]}/metrics`);
+    assert.equal(m['strand_pipeline_spans_total{pipeline="traces",outcome="accepted"}'], 1);
   });
 });
