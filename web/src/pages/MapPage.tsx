@@ -154,7 +154,9 @@ function MapView({ map, range }: { map: ServiceMap; range: { start: number; end:
               const x1 = a.x + NODE_W; const y1 = a.y + NODE_H / 2; const x2 = b.x - 2; const y2 = b.y + NODE_H / 2;
               const mx = (x1 + x2) / 2;
               d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
-              lx = mx; ly = (y1 + y2) / 2 - 6;
+              // Just above the arrow's end, where the curve runs level: labels of edges
+              // from one service to several stay apart.
+              lx = x2 - 12; ly = y2 - 8;
             } else {
               // A call back to the same or an earlier column goes around below.
               const x1 = a.x + NODE_W / 2; const y1 = a.y + NODE_H; const x2 = b.x + NODE_W / 2 + 12; const y2 = b.y + NODE_H + 2;
@@ -167,7 +169,7 @@ function MapView({ map, range }: { map: ServiceMap; range: { start: number; end:
               <g class={`edge${err ? ' edge-err' : ''}`} data-edge={`${e.client}->${e.server}`}>
                 <title>{`${e.client} → ${e.server}: ${e.calls} calls, ${e.errors} errors (${pct(e.error_rate)}), ${rate(e.rate_per_second)}, p50 ${ms(e.latency_ms.p50)}, p90 ${ms(e.latency_ms.p90)}, p99 ${ms(e.latency_ms.p99)}`}</title>
                 <path d={d} fill="none" stroke={err ? '#b91c1c' : '#475569'} stroke-width={w} marker-end={`url(#${err ? 'arrow-err' : 'arrow'})`} />
-                <text x={lx} y={ly} text-anchor="middle" class="edge-label" paint-order="stroke">{label}</text>
+                <text x={lx} y={ly} text-anchor={b.depth > a.depth ? 'end' : 'middle'} class="edge-label" paint-order="stroke">{label}</text>
               </g>
             );
           })}

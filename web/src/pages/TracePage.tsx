@@ -185,8 +185,12 @@ function TraceView({ trace, text, json, loadMs, loc }: { trace: Trace; text: str
   );
 }
 
+const RAW_LIMIT = 4_000_000;
+
 function RawJson({ text, json, id }: { text: string; json: unknown; id: string }) {
-  const pretty = useMemo(() => JSON.stringify(json, null, 2), [json]);
+  // Past a few MB a <pre> gets slow to lay out: show the start, download for the rest.
+  const full = useMemo(() => JSON.stringify(json, null, 2), [json]);
+  const pretty = full.length > RAW_LIMIT ? full.slice(0, RAW_LIMIT) : full;
   const href = useMemo(() => URL.createObjectURL(new Blob([text], { type: 'application/json' })), [text]);
   useEffect(() => () => URL.revokeObjectURL(href), [href]);
   const [copied, setCopied] = useState(false);
@@ -197,6 +201,7 @@ function RawJson({ text, json, id }: { text: string; json: unknown; id: string }
         <a href={href} download={`trace-${id}.json`}>Download</a>
         <button type="button" onClick={() => navigator.clipboard?.writeText(text).then(() => setCopied(true), () => {})}>{copied ? 'Copied' : 'Copy'}</button>
       </div>
+      {pretty !== full && <p class="state empty" role="status">Showing the first {RAW_LIMIT / 1e6} MB of {(full.length / 1e6).toFixed(1)} MB: download for the whole trace.</p>}
       <pre class="raw-json" tabIndex={0} data-testid="raw-json">{pretty}</pre>
     </section>
   );
