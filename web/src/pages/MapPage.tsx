@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { serviceMap, type ServiceMap, type MapEdge } from '../api';
 import { TimeRangePicker } from '../components/TimeRangePicker';
 import { assignColors, resolveRange } from '../format';
-import { Link, urlOf, type Location } from '../router';
+import { Link, navigate, urlOf, type Location } from '../router';
 
 const NODE_W = 180;
 const NODE_H = 58;
@@ -176,7 +176,8 @@ function MapView({ map, range }: { map: ServiceMap; range: { start: number; end:
           {[...nodes.values()].map((n) => {
             const s = stats.get(n.service);
             return (
-              <a href={searchOf(n.service)} class="node" data-node={n.service} aria-label={`${n.service}: search its traces`}>
+              <a href={searchOf(n.service)} class="node" data-node={n.service} aria-label={`${n.service}: search its traces`}
+                onClick={(ev: MouseEvent) => { if (ev.button === 0 && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) { ev.preventDefault(); navigate(searchOf(n.service)); } }}>
                 <rect x={n.x} y={n.y} width={NODE_W} height={NODE_H} rx="8" fill="#fff" stroke={colors.get(n.service)} stroke-width="2" />
                 <rect x={n.x} y={n.y} width="8" height={NODE_H} rx="4" fill={colors.get(n.service)} />
                 <text x={n.x + 18} y={n.y + 24} class="node-name">{n.service.length > 20 ? `${n.service.slice(0, 19)}…` : n.service}</text>
