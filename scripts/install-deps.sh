@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libfmt-dev libspdlog-dev libcli11-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
+  chromium
 )
 
 missing=()
