@@ -7,7 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build web run test unit-test asan-test fuzz-test e2e-test traceql-grammar-test bench clean format
+.PHONY: all deps build web run test unit-test asan-test fuzz-test e2e-test k8s-test traceql-grammar-test bench clean format
 
 all: build
 
@@ -36,7 +36,7 @@ run: build
 	./$(BUILD)/strand
 
 test: deps build
-	$(MAKE) unit-test asan-test fuzz-test e2e-test traceql-grammar-test
+	$(MAKE) unit-test asan-test fuzz-test e2e-test k8s-test traceql-grammar-test
 
 unit-test:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -59,6 +59,11 @@ fuzz-test:
 # End-to-end tests: the real binary driven by real OpenTelemetry SDKs (Node.js).
 e2e-test:
 	cd tests/e2e && STRAND_BIN=$(CURDIR)/$(BUILD)/strand npm test
+
+# Kubernetes: every Kustomize overlay rendered by kubectl and validated against the API
+# schemas; the webhook's patch applied to a Node.js service that then traces into Strand.
+k8s-test:
+	cd tests/k8s && STRAND_BIN=$(CURDIR)/$(BUILD)/strand npm test
 
 # The TraceQL conformance cases parsed by Grafana's own grammar (@grafana/lezer-traceql).
 traceql-grammar-test:

@@ -7,7 +7,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   clang libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libboost1.74-dev libyaml-cpp-dev libsimdjson-dev
+  libabsl-dev libboost1.74-dev libyaml-cpp-dev libsimdjson-dev rapidjson-dev
   libzstd-dev zstd libdeflate-dev liblz4-dev libsnappy-dev zlib1g-dev libre2-dev libxxhash-dev
   libfmt-dev libspdlog-dev libcli11-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -38,10 +38,11 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for the web UI, the end-to-end tests and the TraceQL grammar check, from
+# npm packages for the web UI, the end-to-end tests, the Kubernetes tests and the TraceQL
+# grammar check, from
 # the committed lock files.
 if [[ "${1:-}" == "--npm" ]]; then
-  for dir in web tests/e2e tests/traceql/lezer; do
+  for dir in web tests/e2e tests/k8s tests/traceql/lezer; do
     if [[ -f "$dir/package-lock.json" ]]; then
       stamp="$dir/node_modules/.strand-lock"
       if [[ ! -f "$stamp" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then

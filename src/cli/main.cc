@@ -1,6 +1,7 @@
 // strand: the one binary. With no arguments it runs every part on embedded defaults:
 // OTLP/gRPC on :4317, OTLP/HTTP on :4318, the Tempo API on :3200, data under ./data.
-// `strand block ls|inspect|verify` are operator commands over stored blocks.
+// `strand block ls|inspect|verify` are operator commands over stored blocks;
+// `strand webhook` and `strand webhook-certs` are the Kubernetes roles (docs/kubernetes.md).
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 #include "api/tempo_api.h"
 #include "cli/block_command.h"
 #include "cli/config.h"
+#include "cli/webhook_command.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/logging.h"
@@ -203,6 +205,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--version", version, "Print the version and exit");
   strand::cli::BlockCommand block_command(app);
+  strand::cli::WebhookCommand webhook_command(app);
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
@@ -229,6 +232,10 @@ int main(int argc, char** argv) {
   if (app.count("--log-level")) config.log_level = flags.log_level;
   if (block_command.selected()) {
     return block_command.Run(*strand::Env::Default(), config.data_dir, std::cout, std::cerr);
+  }
+  if (webhook_command.selected()) {
+    strand::InitLogging(config.log_level);
+    return webhook_command.Run();
   }
   if (config.collector != nullptr && !config.collector->telemetry.log_level.empty() &&
       !app.count("--log-level")) {

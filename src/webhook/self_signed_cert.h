@@ -1,0 +1,21 @@
+// A self-signed serving certificate (ECDSA P-256) for the webhook's Service DNS names; it
+// is its own CA, so the PEM goes into the MutatingWebhookConfiguration's caBundle as is.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace strand::webhook {
+
+struct CertificatePair {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// `dns_names` must not be empty: the first is also the subject's common name.
+absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std::string>& dns_names,
+                                                          int valid_days);
+
+}  // namespace strand::webhook

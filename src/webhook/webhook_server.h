@@ -1,0 +1,44 @@
+// WebhookServer: HTTPS (HTTP/1.1 over TLS, Boost.Beast on boost::asio::ssl with OpenSSL)
+// for `strand webhook`. Serves POST /mutate-v1-pod (HandleAdmissionReview) and
+// GET /healthz; 404 otherwise. The certificate and key are PEM files read at start and
+// again when their modification time changes (cert-manager renews them in place).
+//
+// Thread-safe: Start/Stop from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "webhook/pod_mutator.h"
+
+namespace strand::webhook {
+
+struct WebhookServerOptions {
+  std::string address = "0.0.0.0:9443";  // port 0 picks a free port
+  std::string cert_file;
+  std::string key_file;
+  int threads = 2;
+  size_t max_body_bytes = 8 << 20;
+};
+
+class WebhookServer {
+ public:
+  // `mutator` must outlive the server. InvalidArgument for unreadable PEM files.
+  static absl::StatusOr<std::unique_ptr<WebhookServer>> Start(WebhookServerOptions options,
+                                                              const PodMutator& mutator);
+  ~WebhookServer();
+  WebhookServer(const WebhookServer&) = delete;
+  WebhookServer& operator=(const WebhookServer&) = delete;
+
+  int port() const;
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit WebhookServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strand::webhook
