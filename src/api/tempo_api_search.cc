@@ -116,6 +116,15 @@ std::string SearchJson(const traceql::SearchResult& r) {
         t.end_unix_nano >= t.start_unix_nano ? t.end_unix_nano - t.start_unix_nano : 0;
     w.Field("startTimeUnixNano", absl::StrCat(t.start_unix_nano))
         .Field("durationMs", static_cast<uint64_t>(duration / 1'000'000));
+    if (!t.service_stats.empty()) {
+      w.Key("serviceStats").BeginObject();
+      for (const auto& [service, st] : t.service_stats) {
+        w.Key(service).BeginObject().Field("spanCount", st.spans);
+        if (st.errors > 0) w.Field("errorCount", st.errors);
+        w.EndObject();
+      }
+      w.EndObject();
+    }
     if (!t.spansets.empty()) {
       w.Key("spanSet");
       WriteSpanSet(w, t.spansets.front());

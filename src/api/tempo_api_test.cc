@@ -177,6 +177,9 @@ TEST_F(TempoApiTest, SearchAnswersInTempoShape) {
   EXPECT_NE(r.body.find("\"http.status_code\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"intValue\":\"503\""), std::string::npos) << r.body;
   EXPECT_FALSE(t["spanSet"].error()) << "the legacy singular spanSet is kept";
+  // Per service: the trace's spans and error spans.
+  EXPECT_EQ(t["serviceStats"]["checkout"]["spanCount"].get_uint64().value_unsafe(), 1u) << r.body;
+  EXPECT_EQ(t["serviceStats"]["checkout"]["errorCount"].get_uint64().value_unsafe(), 1u) << r.body;
   EXPECT_FALSE(doc["metrics"]["inspectedBytes"].error());
 }
 

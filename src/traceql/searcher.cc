@@ -291,6 +291,11 @@ SearchTrace Summarize(const TraceView& view, std::vector<SpanSet>&& sets,
     out.root_service = std::string(view.RootServiceName());
     out.root_name = std::string(view.RootSpanName());
   }
+  for (uint32_t i = 0; i < view.size(); ++i) {
+    ServiceStat& st = out.service_stats[std::string(view.ResourceString(i, "service.name"))];
+    ++st.spans;
+    if (view.span(i).status_code == static_cast<int32_t>(otlp::StatusCode::kError)) ++st.errors;
+  }
   for (SpanSet& set : sets) {
     SearchSpanSet o;
     o.matched = static_cast<uint32_t>(set.spans.size());
@@ -329,6 +334,11 @@ void Merge(SearchTrace& into, SearchTrace&& part) {
     into.root_name = std::move(part.root_name);
   }
   for (auto& s : part.spansets) into.spansets.push_back(std::move(s));
+  for (const auto& [service, st] : part.service_stats) {
+    ServiceStat& to = into.service_stats[service];
+    to.spans += st.spans;
+    to.errors += st.errors;
+  }
 }
 
 }  // namespace

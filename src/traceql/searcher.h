@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -63,6 +64,12 @@ struct SearchSpanSet {
   std::vector<Labeled> labels;    // by() values
 };
 
+// Spans and error spans of one service in a trace (Tempo's serviceStats).
+struct ServiceStat {
+  uint32_t spans = 0;
+  uint32_t errors = 0;
+};
+
 struct SearchTrace {
   otlp::TraceId id{};
   bool has_root = false;
@@ -71,6 +78,8 @@ struct SearchTrace {
   uint64_t start_unix_nano = 0;
   uint64_t end_unix_nano = 0;
   std::vector<SearchSpanSet> spansets;
+  // Per service.name, over the spans the search read of this trace.
+  std::map<std::string, ServiceStat> service_stats;
 };
 
 struct SearchResult {

@@ -101,6 +101,8 @@ async function grafanaFlow(strand, data, where) {
   assert.equal(t.rootServiceName, 'frontend');
   assert.equal(t.rootTraceName, 'GET /checkout');
   assert.equal(t.durationMs, 160);
+  const spans = Object.values(t.serviceStats).reduce((n, st) => n + st.spanCount, 0);
+  assert.ok(spans >= 2 && t.serviceStats.checkout.errorCount >= 1, JSON.stringify(t.serviceStats));
   assert.equal(t.spanSets[0].matched, 1);
   assert.equal(t.spanSets[0].spans[0].name, 'place order');
   assert.ok(t.spanSets[0].spans[0].attributes.some((a) => a.key === 'service.name'), where);

@@ -110,6 +110,12 @@ describe('web UI', () => {
     const ids = await page.locator('.results-table tbody tr td:first-child a').evaluateAll(
       (as) => as.map((a) => a.getAttribute('href').replace('/trace/', '')));
     assert.deepEqual([...ids].sort(), [...shop.errorTraceIds].sort());
+    // The span count of each trace, from the search answer's serviceStats.
+    const headers = await page.locator('.results-table thead th').allTextContents();
+    const spansCol = headers.findIndex((h) => h.startsWith('Spans'));
+    assert.ok(spansCol > 0, `a Spans column: ${headers}`);
+    const counts = await page.locator(`.results-table tbody tr td:nth-child(${spansCol + 1})`).allTextContents();
+    assert.deepEqual(counts, counts.map(() => String(shop.spansPerTrace)));
     await shot('search');
 
     // The URL alone reproduces the view.
