@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/listen.h"
 #include "common/hex.h"
 #include "common/logging.h"
 
@@ -118,23 +119,7 @@ class HttpServer::Impl {
         acceptor_(asio::make_strand(ioc_)) {}
 
   absl::Status Listen() {
-    auto hp = ParseHostPort(options_.address);
-    if (!hp.ok()) return hp.status();
-    beast::error_code ec;
-    auto addr = asio::ip::make_address(hp->first, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad listen host '", hp->first, "': ", ec.message()));
-    }
-    tcp::endpoint ep(addr, static_cast<uint16_t>(hp->second));
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat(options_.name, ": cannot listen on ", options_.address, ": ", ec.message()));
-    }
+    if (absl::Status s = ListenOn(acceptor_, options_.address, options_.name); !s.ok()) return s;
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -340,6 +325,29 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
 int HttpServer::port() const { return impl_->port(); }
 void HttpServer::Stop(int grace_ms) {
   if (impl_) impl_->Stop(grace_ms);
+}
+
+absl::Status ListenOn(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address,
+                      const std::string& name) {
+  namespace asio = boost::asio;
+  auto hp = ParseHostPort(address);
+  if (!hp.ok()) return hp.status();
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(hp->first, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad listen host '", hp->first, "': ", ec.message()));
+  }
+  asio::ip::tcp::endpoint ep(addr, static_cast<uint16_t>(hp->second));
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat(name, ": cannot listen on ", address, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace strand::api

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/http_server.h"
+#include "api/listen.h"
 #include "common/logging.h"
 #include "webhook/admission.h"
 
@@ -36,20 +37,7 @@ class WebhookServer::Impl {
     auto ctx = LoadContext();
     if (!ctx.ok()) return ctx.status();
     ctx_ = std::move(*ctx);
-    auto hp = api::ParseHostPort(options_.address);
-    if (!hp.ok()) return hp.status();
-    beast::error_code ec;
-    auto addr = asio::ip::make_address(hp->first, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("bad listen host ", hp->first));
-    tcp::endpoint ep(addr, static_cast<uint16_t>(hp->second));
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("webhook: cannot listen on ", options_.address, ": ", ec.message()));
-    }
+    if (absl::Status s = api::ListenOn(acceptor_, options_.address, "webhook"); !s.ok()) return s;
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });

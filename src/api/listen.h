@@ -1,0 +1,18 @@
+// The listening socket both Strand's HTTP servers open (the API and OTLP/HTTP server, and
+// the webhook's TLS server). Kept out of http_server.h so that its users need no Boost.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace strand::api {
+
+// Opens `acceptor` on `address` (host:port; port 0 picks a free one) with SO_REUSEADDR
+// and starts listening. InvalidArgument for a bad address, Unavailable (naming `name`) when
+// the port cannot be bound.
+absl::Status ListenOn(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address,
+                      const std::string& name);
+
+}  // namespace strand::api
