@@ -25,16 +25,8 @@ constexpr uint32_t kDefaultSpss = 3;
 constexpr uint32_t kMaxSpss = 100;
 constexpr int64_t kMaxRangeSeconds = 168 * 3600;
 
-HttpResponse Error(int status, std::string message) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(message);
-  r.body.push_back('\n');
-  return r;
-}
-
 HttpResponse Error(int status, const absl::Status& s) {
-  return Error(status, std::string(s.message()));
+  return TextResponse(status, std::string(s.message()));
 }
 
 int StatusFor(const absl::Status& s) {
@@ -325,11 +317,11 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
     std::string_view v = req.Query(name);
     if (v.empty()) continue;
     auto d = ParseGoDuration(v);
-    if (!d.ok()) return Error(400, absl::StrCat(name, ": ", d.status().message()));
+    if (!d.ok()) return TextResponse(400, absl::StrCat(name, ": ", d.status().message()));
     *out = *d;
   }
   if (sr.max_duration_nanos != 0 && sr.min_duration_nanos > sr.max_duration_nanos) {
-    return Error(400, "invalid maxDuration: it is below minDuration");
+    return TextResponse(400, "invalid maxDuration: it is below minDuration");
   }
   for (auto [name, out, def, max] :
        {std::tuple{"limit", &sr.limit, kDefaultLimit, kMaxLimit},
@@ -337,8 +329,8 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
     std::string_view v = req.Query(name);
     uint32_t n = def;
     if (!v.empty() && (!absl::SimpleAtoi(std::string(v), &n) || n == 0)) {
-      return Error(400, absl::StrCat("invalid ", name, " \"", std::string(v),
-                                     "\": want a positive integer"));
+      return TextResponse(400, absl::StrCat("invalid ", name, " \"", std::string(v),
+                                            "\": want a positive integer"));
     }
     *out = std::min(n, max);
   }
@@ -356,9 +348,9 @@ HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   static const char* kScopes[] = {
       "", "all", "span", "resource", "event", "link", "instrumentation", "intrinsic"};
   if (std::find(std::begin(kScopes), std::end(kScopes), scope) == std::end(kScopes)) {
-    return Error(400, absl::StrCat("invalid scope \"", scope,
-                                   "\": want span, resource, event, link, instrumentation, "
-                                   "intrinsic or all"));
+    return TextResponse(400, absl::StrCat("invalid scope \"", scope,
+                                          "\": want span, resource, event, link, instrumentation, "
+                                          "intrinsic or all"));
   }
   auto tags = searcher_.Tags(*tenant, range->first, range->second);
   if (!tags.ok()) return Error(StatusFor(tags.status()), tags.status());
@@ -413,7 +405,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
   // Grafana encodes the tag name twice; the server decoded the path once.
   std::string tag(encoded_tag);
   if (absl::StrContains(tag, '%')) tag = PercentDecode(tag);
-  if (tag.empty()) return Error(400, "missing tag name");
+  if (tag.empty()) return TextResponse(400, "missing tag name");
   // The tag as a TraceQL field: scoped (`resource.service.name`, `span:name`) in v2;
   // in v1 an unscoped attribute (`service.name`) or a bare intrinsic (`name`, `status`).
   std::string field_text = tag;
@@ -428,14 +420,15 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
   if (!parsed.ok() || !parsed->pipeline || parsed->pipeline->stages.size() != 1 ||
       !parsed->pipeline->stages[0].spanset || !parsed->pipeline->stages[0].spanset->filter ||
       parsed->pipeline->stages[0].spanset->filter->kind != traceql::FieldExpr::Kind::kBinary) {
-    return Error(400, absl::StrCat("invalid tag \"", tag,
-                                   "\": want a TraceQL attribute "
-                                   "(resource.service.name, span.http.method) or intrinsic"));
+    return TextResponse(400,
+                        absl::StrCat("invalid tag \"", tag,
+                                     "\": want a TraceQL attribute "
+                                     "(resource.service.name, span.http.method) or intrinsic"));
   }
   const traceql::FieldExpr& field = *parsed->pipeline->stages[0].spanset->filter->lhs;
   if (field.kind != traceql::FieldExpr::Kind::kAttribute &&
       field.kind != traceql::FieldExpr::Kind::kIntrinsic) {
-    return Error(400, absl::StrCat("invalid tag \"", tag, "\""));
+    return TextResponse(400, absl::StrCat("invalid tag \"", tag, "\""));
   }
   absl::StatusOr<std::vector<traceql::TagValue>> values;
   std::string_view q = req.Query("q");
