@@ -291,8 +291,19 @@ SearchTrace Summarize(const TraceView& view, std::vector<SpanSet>&& sets,
     out.root_service = std::string(view.RootServiceName());
     out.root_name = std::string(view.RootSpanName());
   }
+  // Spans of one resource usually follow each other: look its service up once per run.
+  const otlp::SpanBatch* last_batch = nullptr;
+  uint32_t last_resource = 0;
+  ServiceStat* stat = nullptr;
   for (uint32_t i = 0; i < view.size(); ++i) {
-    ServiceStat& st = out.service_stats[std::string(view.ResourceString(i, "service.name"))];
+    const otlp::SpanBatch& b = view.batch(i);
+    const uint32_t resource = b.scopes[view.span(i).scope_index].resource_index;
+    if (stat == nullptr || &b != last_batch || resource != last_resource) {
+      stat = &out.service_stats[std::string(view.ResourceString(i, "service.name"))];
+      last_batch = &b;
+      last_resource = resource;
+    }
+    ServiceStat& st = *stat;
     ++st.spans;
     if (view.span(i).status_code == static_cast<int32_t>(otlp::StatusCode::kError)) ++st.errors;
   }
