@@ -7,10 +7,25 @@
 // (HTTP/1.1 keep-alive without pipelining). Bodies over `max_body_bytes` are not read: the
 // handler sees the request with `body_too_large` set. `Expect: 100-continue` is honoured.
 //
+// Hostile clients are bounded (docs/security.md):
+//   - at most `max_connections` connections; past it a new connection gets 503 and is
+//     closed at once, so file descriptors are never exhausted by one listener;
+//   - a connection idle between requests longer than `idle_timeout`, a request line and
+//     header not complete within `read_header_timeout` (slowloris), or a body making no
+//     progress for `body_read_timeout` is closed;
+//   - malformed requests are answered by the server itself, with a reason, and the
+//     connection is closed: 400 (bad request line, header, Content-Length or chunk, both
+//     Content-Length and Transfer-Encoding), 411 (a POST/PUT/PATCH body with no length),
+//     414 (request line over `max_header_bytes`), 431 (header over it), 501 (a transfer
+//     coding other than chunked);
+//   - accept() failing for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS) backs
+//     off and retries, logging one line a second at most.
+//
 // Thread-safe: Start/Stop from one thread; Responders from any thread, exactly once each.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,12 +64,26 @@ struct HttpResponse {
 using Responder = std::function<void(HttpResponse&&)>;
 using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
 
+// How much of the server one client may hold (strand.connections in the configuration).
+struct ConnectionLimits {
+  size_t max_connections = 0;          // per listener; 0 means DefaultMaxConnections()
+  size_t max_header_bytes = 64 << 10;  // request line plus header fields
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds read_header_timeout{10'000};
+  std::chrono::milliseconds body_read_timeout{30'000};
+};
+
 struct HttpServerOptions {
-  std::string address = "0.0.0.0:3200";  // host:port; port 0 picks a free port
+  std::string address = "127.0.0.1:3200";  // host:port; port 0 picks a free port
   int threads = 2;
   size_t max_body_bytes = 64 << 20;
   std::string name = "http";  // for logs
+  ConnectionLimits limits;
 };
+
+// Connections one listener accepts by default: a quarter of the process's descriptor limit
+// (RLIMIT_NOFILE) after a reserve for files, at least 64.
+size_t DefaultMaxConnections();
 
 class HttpServer {
  public:
@@ -66,6 +95,8 @@ class HttpServer {
 
   // The bound port (useful with port 0).
   int port() const;
+  // Connections open now.
+  size_t connections() const;
   // Stops accepting, waits up to `grace_ms` for answers still owed, then stops the threads.
   void Stop(int grace_ms = 2000);
 
@@ -75,6 +106,17 @@ class HttpServer {
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The server's reading of one request's bytes, without a connection: the same parser,
+// limits and refusals as a Session (for the fuzzer and tests).
+struct HttpParseResult {
+  int status = 0;      // the refusal the server would answer (400, 411, 413, ...), or 0
+  std::string reason;  // why, when refused
+  bool complete = false;  // a whole request was read (then `request` holds it)
+  HttpRequest request;
+};
+HttpParseResult ParseHttpRequest(std::string_view bytes, size_t max_body_bytes,
+                                 size_t max_header_bytes);
 
 // Splits "host:port" (also "[v6]:port" and ":port"). Returns InvalidArgument on a bad form.
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view address);

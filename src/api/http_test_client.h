@@ -1,7 +1,16 @@
 // A blocking HTTP client for tests (libcurl). Test-only.
 #pragma once
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <string>
 #include <utility>
@@ -84,6 +93,94 @@ inline HttpResult HttpCall(const std::string& method, const std::string& url,
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   return result;
+}
+
+// A TCP connection to 127.0.0.1:port for sending raw bytes; -1 when it cannot connect.
+inline int RawConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+inline bool RawSend(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reads until the peer closes or `timeout` passes. `closed` says which it was.
+inline std::string RawReadUntilClose(int fd, std::chrono::milliseconds timeout,
+                                     bool* closed = nullptr) {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (closed) *closed = false;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return out;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      if (closed) *closed = true;
+      return out;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Uses up the process's file descriptors (lowering RLIMIT_NOFILE near the current count
+// and opening /dev/null until open fails), leaving `keep_free` descriptors free. Release()
+// (or the destructor) closes them and restores the limit. Test-only; not thread-safe.
+class DescriptorExhaustion {
+ public:
+  explicit DescriptorExhaustion(int keep_free) {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    const int highest = open("/dev/null", O_RDONLY);
+    if (highest < 0) return;
+    fillers_.push_back(highest);
+    rlimit tight = saved_;
+    tight.rlim_cur = static_cast<rlim_t>(highest + 16);
+    setrlimit(RLIMIT_NOFILE, &tight);
+    for (int fd; (fd = open("/dev/null", O_RDONLY)) >= 0;) fillers_.push_back(fd);
+    for (int i = 0; i < keep_free && !fillers_.empty(); ++i) {
+      close(fillers_.back());
+      fillers_.pop_back();
+    }
+  }
+  ~DescriptorExhaustion() { Release(); }
+  void Release() {
+    for (int fd : fillers_) close(fd);
+    fillers_.clear();
+    setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> fillers_;
+};
+
+// Sends `request` on a new connection and returns what came back before the server
+// closed it (or 5 s passed).
+inline std::string RawExchange(int port, std::string_view request) {
+  int fd = RawConnect(port);
+  if (fd < 0) return "connect failed";
+  RawSend(fd, request);
+  std::string out = RawReadUntilClose(fd, std::chrono::seconds(5));
+  close(fd);
+  return out;
 }
 
 }  // namespace strand::testing

@@ -15,4 +15,8 @@ namespace strand::api {
 absl::Status ListenOn(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address,
                       const std::string& name);
 
+// True when accept() failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+// ENOMEM): the connection stays queued and an immediate retry would fail the same way.
+bool IsAcceptResourceShortage(const boost::system::error_code& ec);
+
 }  // namespace strand::api

@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
   so.threads = api->options_.threads;
   so.max_body_bytes = 1 << 20;
   so.name = "api";
+  so.limits = api->options_.limits;
   auto* self = api.get();
   auto server = HttpServer::Start(so, [self](HttpRequest&& req, Responder respond) {
     const int64_t start = Clock::Real()->MonotonicNanos();

@@ -24,9 +24,10 @@
 namespace strand::api {
 
 struct TempoApiOptions {
-  std::string address = "0.0.0.0:3200";
+  std::string address = "127.0.0.1:3200";
   bool multitenancy = false;
   int threads = 2;
+  ConnectionLimits limits;
 };
 
 class TempoApi {

@@ -2,12 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "pipeline/collector.h"
 
 namespace strand::cli {
@@ -110,6 +112,50 @@ absl::Status ParseStore(const YAML::Node& node, Config& c) {
   return absl::OkStatus();
 }
 
+absl::Status GetMillis(const YAML::Node& node, const std::string& key,
+                       std::chrono::milliseconds& out) {
+  int64_t nanos = 0;
+  RETURN_IF_ERROR(GetDuration(node, key, nanos));
+  if (nanos <= 0) return absl::InvalidArgumentError(key + " must be positive");
+  out = std::chrono::milliseconds(std::max<int64_t>(1, nanos / 1'000'000));
+  return absl::OkStatus();
+}
+
+absl::Status ParseConnections(const YAML::Node& node, Config& c) {
+  const std::string path = "strand.connections";
+  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
+  api::ConnectionLimits& l = c.connections;
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const std::string full = path + "." + key;
+    absl::Status s;
+    if (key == "max_per_listener") {
+      s = Get(kv.second, full, l.max_connections);
+    } else if (key == "max_header_bytes") {
+      s = Get(kv.second, full, l.max_header_bytes);
+      if (s.ok() && l.max_header_bytes < 1024) s = absl::InvalidArgumentError(full + " must be at least 1024");
+    } else if (key == "idle_timeout") {
+      s = GetMillis(kv.second, full, l.idle_timeout);
+    } else if (key == "read_header_timeout") {
+      s = GetMillis(kv.second, full, l.read_header_timeout);
+    } else if (key == "body_read_timeout") {
+      s = GetMillis(kv.second, full, l.body_read_timeout);
+    } else if (key == "grpc_keepalive_time") {
+      s = GetDuration(kv.second, full, c.grpc_keepalive_time_nanos);
+    } else if (key == "grpc_keepalive_timeout") {
+      s = GetDuration(kv.second, full, c.grpc_keepalive_timeout_nanos);
+    } else if (key == "grpc_max_connection_idle") {
+      s = GetDuration(kv.second, full, c.grpc_max_connection_idle_nanos);
+    } else if (key == "grpc_max_connection_age") {
+      s = GetDuration(kv.second, full, c.grpc_max_connection_age_nanos);
+    } else {
+      return UnknownKey(path + ".", kv.first);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out) {
   if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
   for (const auto& kv : node) {
@@ -169,6 +215,8 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
       }
     } else if (key == "store") {
       s = ParseStore(v, c);
+    } else if (key == "connections") {
+      s = ParseConnections(v, c);
     } else if (key == "http_threads") {
       s = Get(v, "strand.http_threads", c.http_threads);
     } else {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "api/http_server.h"
 #include "pipeline/collector_config.h"
 #include "pipeline/env_expand.h"
 #include "store/store.h"
@@ -19,15 +20,23 @@ struct Config {
   std::string data_dir = "./data";
   std::string log_level = "info";
   bool multitenancy_enabled = false;
-  std::string api_listen = "0.0.0.0:3200";
-  std::string otlp_grpc_listen = "0.0.0.0:4317";
-  std::string otlp_http_listen = "0.0.0.0:4318";
+  // Like the Collector's, the listeners bind to localhost unless configured otherwise.
+  std::string api_listen = "localhost:3200";
+  std::string otlp_grpc_listen = "localhost:4317";
+  std::string otlp_http_listen = "localhost:4318";
   uint64_t max_request_bytes = 64ull << 20;
   bool wal_sync = true;
   uint64_t wal_segment_bytes = 128ull << 20;
   uint64_t wal_max_queued_bytes = 256ull << 20;
   int http_threads = 2;
   uint64_t max_live_bytes = 384ull << 20;
+  // strand.connections: what one client may hold of the HTTP listeners, and gRPC's
+  // connection upkeep.
+  api::ConnectionLimits connections;
+  int64_t grpc_keepalive_time_nanos = 60'000'000'000;
+  int64_t grpc_keepalive_timeout_nanos = 20'000'000'000;
+  int64_t grpc_max_connection_idle_nanos = 300'000'000'000;
+  int64_t grpc_max_connection_age_nanos = 0;
   // Cutting, compaction and retention (strand.store.*); data_dir, the WAL settings and
   // max_live_bytes above are copied into it by main.
   store::StoreOptions store;

@@ -11,8 +11,39 @@ TEST(ConfigTest, EmptyFileKeepsDefaults) {
   auto c = ParseConfigYaml("");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->data_dir, "./data");
-  EXPECT_EQ(c->otlp_grpc_listen, "0.0.0.0:4317");
+  EXPECT_EQ(c->otlp_grpc_listen, "localhost:4317");  // like the Collector: local unless told
+  EXPECT_EQ(c->otlp_http_listen, "localhost:4318");
+  EXPECT_EQ(c->api_listen, "localhost:3200");
   EXPECT_TRUE(c->wal_sync);
+}
+
+TEST(ConfigTest, ConnectionLimits) {
+  auto c = ParseConfigYaml(R"(
+strand:
+  connections:
+    max_per_listener: 100
+    max_header_bytes: 8192
+    idle_timeout: 30s
+    read_header_timeout: 2s
+    body_read_timeout: 500ms
+    grpc_keepalive_time: 30s
+    grpc_keepalive_timeout: 5s
+    grpc_max_connection_idle: 1m
+    grpc_max_connection_age: 1h
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->connections.max_connections, 100u);
+  EXPECT_EQ(c->connections.max_header_bytes, 8192u);
+  EXPECT_EQ(c->connections.idle_timeout.count(), 30'000);
+  EXPECT_EQ(c->connections.read_header_timeout.count(), 2'000);
+  EXPECT_EQ(c->connections.body_read_timeout.count(), 500);
+  EXPECT_EQ(c->grpc_keepalive_time_nanos, 30'000'000'000);
+  EXPECT_EQ(c->grpc_keepalive_timeout_nanos, 5'000'000'000);
+  EXPECT_EQ(c->grpc_max_connection_idle_nanos, 60'000'000'000);
+  EXPECT_EQ(c->grpc_max_connection_age_nanos, 3600'000'000'000);
+  EXPECT_FALSE(ParseConfigYaml("strand: {connections: {idle_timeout: 0}}").ok());
+  EXPECT_FALSE(ParseConfigYaml("strand: {connections: {max_header_bytes: 10}}").ok());
+  EXPECT_FALSE(ParseConfigYaml("strand: {connections: {nope: 1}}").ok());
 }
 
 TEST(ConfigTest, ReadsEveryStrandKey) {

@@ -3,6 +3,7 @@
 // `strand block ls|inspect|verify` are operator commands over stored blocks;
 // `strand webhook` and `strand webhook-certs` are the Kubernetes roles (docs/kubernetes.md).
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -70,7 +71,45 @@ absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::strin
   });
 }
 
+// True when `address` (host:port) can only be reached from this machine.
+bool IsLocalOnly(const std::string& address) {
+  auto hp = api::ParseHostPort(address);
+  if (!hp.ok()) return false;
+  const std::string& host = hp->first;
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Warns about listeners reachable from the network: they have no TLS and no
+// authentication yet (docs/security.md).
+void WarnAboutExposedListeners(const Config& config) {
+  const std::pair<const char*, const std::string*> listeners[] = {
+      {"strand.api.listen", &config.api_listen},
+      {"strand.otlp.grpc.listen", &config.otlp_grpc_listen},
+      {"strand.otlp.http.listen", &config.otlp_http_listen}};
+  for (const auto& [key, address] : listeners) {
+    if (config.collector != nullptr && key != std::string_view("strand.api.listen")) continue;
+    if (!IsLocalOnly(*address)) {
+      LOG_WARN("{} is {}: reachable from the network without TLS or authentication; anyone "
+               "who can reach it can send or read traces (docs/security.md)",
+               key, *address);
+    }
+  }
+}
+
+// Raises the soft limit on open descriptors to the hard limit, as Go's runtime does: the
+// connection caps are sized from it (docs/security.md).
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t before = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    LOG_DEBUG("open file limit raised from {} to {}", before, rl.rlim_cur);
+  }
+}
+
 int Run(const Config& config) {
+  RaiseDescriptorLimit();
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
@@ -107,6 +146,10 @@ int Run(const Config& config) {
     go.address = config.otlp_grpc_listen;
     go.max_request_bytes = config.max_request_bytes;
     go.multitenancy = config.multitenancy_enabled;
+    go.keepalive_time_ms = config.grpc_keepalive_time_nanos / 1'000'000;
+    go.keepalive_timeout_ms = config.grpc_keepalive_timeout_nanos / 1'000'000;
+    go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
+    go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
     auto g = receiver::OtlpGrpcReceiver::Start(go, *handler);
     if (!g.ok()) return Fail(g.status());
     grpc = std::move(*g);
@@ -115,6 +158,7 @@ int Run(const Config& config) {
     ho.max_request_bytes = config.max_request_bytes;
     ho.multitenancy = config.multitenancy_enabled;
     ho.threads = config.http_threads;
+    ho.limits = config.connections;
     auto h = receiver::OtlpHttpReceiver::Start(ho, *handler);
     if (!h.ok()) return Fail(h.status());
     http = std::move(*h);
@@ -125,6 +169,7 @@ int Run(const Config& config) {
     api::TempoApiOptions ao;
     ao.address = config.api_listen;
     ao.multitenancy = config.multitenancy_enabled;
+    ao.limits = config.connections;
     auto a = api::TempoApi::Start(ao, *store, metrics);
     if (!a.ok()) return Fail(a.status());
     api = std::move(*a);
@@ -147,6 +192,7 @@ int Run(const Config& config) {
     }
   }
 
+  WarnAboutExposedListeners(config);
   if (collector == nullptr) {
     LOG_INFO("strand {} ready: otlp grpc port {}, otlp http port {}, api port {}, data {}",
              STRAND_VERSION, grpc->port(), http->port(), api->port(), config.data_dir);

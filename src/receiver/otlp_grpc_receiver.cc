@@ -4,12 +4,42 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "api/fd_listener.h"
+#include "common/compression.h"
 #include "common/tenant.h"
 
 namespace strand::receiver {
 namespace {
 
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+// grpc::ByteBuffer keeps its grpc_byte_buffer* private, and with per-message decompression
+// off the compression algorithm of a received message is only recorded there. The member
+// is named through an explicit instantiation, where access checks do not apply
+// ([temp.spec.general]); gRPC itself asserts ByteBuffer is exactly that one pointer.
+struct ByteBufferCore {
+  using type = grpc_byte_buffer* grpc::ByteBuffer::*;
+  friend type Member(ByteBufferCore);
+};
+template <typename Tag, typename Tag::type kMember>
+struct ExposeMember {
+  friend typename Tag::type Member(Tag) { return kMember; }
+};
+template struct ExposeMember<ByteBufferCore, &grpc::ByteBuffer::buffer_>;
+
+// The encoding a received message was compressed with: "" when it was not compressed.
+std::string_view MessageEncoding(const grpc::ByteBuffer& message) {
+  const grpc_byte_buffer* core = message.*Member(ByteBufferCore{});
+  if (core == nullptr || core->type != GRPC_BB_RAW) return "";
+  switch (core->data.raw.compression) {
+    case GRPC_COMPRESS_GZIP:
+      return "gzip";
+    case GRPC_COMPRESS_DEFLATE:
+      return "deflate";
+    default:
+      return "";
+  }
+}
 
 grpc::StatusCode GrpcCode(absl::StatusCode code) {
   // absl and gRPC share the canonical code numbers.
@@ -49,6 +79,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
         return;
       }
     }
+    const std::string_view encoding = MessageEncoding(request_);
     std::vector<grpc::Slice> slices;
     std::string body;
     if (request_.Dump(&slices).ok()) {
@@ -58,6 +89,18 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
     request_.Clear();
+    if (!encoding.empty()) {
+      auto inflated = Decompress(encoding, std::move(body), options_.max_request_bytes);
+      if (!inflated.ok()) {
+        const bool too_large = absl::IsResourceExhausted(inflated.status());
+        handler_.CountRefusedRequest("grpc", too_large ? "too_large" : "encoding");
+        Finish(grpc::Status(
+            too_large ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::INTERNAL,
+            std::string(inflated.status().message())));
+        return;
+      }
+      body = std::move(*inflated);
+    }
     if (options_.include_metadata) {
       for (const auto& [k, v] : ctx_->client_metadata()) {
         rc.metadata.emplace_back(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
@@ -110,19 +153,53 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
   std::unique_ptr<OtlpGrpcReceiver> r(new OtlpGrpcReceiver());
   r->service_ = std::make_unique<Service>(handler, options);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &r->port_);
+  r->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_request_bytes));
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time_ms));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             static_cast<int>(options.keepalive_timeout_ms));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(options.max_connection_idle_ms));
+  if (options.max_connection_age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(options.max_connection_age_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(options.max_connection_age_grace_ms));
+  }
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(options.handshake_timeout_ms));
   builder.RegisterCallbackGenericService(r->service_.get());
   r->server_ = builder.BuildAndStart();
-  if (r->server_ == nullptr || r->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("otlp-grpc: cannot listen on ", options.address));
+  if (r->server_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("otlp-grpc: cannot start the server"));
   }
+  api::FdListenerOptions lo;
+  lo.address = options.address;
+  lo.name = "otlp-grpc";
+  lo.reserve_fds = options.reserve_fds;
+  auto* acceptor = r->acceptor_.get();
+  auto listener = api::FdListener::Start(lo, [acceptor](int listener_fd, int fd) {
+    grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters p;
+    p.listener_fd = listener_fd;
+    p.fd = fd;
+    acceptor->HandleNewConnection(&p);
+  });
+  if (!listener.ok()) {
+    r->server_->Shutdown();
+    return listener.status();
+  }
+  r->listener_ = std::move(*listener);
+  r->port_ = r->listener_->port();
   return r;
 }
 
 OtlpGrpcReceiver::~OtlpGrpcReceiver() { Stop(); }
 
 void OtlpGrpcReceiver::Stop() {
+  if (listener_) listener_->Stop();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();

@@ -6,6 +6,15 @@
 // INVALID_ARGUMENT for malformed requests, UNAVAILABLE when overloaded (retryable),
 // RESOURCE_EXHAUSTED for messages over the size limit (not retryable). Other methods
 // answer UNIMPLEMENTED. Thread-safe.
+//
+// Hardening (docs/security.md): connections are accepted by Strand's own FdListener and
+// handed to gRPC, so running out of descriptors never stops the listener (gRPC's own
+// would stop for good) and a connection that would leave fewer than a reserve of
+// descriptors is closed at once. gRPC's per-message decompression is off: compressed
+// messages (gzip, deflate) are inflated here with the same bound as OTLP/HTTP, so a small
+// message that inflates past `max_request_bytes` is refused without inflating the rest.
+// Keepalive pings find dead peers; idle connections and connections past their maximum age
+// are closed with GOAWAY; a connection must finish its HTTP/2 handshake in time.
 #pragma once
 
 #include <memory>
@@ -16,16 +25,32 @@
 
 namespace grpc {
 class Server;
+namespace experimental {
+class ExternalConnectionAcceptor;
+}
+}  // namespace grpc
+
+namespace strand::api {
+class FdListener;
 }
 
 namespace strand::receiver {
 
 struct OtlpGrpcOptions {
-  std::string address = "0.0.0.0:4317";
+  std::string address = "127.0.0.1:4317";
   size_t max_request_bytes = 64 << 20;
   bool multitenancy = false;
   // Keep the client's metadata (headers) in the RequestContext, for batch metadata_keys.
   bool include_metadata = false;
+  // Connection upkeep (0 disables the age limit).
+  int64_t keepalive_time_ms = 60'000;
+  int64_t keepalive_timeout_ms = 20'000;
+  int64_t max_connection_idle_ms = 300'000;
+  int64_t max_connection_age_ms = 0;
+  int64_t max_connection_age_grace_ms = 30'000;
+  int64_t handshake_timeout_ms = 10'000;
+  // Descriptors kept free when accepting (see FdListener).
+  size_t reserve_fds = 64;
 };
 
 class OtlpGrpcReceiver {
@@ -43,6 +68,8 @@ class OtlpGrpcReceiver {
   OtlpGrpcReceiver() = default;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  std::unique_ptr<api::FdListener> listener_;
   int port_ = 0;
 };
 

@@ -89,6 +89,7 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
   so.threads = r->options_.threads;
   so.max_body_bytes = r->options_.max_request_bytes;
   so.name = "otlp-http";
+  so.limits = r->options_.limits;
   auto* self = r.get();
   auto server = api::HttpServer::Start(so, [self](api::HttpRequest&& req, api::Responder resp) {
     self->Handle(std::move(req), std::move(resp));

@@ -15,12 +15,13 @@
 namespace strand::receiver {
 
 struct OtlpHttpOptions {
-  std::string address = "0.0.0.0:4318";
+  std::string address = "127.0.0.1:4318";
   size_t max_request_bytes = 64 << 20;  // compressed and decompressed
   bool multitenancy = false;
   // Keep the client's metadata (headers) in the RequestContext, for batch metadata_keys.
   bool include_metadata = false;
   int threads = 2;
+  api::ConnectionLimits limits;
 };
 
 class OtlpHttpReceiver {

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "absl/synchronization/mutex.h"
 #include "api/http_test_client.h"
 #include "common/compression.h"
@@ -84,12 +86,16 @@ class ReceiverTest : public ::testing::Test {
   grpc::Status GrpcExport(
       const std::string& bytes, std::string* response,
       const std::string& method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-      const std::string& tenant = "") {
+      const std::string& tenant = "",
+      grpc_compression_algorithm compression = GRPC_COMPRESS_NONE) {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_->port()),
                                        grpc::InsecureChannelCredentials());
     grpc::GenericStub stub(channel);
     grpc::ClientContext ctx;
+    // A hung server fails the test instead of hanging it.
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     if (!tenant.empty()) ctx.AddMetadata("x-scope-orgid", tenant);
+    ctx.set_compression_algorithm(compression);
     grpc::Slice slice(bytes);
     grpc::ByteBuffer req(&slice, 1), resp;
     grpc::Status result;
@@ -243,6 +249,49 @@ TEST_F(ReceiverTest, GrpcErrors) {
   consumer_.next_status = absl::UnavailableError("overloaded");
   EXPECT_EQ(GrpcExport(Request(1).SerializeAsString(), &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+constexpr char kExport[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+TEST_F(ReceiverTest, GrpcCompressedMessagesAreInflatedHere) {
+  std::string response;
+  EXPECT_TRUE(
+      GrpcExport(Request(3).SerializeAsString(), &response, kExport, "", GRPC_COMPRESS_GZIP).ok());
+  EXPECT_TRUE(
+      GrpcExport(Request(2).SerializeAsString(), &response, kExport, "", GRPC_COMPRESS_DEFLATE)
+          .ok());
+  EXPECT_EQ(consumer_.spans, 5u);
+}
+
+// A message of a few kilobytes that inflates past max_request_bytes (1 MiB here) is refused
+// by our bounded inflater, not inflated whole by gRPC first.
+TEST_F(ReceiverTest, GrpcCompressionBombIsRefusedByTheBoundedInflater) {
+  auto req = Request(1);
+  req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_name(
+      std::string(8 << 20, 'a'));
+  std::string response;
+  grpc::Status s =
+      GrpcExport(req.SerializeAsString(), &response, kExport, "", GRPC_COMPRESS_GZIP);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("decompressed body exceeds the limit of 1048576 bytes"),
+            std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(consumer_.spans, 0u);
+}
+
+// With every descriptor in use, accept() fails (EMFILE). gRPC's own listener stopped for
+// good then; ours waits and accepts the queued connection once descriptors are free.
+TEST_F(ReceiverTest, GrpcAcceptsAgainAfterDescriptorsRunOut) {
+  strand::testing::DescriptorExhaustion exhaustion(1);  // room for the client's socket only
+  int client = strand::testing::RawConnect(grpc_->port());
+  EXPECT_GE(client, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accept fails meanwhile
+  exhaustion.Release();
+  if (client >= 0) close(client);
+  std::string response;
+  grpc::Status s = GrpcExport(Request(2).SerializeAsString(), &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(consumer_.spans, 2u);
 }
 
 TEST_F(ReceiverTest, MultitenancyRequiresOrgId) {

@@ -8,13 +8,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${FUZZ_SECONDS:-20}"
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
-for target in otlp_proto_fuzzer otlp_json_fuzzer block_reader_fuzzer traceql_parser_fuzzer; do
+for target in otlp_proto_fuzzer otlp_json_fuzzer block_reader_fuzzer traceql_parser_fuzzer \
+  http_request_fuzzer; do
   bin="$build/tests/fuzz/$target"
   work="$(mktemp -d)"
   cp -r "$here/corpus/$target/." "$work/"
   dict=()
   [[ "$target" == otlp_json_fuzzer ]] && dict=(-dict="$here/otlp_json.dict")
   [[ "$target" == traceql_parser_fuzzer ]] && dict=(-dict="$here/traceql.dict")
+  [[ "$target" == http_request_fuzzer ]] && dict=(-dict="$here/http.dict")
   echo "fuzz: $target for ${seconds}s"
   "$bin" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=0 \
     -artifact_prefix="$artifacts/$target-" "$work" 2>"$artifacts/$target.log" ||
