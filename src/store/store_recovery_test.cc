@@ -1,0 +1,114 @@
+// Store tests of recovery at start: damaged WAL segments and block directories are kept
+// (quarantined or recovered), counted and reported, never deleted (docs/format/wal.md and
+// docs/format/block.md, the recovery sections).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "block/block_format.h"
+#include "store/store.h"
+#include "store/store_test_util.h"
+#include "wal/wal_format.h"
+
+namespace strand::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreRecoveryTest : public testing::StoreFixture {
+ protected:
+  std::string WalDir() { return dir_ + "/wal"; }
+  std::string WalQuarantine() { return dir_ + "/quarantine/wal"; }
+  // With one record per segment (a segment limit of 1 byte), the segments holding
+  // requests 0, 1, ... in order. Segments with no record (only a header) are left out.
+  std::vector<std::string> SegmentsWithRecords() {
+    std::vector<std::string> out;
+    auto seqs = ListWalSegments(*env_, WalDir());
+    EXPECT_TRUE(seqs.ok()) << seqs.status();
+    for (uint64_t seq : seqs.value_or(std::vector<uint64_t>{})) {
+      const std::string path = WalSegmentPath(WalDir(), seq);
+      if (fs::file_size(path) > kWalSegmentHeaderSize) out.push_back(path);
+    }
+    return out;
+  }
+  // Ingests requests [0, n), each into its own WAL segment, then cuts the power.
+  void IngestOnePerSegmentAndCrash(int n) {
+    options_.wal_segment_bytes = 1;
+    Open();
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+    Crash();
+    ASSERT_EQ(SegmentsWithRecords().size(), static_cast<size_t>(n));
+  }
+  void ExpectNoneFound(const std::string& tenant,
+                       const std::map<otlp::TraceId, std::vector<std::string>>& expected) {
+    for (const auto& [id, spans] : expected) {
+      EXPECT_TRUE(absl::IsNotFound(store_->FindTraceById(tenant, id).status()));
+    }
+  }
+};
+
+TEST_F(StoreRecoveryTest, NonNewestWalSegmentCutShortIsQuarantinedCountedAndTheRestReplayed) {
+  IngestOnePerSegmentAndCrash(6);
+  const std::string damaged = SegmentsWithRecords()[3];
+  fs::resize_file(damaged, 20);
+
+  Open();
+  const std::string kept = WalQuarantine() + "/" + fs::path(damaged).filename().string();
+  EXPECT_FALSE(fs::exists(damaged));
+  ASSERT_TRUE(fs::exists(kept));
+  EXPECT_EQ(fs::file_size(kept), 20u);
+  EXPECT_EQ(CounterValue("strand_wal_segments_quarantined_total"), 1u);
+  ExpectAllFound("t", Expected(0, 3));
+  ExpectAllFound("t", Expected(4, 2));
+  ExpectNoneFound("t", Expected(3, 1));
+}
+
+TEST_F(StoreRecoveryTest, QuarantinedWalSegmentsDoNotStopTheWalTruncation) {
+  IngestOnePerSegmentAndCrash(6);
+  const std::vector<std::string> segments = SegmentsWithRecords();
+  fs::resize_file(segments[1], 20);                   // moved: nothing replayed from it
+  std::ofstream(segments[3], std::ios::app) << "torn";  // copied: its record was replayed
+
+  Open();
+  EXPECT_EQ(CounterValue("strand_wal_segments_quarantined_total"), 2u);
+  EXPECT_TRUE(fs::exists(segments[3])) << "still the durable copy of a replayed record";
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  EXPECT_EQ(WalSegments(), 1u) << "truncated behind the blocks";
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(WalQuarantine())) {
+    kept.push_back(e.path().filename().string());
+  }
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(kept, (std::vector<std::string>{fs::path(segments[1]).filename().string(),
+                                            fs::path(segments[3]).filename().string()}));
+  // A restart finds a clean log and every span that was not damaged, in blocks.
+  store_.reset();
+  Open();
+  EXPECT_EQ(CounterValue("strand_wal_segments_quarantined_total"), 2u);
+  ExpectAllFound("t", Expected(0, 1));
+  ExpectAllFound("t", Expected(2, 4));
+}
+
+TEST_F(StoreRecoveryTest, TornTailOfTheNewestWalSegmentIsTruncatedAndKept) {
+  IngestOnePerSegmentAndCrash(3);
+  const std::string newest = SegmentsWithRecords().back();
+  const uintmax_t size = fs::file_size(newest);
+  std::ofstream(newest, std::ios::app) << "a half-written record";
+
+  Open();
+  EXPECT_EQ(fs::file_size(newest), size);
+  const std::string kept = WalQuarantine() + "/" + fs::path(newest).filename().string() +
+                           ".tail-" + std::to_string(size);
+  ASSERT_TRUE(fs::exists(kept));
+  EXPECT_EQ(fs::file_size(kept), std::string("a half-written record").size());
+  EXPECT_EQ(CounterValue("strand_wal_segments_quarantined_total"), 0u) << "not data loss";
+  ExpectAllFound("t", Expected(0, 3));
+}
+
+}  // namespace
+}  // namespace strand::store
