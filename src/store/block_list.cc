@@ -25,10 +25,7 @@ absl::Status RemoveTree(Env& env, const std::string& dir) {
   return first;
 }
 
-std::string Parent(const std::string& dir) {
-  size_t slash = dir.find_last_of('/');
-  return slash == std::string::npos ? "." : dir.substr(0, slash);
-}
+constexpr char kDeletingSuffix[] = ".deleting";
 
 }  // namespace
 
@@ -68,6 +65,17 @@ absl::StatusOr<BlockLoadReport> BlockList::Load() {
     }
     for (const std::string& id : *ids) {
       const std::string dir = JoinPath(tenant_dir, id);
+      const std::string_view suffix = kDeletingSuffix;
+      if (id.ends_with(suffix) &&
+          block::BlockId::FromHex(std::string_view(id).substr(0, id.size() - suffix.size()))) {
+        // DeleteFiles was interrupted after the rename: finish it.
+        if (auto s = RemoveTree(env_, dir); !s.ok()) {
+          LOG_WARN("removing {} (an interrupted deletion): {}", dir, std::string(s.message()));
+        } else {
+          ++report.deletions_finished;
+        }
+        continue;
+      }
       if (!block::BlockId::FromHex(id).has_value()) {
         LOG_WARN("ignoring {}: not a block directory", dir);
         continue;
@@ -160,7 +168,7 @@ absl::Status BlockList::QuarantineDir(const std::string& tenant, const std::stri
     if (auto s = RemoveTree(env_, target); !s.ok()) return s;
   }
   RETURN_IF_ERROR(env_.RenameFile(dir, target));
-  RETURN_IF_ERROR(env_.SyncDir(Parent(dir)));
+  RETURN_IF_ERROR(env_.SyncDir(DirName(dir)));
   return env_.SyncDir(target_parent);
 }
 
@@ -170,13 +178,17 @@ absl::Status BlockList::Quarantine(const BlockHandlePtr& block) {
 }
 
 absl::Status BlockList::DeleteFiles(const BlockHandle& block) {
-  // meta.json goes first, so a crash half-way leaves an unpublished directory, which the
-  // next Load() removes, never a published block with missing data.
-  absl::Status s = env_.RemoveFile(JoinPath(block.dir, "meta.json"));
-  if (!s.ok() && !absl::IsNotFound(s)) return s;
-  RETURN_IF_ERROR(env_.SyncDir(block.dir));
-  RETURN_IF_ERROR(RemoveTree(env_, block.dir));
-  return env_.SyncDir(Parent(block.dir));
+  // One rename takes the block out of what Load() considers a block; removing the files
+  // one by one could leave a directory without meta.json but with its data, which Load()
+  // would recover (a deleted block coming back).
+  const std::string doomed = absl::StrCat(block.dir, kDeletingSuffix);
+  if (env_.FileExists(doomed)) RETURN_IF_ERROR(RemoveTree(env_, doomed));  // an earlier try
+  if (absl::Status s = env_.RenameFile(block.dir, doomed); !s.ok()) {
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;  // already gone
+  }
+  RETURN_IF_ERROR(env_.SyncDir(DirName(block.dir)));
+  RETURN_IF_ERROR(RemoveTree(env_, doomed));
+  return env_.SyncDir(DirName(block.dir));
 }
 
 uint64_t BlockList::MemoryUsage() const {

@@ -9,6 +9,7 @@
 //
 // Layout on disk: `<blocks_dir>/<tenant>/<block id>/{data,meta.json}`. Load() opens every
 // published block; a directory without meta.json is an unfinished write and is removed;
+// `<block id>.deleting` is a deletion that a crash interrupted (DeleteFiles) and is removed;
 // a block that fails to open with DataLoss is moved to `<quarantine_dir>/<tenant>/<id>`
 // and reported; a block of a newer format is skipped (left alone) and reported; a block
 // named in another published block's `compacted_from` is deleted (a crash interrupted the
@@ -42,6 +43,7 @@ struct BlockLoadReport {
   uint64_t loaded = 0;
   uint64_t quarantined = 0;
   uint64_t unfinished_removed = 0;
+  uint64_t deletions_finished = 0;  // `.deleting` directories left by a crash, removed
   uint64_t skipped = 0;             // newer format version
   uint64_t superseded_removed = 0;  // inputs of a published compaction, left by a crash
 };
@@ -66,7 +68,9 @@ class BlockList {
   // damaged while serving.
   absl::Status Quarantine(const BlockHandlePtr& block);
 
-  // Removes a block's files (after Update() dropped it). Best effort per file.
+  // Removes a block's files (after Update() dropped it): renames its directory to
+  // `<id>.deleting` (durably), then removes that. A crash half-way leaves a directory that
+  // Load() finishes removing, never a block directory with only some of its files.
   absl::Status DeleteFiles(const BlockHandle& block);
 
   // Bytes held in memory by the open blocks (footers, bloom filters, metadata).

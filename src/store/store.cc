@@ -91,13 +91,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, Metri
   ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
   store->blocks_quarantined_->Increment(report.quarantined);
   if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped +
-          report.superseded_removed >
+          report.superseded_removed + report.deletions_finished >
       0) {
     LOG_INFO(
-        "blocks: {} loaded, {} quarantined, {} unfinished removed, {} skipped (newer "
-        "format), {} removed as already compacted",
-        report.loaded, report.quarantined, report.unfinished_removed, report.skipped,
-        report.superseded_removed);
+        "blocks: {} loaded, {} quarantined, {} unfinished removed, {} interrupted deletions "
+        "finished, {} skipped (newer format), {} removed as already compacted",
+        report.loaded, report.quarantined, report.unfinished_removed, report.deletions_finished,
+        report.skipped, report.superseded_removed);
   }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;

@@ -27,8 +27,8 @@ inline constexpr int64_t kSecond = 1'000'000'000;
 class StoreFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/store_test_" + std::to_string(std::random_device{}()) +
-           "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = ::testing::TempDir() + "/store_test_" + std::to_string(std::random_device{}()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     env_ = std::make_unique<FaultInjectionEnv>(*Env::Default());
     options_.data_dir = dir_;
@@ -45,7 +45,9 @@ class StoreFixture : public ::testing::Test {
     store_ = std::move(*s);
   }
   // Request `index` of the realistic generator (50 traces x 10 spans by default).
-  std::string Request(uint64_t index) { return block::testdata::RealisticRequest(gen_, index).SerializeAsString(); }
+  std::string Request(uint64_t index) {
+    return block::testdata::RealisticRequest(gen_, index).SerializeAsString();
+  }
   absl::Status IngestBytes(const std::string& tenant, std::string bytes) {
     auto decoded = otlp::DecodeProtoRequest(std::move(bytes));
     if (!decoded.ok()) return decoded.status();
@@ -74,6 +76,12 @@ class StoreFixture : public ::testing::Test {
       EXPECT_EQ(block::testdata::CanonicalSpans(found->spans), spans);
     }
   }
+  void ExpectNoneFound(const std::map<otlp::TraceId, std::vector<std::string>>& expected,
+                       const std::string& tenant = "t") {
+    for (const auto& [id, spans] : expected) {
+      EXPECT_TRUE(absl::IsNotFound(store_->FindTraceById(tenant, id).status()));
+    }
+  }
   size_t WalSegments() {
     auto children = env_->GetChildren(dir_ + "/wal");
     return children.ok() ? children->size() : 0;
@@ -87,7 +95,9 @@ class StoreFixture : public ::testing::Test {
     f.put(static_cast<char>(c ^ 0x5a));
   }
   // The value of a counter of the store's metrics registry.
-  uint64_t CounterValue(const char* name) { return metrics_.AddCounter(name, "")->With({})->Value(); }
+  uint64_t CounterValue(const char* name) {
+    return metrics_.AddCounter(name, "")->With({})->Value();
+  }
   // A power cut: the disk freezes, the store dies, whatever was not fsynced is lost.
   void Crash() {
     env_->SetFilesystemActive(false);
