@@ -47,7 +47,8 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
       accounting_(std::make_shared<LiveAccounting>()),
       live_(std::make_unique<LiveTraces>()),
       blocks_(std::make_unique<BlockList>(
-          env, JoinPath(options_.data_dir, "blocks"), JoinPath(options_.data_dir, "quarantine"),
+          env, clock, JoinPath(options_.data_dir, "blocks"),
+          JoinPath(options_.data_dir, "quarantine"),
           block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
@@ -78,6 +79,9 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
               "Damaged WAL segments moved or copied to the quarantine directory at start.");
   blocks_quarantined_ = counter("strand_blocks_quarantined_total",
                                 "Damaged blocks moved to the quarantine directory.");
+  blocks_recovered_ =
+      counter("strand_blocks_recovered_total",
+              "Blocks found without meta.json whose verified data file was published again.");
   blocks_expired_ = counter("strand_blocks_retention_deleted_total",
                             "Blocks deleted because they were past retention.");
 }
@@ -90,14 +94,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, Metri
   RETURN_IF_ERROR(env.CreateDirs(JoinPath(store->options_.data_dir, "wal")));
   ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
   store->blocks_quarantined_->Increment(report.quarantined);
+  store->blocks_recovered_->Increment(report.recovered);
   if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped +
           report.superseded_removed + report.deletions_finished >
       0) {
     LOG_INFO(
-        "blocks: {} loaded, {} quarantined, {} unfinished removed, {} interrupted deletions "
-        "finished, {} skipped (newer format), {} removed as already compacted",
-        report.loaded, report.quarantined, report.unfinished_removed, report.deletions_finished,
-        report.skipped, report.superseded_removed);
+        "blocks: {} loaded ({} recovered without meta.json), {} quarantined, {} unfinished "
+        "removed (empty), {} interrupted deletions finished, {} skipped (newer format), {} "
+        "removed as already compacted",
+        report.loaded, report.recovered, report.quarantined, report.unfinished_removed,
+        report.deletions_finished, report.skipped, report.superseded_removed);
   }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;

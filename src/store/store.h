@@ -203,6 +203,7 @@ class Store {
   Counter* compaction_spans_ = nullptr;
   Counter* duplicates_dropped_ = nullptr;
   Counter* blocks_quarantined_ = nullptr;
+  Counter* blocks_recovered_ = nullptr;
   Counter* blocks_expired_ = nullptr;
 };
 

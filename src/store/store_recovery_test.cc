@@ -113,7 +113,74 @@ class StoreBlockRecoveryTest : public testing::StoreFixture {
     EXPECT_TRUE(store_->CutBlocks().ok());
     return store_->blocks()->empty() ? "" : store_->blocks()->back()->dir;
   }
+  std::string Quarantined(const std::string& block_dir) {
+    return dir_ + "/quarantine/t/" + fs::path(block_dir).filename().string();
+  }
 };
+
+TEST_F(StoreBlockRecoveryTest, BlockWithoutMetaButIntactDataIsRecovered) {
+  Open();
+  const std::string block = CutBlock(0, 4);
+  const block::BlockMeta written = store_->blocks()->front()->meta;
+  store_.reset();  // shutdown: the WAL is empty, the block holds every span
+  ASSERT_TRUE(fs::remove(block + "/meta.json"));
+
+  Open();
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(CounterValue("strand_blocks_recovered_total"), 1u);
+  EXPECT_EQ(store_->blocks()->front()->meta.block_id, written.block_id);
+  EXPECT_EQ(store_->blocks()->front()->meta.span_count, written.span_count);
+  EXPECT_TRUE(fs::exists(block + "/meta.json")) << "published again";
+  ExpectAllFound("t", Expected(0, 4));
+  // And it stays: the next start loads it as any other block.
+  store_.reset();
+  Open();
+  EXPECT_EQ(CounterValue("strand_blocks_recovered_total"), 1u);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  ExpectAllFound("t", Expected(0, 4));
+}
+
+TEST_F(StoreBlockRecoveryTest, BlockWithoutMetaAndDamagedDataIsQuarantined) {
+  Open();
+  const std::string block = CutBlock(0, 2);
+  store_.reset();
+  ASSERT_TRUE(fs::remove(block + "/meta.json"));
+  FlipByte(block + "/data", static_cast<std::streamoff>(fs::file_size(block + "/data") / 2));
+  const uintmax_t size = fs::file_size(block + "/data");
+
+  Open();
+  EXPECT_TRUE(store_->blocks()->empty());
+  EXPECT_FALSE(fs::exists(block));
+  ASSERT_TRUE(fs::exists(Quarantined(block) + "/data"));
+  EXPECT_EQ(fs::file_size(Quarantined(block) + "/data"), size) << "kept whole";
+  EXPECT_EQ(CounterValue("strand_blocks_quarantined_total"), 1u);
+  EXPECT_EQ(CounterValue("strand_blocks_recovered_total"), 0u);
+}
+
+TEST_F(StoreBlockRecoveryTest, BlockDirectoryWithNothingInItIsRemoved) {
+  Open();
+  store_.reset();
+  const std::string empty = dir_ + "/blocks/t/0123456789abcdef0123456789abcdef";
+  const std::string empty_data = dir_ + "/blocks/t/00000000000000000000000000000001";
+  fs::create_directories(empty);
+  fs::create_directories(empty_data);
+  std::ofstream(empty_data + "/data").flush();
+  Open();
+  EXPECT_FALSE(fs::exists(empty));
+  EXPECT_FALSE(fs::exists(empty_data));
+  EXPECT_FALSE(fs::exists(dir_ + "/quarantine/t"));
+}
+
+TEST_F(StoreBlockRecoveryTest, UnpublishedDirectoryWithUnknownFilesIsQuarantinedNotRemoved) {
+  Open();
+  store_.reset();
+  const std::string odd = dir_ + "/blocks/t/0123456789abcdef0123456789abcdef";
+  fs::create_directories(odd);
+  std::ofstream(odd + "/notes.txt") << "an operator's notes";
+  Open();
+  EXPECT_FALSE(fs::exists(odd));
+  EXPECT_TRUE(fs::exists(Quarantined(odd) + "/notes.txt"));
+}
 
 // Retention deletes a block and the process dies half-way through the deletion: the
 // block must not come back at the next start. (Removing its files one by one could leave
@@ -133,6 +200,22 @@ TEST_F(StoreBlockRecoveryTest, DeletionInterruptedAfterRenameDoesNotResurrectThe
   ExpectNoneFound(Expected(0, 2));
   EXPECT_FALSE(fs::exists(block));
   EXPECT_FALSE(fs::exists(block + ".deleting")) << "the deletion was finished";
+  EXPECT_EQ(CounterValue("strand_blocks_recovered_total"), 0u);
+}
+
+TEST_F(StoreBlockRecoveryTest, QuarantineNeverReplacesAnEarlierCopy) {
+  Open();
+  const std::string block = CutBlock(0, 1);
+  store_.reset();
+  fs::create_directories(Quarantined(block));
+  std::ofstream(Quarantined(block) + "/data") << "quarantined earlier";
+  FlipByte(block + "/data", static_cast<std::streamoff>(fs::file_size(block + "/data") - 20));
+
+  Open();
+  EXPECT_TRUE(store_->blocks()->empty());
+  std::ifstream earlier(Quarantined(block) + "/data");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(earlier), {}), "quarantined earlier");
+  EXPECT_TRUE(fs::exists(Quarantined(block) + ".1/meta.json"));
 }
 
 }  // namespace
