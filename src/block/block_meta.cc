@@ -29,6 +29,26 @@ absl::Status Bad(std::string_view path, std::string_view what) {
 
 }  // namespace
 
+BlockMeta BlockMeta::FromFooter(const BlockFooter& footer, uint64_t data_size,
+                                uint32_t header_checksum, uint32_t footer_checksum) {
+  BlockMeta meta;
+  meta.block_id = footer.block_id;
+  meta.min_start_unix_nano = footer.min_start;
+  meta.max_start_unix_nano = footer.max_start;
+  meta.min_end_unix_nano = footer.min_end;
+  meta.max_end_unix_nano = footer.max_end;
+  meta.trace_count = footer.trace_count;
+  meta.span_count = footer.span_count;
+  meta.row_group_count = footer.row_groups.size();
+  meta.data_size = data_size;
+  meta.header_checksum = header_checksum;
+  meta.footer_checksum = footer_checksum;
+  // The footer and trailer follow the bloom filter and end the file.
+  meta.footer_bytes = data_size - (footer.bloom.offset + footer.bloom.stored_size);
+  meta.bloom_bytes = footer.bloom.stored_size;
+  return meta;
+}
+
 std::string BlockMeta::ToJson() const {
   std::string out = "{\n";
   Field(out, "format", "strand-block");

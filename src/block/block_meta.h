@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "block/block_footer.h"
 #include "block/block_format.h"
 #include "block/block_id.h"
 
@@ -41,6 +42,11 @@ struct BlockMeta {
   std::vector<BlockId> compacted_from;
   // Stored bytes per column (summed over row groups) and per section, sorted by name.
   std::vector<std::pair<std::string, uint64_t>> column_sizes;
+
+  // The fields a data file determines: from its footer, its size and the checksums in
+  // its header and trailer (block ID, time range, counts, sizes). The rest stays default.
+  static BlockMeta FromFooter(const BlockFooter& footer, uint64_t data_size,
+                              uint32_t header_checksum, uint32_t footer_checksum);
 
   std::string ToJson() const;
   // Parses meta.json. Malformed JSON or missing fields are DataLoss naming `path`; a

@@ -260,21 +260,9 @@ absl::StatusOr<BlockMeta> BlockWriter::FinishInternal() {
   RETURN_IF_ERROR(file_->Close());
   RETURN_IF_ERROR(env_.SyncDir(dir_));
 
-  BlockMeta meta;
-  meta.block_id = block_id_;
+  BlockMeta meta = BlockMeta::FromFooter(
+      footer_, offset_, DecodeFixed32(header_.data() + kHeaderSize - 4), trailer.footer_checksum);
   meta.tenant = tenant_;
-  meta.min_start_unix_nano = footer_.min_start;
-  meta.max_start_unix_nano = footer_.max_start;
-  meta.min_end_unix_nano = footer_.min_end;
-  meta.max_end_unix_nano = footer_.max_end;
-  meta.trace_count = trace_count_;
-  meta.span_count = span_count_;
-  meta.row_group_count = footer_.row_groups.size();
-  meta.data_size = offset_;
-  meta.header_checksum = DecodeFixed32(header_.data() + kHeaderSize - 4);
-  meta.footer_checksum = trailer.footer_checksum;
-  meta.footer_bytes = footer.size() + trailer_bytes.size();
-  meta.bloom_bytes = footer_.bloom.stored_size;
   meta.created_unix_nano = options_.clock->NowUnixNanos();
   meta.compaction_level = options_.compaction_level;
   meta.compacted_from = options_.compacted_from;

@@ -10,8 +10,9 @@
 // fsynced, and only then meta.json is written to a temporary name, fsynced, renamed into
 // place and the directory fsynced again. Readers and block lists consider a block only
 // when meta.json exists, so a crash at any moment leaves either no block (a directory
-// without meta.json, which a block list may delete) or a whole one. When Finish()
-// returns OK the block is durable.
+// without meta.json: a block list removes it when its data file is missing or empty, and
+// otherwise rebuilds meta.json from the data file if it verifies in full — see
+// RebuildBlockMeta) or a whole one. When Finish() returns OK the block is durable.
 //
 // Errors are sticky: after a failed Add() or Finish() every later call returns the same
 // error. A writer destroyed without a successful Finish() removes its files (best effort).

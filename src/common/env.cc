@@ -418,6 +418,11 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, pos));
 }
 
+std::string_view BaseName(std::string_view path) {
+  size_t pos = path.find_last_of('/');
+  return pos == std::string_view::npos ? path : path.substr(pos + 1);
+}
+
 std::string JoinPath(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
   std::string out(dir);

@@ -111,6 +111,8 @@ std::unique_ptr<RandomAccessFile> NewStringRandomAccessFile(std::string contents
 
 // "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/".
 std::string DirName(std::string_view path);
+// "a/b/c" -> "c"; "c" -> "c"; "a/" -> "".
+std::string_view BaseName(std::string_view path);
 // Joins with exactly one '/' between the parts.
 std::string JoinPath(std::string_view dir, std::string_view name);
 

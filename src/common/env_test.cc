@@ -218,5 +218,11 @@ TEST(PathTest, DirNameAndJoinPath) {
   EXPECT_EQ(JoinPath("", "b"), "b");
 }
 
+TEST(PathTest, BaseName) {
+  EXPECT_EQ(BaseName("a/b/c"), "c");
+  EXPECT_EQ(BaseName("c"), "c");
+  EXPECT_EQ(BaseName("a/"), "");
+}
+
 }  // namespace
 }  // namespace strand

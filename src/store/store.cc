@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "otlp/proto_encoder.h"
+#include "store/wal_replay_report.h"
 #include "wal/wal_replay.h"
 #include "wal/wal_writer.h"
 
@@ -46,7 +47,8 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
       accounting_(std::make_shared<LiveAccounting>()),
       live_(std::make_unique<LiveTraces>()),
       blocks_(std::make_unique<BlockList>(
-          env, JoinPath(options_.data_dir, "blocks"), JoinPath(options_.data_dir, "quarantine"),
+          env, clock, JoinPath(options_.data_dir, "blocks"),
+          JoinPath(options_.data_dir, "quarantine"),
           block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
@@ -72,8 +74,14 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
   compaction_spans_ = counter("strand_compaction_spans_total", "Spans written by compaction.");
   duplicates_dropped_ = counter("strand_duplicate_spans_dropped_total",
                                 "Spans dropped as duplicates when cutting or compacting.");
+  wal_segments_quarantined_ =
+      counter("strand_wal_segments_quarantined_total",
+              "Damaged WAL segments moved or copied to the quarantine directory at start.");
   blocks_quarantined_ = counter("strand_blocks_quarantined_total",
                                 "Damaged blocks moved to the quarantine directory.");
+  blocks_recovered_ =
+      counter("strand_blocks_recovered_total",
+              "Blocks found without meta.json whose verified data file was published again.");
   blocks_expired_ = counter("strand_blocks_retention_deleted_total",
                             "Blocks deleted because they were past retention.");
 }
@@ -86,14 +94,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, Metri
   RETURN_IF_ERROR(env.CreateDirs(JoinPath(store->options_.data_dir, "wal")));
   ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
   store->blocks_quarantined_->Increment(report.quarantined);
+  store->blocks_recovered_->Increment(report.recovered);
   if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped +
-          report.superseded_removed >
+          report.superseded_removed + report.deletions_finished >
       0) {
     LOG_INFO(
-        "blocks: {} loaded, {} quarantined, {} unfinished removed, {} skipped (newer "
-        "format), {} removed as already compacted",
-        report.loaded, report.quarantined, report.unfinished_removed, report.skipped,
-        report.superseded_removed);
+        "blocks: {} loaded ({} recovered without meta.json), {} quarantined, {} unfinished "
+        "removed (empty), {} interrupted deletions finished, {} skipped (newer format), {} "
+        "removed as already compacted",
+        report.loaded, report.recovered, report.quarantined, report.unfinished_removed,
+        report.deletions_finished, report.skipped, report.superseded_removed);
   }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;
@@ -165,53 +175,71 @@ void Store::RegisterMetrics(MetricsRegistry& metrics) {
                       [blocks] { return static_cast<double>(blocks->MemoryUsage()); });
 }
 
+namespace {
+
+// A WAL record of the spans type, decoded.
+struct SpanRecord {
+  std::string tenant;
+  std::shared_ptr<const std::string> body;  // the OTLP request bytes
+  otlp::SpanBatch batch;
+};
+
+absl::StatusOr<SpanRecord> DecodeSpanRecord(uint8_t type, std::string_view payload) {
+  if (type != kWalRecordSpans) {
+    return absl::DataLossError(absl::StrCat("unknown WAL record type ", type));
+  }
+  uint64_t tenant_len;
+  const char* p = GetVarint64Ptr(payload.data(), payload.data() + payload.size(), &tenant_len);
+  if (p == nullptr || tenant_len > static_cast<uint64_t>(payload.data() + payload.size() - p)) {
+    return absl::DataLossError("WAL span record has a bad tenant header");
+  }
+  SpanRecord record;
+  record.tenant.assign(p, tenant_len);
+  p += tenant_len;
+  record.body = std::make_shared<const std::string>(p, payload.data() + payload.size() - p);
+  auto decoded = otlp::DecodeProtoRequest(record.body);
+  if (!decoded.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("WAL span record does not decode: ", decoded.status().message()));
+  }
+  record.batch = std::move(decoded->batch);
+  return record;
+}
+
+}  // namespace
+
 absl::Status Store::Replay() {
   uint64_t records = 0, spans = 0;
   const int64_t now = clock_.NowUnixNanos();
+  const std::string wal_dir = JoinPath(options_.data_dir, "wal");
+  WalReplayReport report;
+  ReplayOptions replay_options;
+  replay_options.quarantine_dir = JoinPath(JoinPath(options_.data_dir, "quarantine"), "wal");
+  replay_options.on_segment = [&report](uint64_t seq) { report.StartSegment(seq); };
   auto stats = ReplayWal(
-      env_, JoinPath(options_.data_dir, "wal"),
+      env_, wal_dir,
       [&](uint8_t type, std::string_view payload) -> absl::Status {
-        if (type != kWalRecordSpans) {
-          return absl::DataLossError(absl::StrCat("unknown WAL record type ", type));
-        }
-        uint64_t tenant_len;
-        const char* p =
-            GetVarint64Ptr(payload.data(), payload.data() + payload.size(), &tenant_len);
-        if (p == nullptr ||
-            tenant_len > static_cast<uint64_t>(payload.data() + payload.size() - p)) {
-          return absl::DataLossError("WAL span record has a bad tenant header");
-        }
-        std::string tenant(p, tenant_len);
-        p += tenant_len;
-        auto body = std::make_shared<const std::string>(p, payload.data() + payload.size() - p);
-        auto decoded = otlp::DecodeProtoRequest(body);
-        if (!decoded.ok()) {
-          return absl::DataLossError(
-              absl::StrCat("WAL span record does not decode: ", decoded.status().message()));
-        }
-        const uint32_t n = static_cast<uint32_t>(decoded->batch.spans.size());
+        ASSIGN_OR_RETURN(SpanRecord record, DecodeSpanRecord(type, payload));
+        const uint32_t n = static_cast<uint32_t>(record.batch.spans.size());
         spans += n;
         ++records;
-        auto batch = std::make_shared<const LiveBatch>(std::move(body), n, 0, accounting_);
-        live_->Add(tenant, batch, decoded->batch, now);
+        report.Add(record.batch);
+        auto batch = std::make_shared<const LiveBatch>(std::move(record.body), n, 0, accounting_);
+        live_->Add(record.tenant, batch, record.batch, now);
         return absl::OkStatus();
-      });
+      },
+      replay_options);
   if (!stats.ok()) return stats.status();
   replayed_records_->Increment(records);
   replayed_spans_->Increment(spans);
+  wal_segments_quarantined_->Increment(stats->segments_quarantined);
   if (records > 0 || !stats->damage.empty()) {
     LOG_INFO(
         "WAL replay: {} records, {} spans restored from {} ({} bytes of torn tail "
-        "truncated)",
-        records, spans, JoinPath(options_.data_dir, "wal"), stats->bytes_truncated);
+        "truncated, {} damaged segments quarantined)",
+        records, spans, wal_dir, stats->bytes_truncated, stats->segments_quarantined);
   }
-  if (!stats->damage.empty()) {
-    if (stats->data_loss()) {
-      LOG_ERROR("WAL replay found damage that may have lost data:\n{}", stats->DamageSummary());
-    } else {
-      LOG_WARN("WAL replay repaired the trace of a crash:\n{}", stats->DamageSummary());
-    }
-  }
+  report.Log(*stats);
   return absl::OkStatus();
 }
 

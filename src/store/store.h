@@ -197,11 +197,13 @@ class Store {
   Counter* spans_cut_ = nullptr;
   Counter* cut_errors_ = nullptr;
   Counter* wal_segments_removed_ = nullptr;
+  Counter* wal_segments_quarantined_ = nullptr;
   Counter* blocks_compacted_ = nullptr;
   Counter* compaction_errors_ = nullptr;
   Counter* compaction_spans_ = nullptr;
   Counter* duplicates_dropped_ = nullptr;
   Counter* blocks_quarantined_ = nullptr;
+  Counter* blocks_recovered_ = nullptr;
   Counter* blocks_expired_ = nullptr;
 };
 

@@ -13,11 +13,6 @@ namespace {
 
 constexpr uint64_t kReadChunk = 1 << 20;
 
-std::string_view BaseName(std::string_view path) {
-  size_t pos = path.find_last_of('/');
-  return pos == std::string_view::npos ? path : path.substr(pos + 1);
-}
-
 }  // namespace
 
 const char* WalDamageKindName(WalDamageKind kind) {

@@ -45,8 +45,9 @@ struct WalDamage {
   uint64_t length = 0;  // damaged bytes from `offset`
   WalDamageKind kind = WalDamageKind::kTornTail;
   std::string reason;
-  // Acknowledged records may have been lost (false for the torn tail of the newest
-  // segment and for incomplete segments: those are the normal trace of a crash).
+  // Acknowledged records may have been lost. The reader sets it for corrupt records and
+  // bad headers; ReplayWal decides it for torn tails and incomplete segments, which are
+  // the normal trace of a crash only in the newest segment.
   bool data_loss = false;
   // ReplayWal truncated or removed the damaged bytes.
   bool repaired = false;

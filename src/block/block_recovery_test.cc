@@ -1,0 +1,135 @@
+// RebuildBlockMeta: a block whose meta.json is gone is rebuilt from its data file only
+// when every checksum of the data file holds and the file is the block its directory
+// names.
+#include "block/block_recovery.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <string>
+
+#include "block/block_format.h"
+#include "block/block_reader.h"
+#include "block/block_test_util.h"
+#include "block/block_testdata.h"
+#include "gtest/gtest.h"
+
+namespace strand::block {
+namespace {
+
+using testdata::CanonicalSpans;
+using testdata::TraceSet;
+using testing::TempDir;
+using testing::WriteTraceSet;
+
+class BlockRecoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(set_.AddRequest(testdata::RealisticRequest({}, 0)).ok());
+    options_.spans_per_row_group = 150;  // several row groups
+  }
+  // Writes the block and removes its meta.json, as a crash before publication would.
+  BlockMeta WriteWithoutMeta() {
+    absl::StatusOr<BlockMeta> meta = WriteTraceSet(env_, dir_.path(), set_, options_, "acme");
+    EXPECT_TRUE(meta.ok()) << meta.status();
+    if (!meta.ok()) return {};
+    EXPECT_TRUE(env_.RemoveFile(JoinPath(BlockDir(*meta), kMetaFileName)).ok());
+    return *meta;
+  }
+  std::string BlockDir(const BlockMeta& meta) {
+    return JoinPath(dir_.path(), meta.block_id.ToHex());
+  }
+  static void FlipByte(const std::string& path, uint64_t pos) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(pos));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(pos));
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+
+  Env& env_ = *Env::Default();
+  TempDir dir_;
+  TraceSet set_;
+  BlockWriterOptions options_;
+};
+
+TEST_F(BlockRecoveryTest, RebuiltMetaIsTheWrittenOneInEverythingTheDataFileHolds) {
+  options_.compaction_level = 2;
+  options_.compacted_from = {BlockId::Random()};
+  const BlockMeta written = WriteWithoutMeta();
+
+  absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  BlockMeta expected = written;
+  expected.created_unix_nano = 42;
+  expected.compaction_level = 0;    // unknown: a recovered block is compacted again
+  expected.compacted_from.clear();  // unknown
+  expected.column_sizes = rebuilt->column_sizes;
+  EXPECT_EQ(*rebuilt, expected);
+
+  uint64_t sum = 0;
+  for (const auto& [name, size] : rebuilt->column_sizes) sum += size;
+  EXPECT_EQ(sum, written.data_size) << "the parts cover the data file";
+  for (const auto& [name, size] : written.column_sizes) {
+    if (name == "header" || name == "tables" || name == "stats" || name == "bloom" ||
+        name == "footer" || name == "row_group.directory") {
+      auto it = std::find_if(rebuilt->column_sizes.begin(), rebuilt->column_sizes.end(),
+                             [&](const auto& p) { return p.first == name; });
+      ASSERT_NE(it, rebuilt->column_sizes.end()) << name;
+      EXPECT_EQ(it->second, size) << name;
+    }
+  }
+}
+
+TEST_F(BlockRecoveryTest, RebuiltMetaPublishesABlockThatHoldsEveryTrace) {
+  const BlockMeta written = WriteWithoutMeta();
+  absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_TRUE(
+      WriteFileAtomically(env_, JoinPath(BlockDir(written), kMetaFileName), rebuilt->ToJson())
+          .ok());
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader = BlockReader::Open(env_, BlockDir(written));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  for (const auto& [id, spans] : set_.traces) {
+    absl::StatusOr<std::optional<FoundTrace>> found = (*reader)->FindTrace(id);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ(CanonicalSpans((*found)->spans), CanonicalSpans(spans));
+  }
+}
+
+TEST_F(BlockRecoveryTest, DamagedDataFileIsNotRebuilt) {
+  options_.compress = false;  // damage inside a page must be caught by its checksum alone
+  const BlockMeta written = WriteWithoutMeta();
+  const std::string data = JoinPath(BlockDir(written), kDataFileName);
+  for (uint64_t pos :
+       {uint64_t{20}, uint64_t{100}, written.data_size / 2, written.data_size - 30}) {
+    SCOPED_TRACE("byte " + std::to_string(pos));
+    FlipByte(data, pos);
+    absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);
+    EXPECT_TRUE(absl::IsDataLoss(rebuilt.status())) << rebuilt.status();
+    FlipByte(data, pos);  // undone
+  }
+  ASSERT_TRUE(RebuildBlockMeta(env_, BlockDir(written), "acme", 42).ok());
+}
+
+TEST_F(BlockRecoveryTest, TruncatedDataFileIsNotRebuilt) {
+  const BlockMeta written = WriteWithoutMeta();
+  const std::string data = JoinPath(BlockDir(written), kDataFileName);
+  for (uint64_t size : {written.data_size - 1, written.data_size / 2, uint64_t{10}}) {
+    ASSERT_TRUE(env_.TruncateFile(data, size).ok());
+    absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);
+    EXPECT_TRUE(absl::IsDataLoss(rebuilt.status())) << size << ": " << rebuilt.status();
+  }
+}
+
+TEST_F(BlockRecoveryTest, DataFileOfAnotherBlockIsNotRebuilt) {
+  const BlockMeta written = WriteWithoutMeta();
+  const std::string other = JoinPath(dir_.path(), BlockId::Random().ToHex());
+  ASSERT_TRUE(env_.RenameFile(BlockDir(written), other).ok());
+  absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, other, "acme", 42);
+  EXPECT_TRUE(absl::IsDataLoss(rebuilt.status())) << rebuilt.status();
+}
+
+}  // namespace
+}  // namespace strand::block
