@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/listen.h"
+#include "api/tls_context.h"
+#include "common/status_macros.h"
 #include "common/hex.h"
 #include "common/log_limiter.h"
 #include "common/logging.h"
@@ -259,6 +262,10 @@ class HttpServer::Impl {
   }
 
   absl::Status Listen() {
+    if (options_.tls.enabled()) {
+      RETURN_IF_ERROR(ValidateTlsSettings(options_.tls, options_.name + ".tls"));
+      ASSIGN_OR_RETURN(tls_, TlsContextSource::Create(options_.tls));
+    }
     if (absl::Status s = ListenOn(acceptor_, options_.address, options_.name); !s.ok()) return s;
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
@@ -283,6 +290,7 @@ class HttpServer::Impl {
 
   int port() const { return port_; }
 
+  template <typename Stream>
   class Session;
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket s);
@@ -300,13 +308,25 @@ class HttpServer::Impl {
   std::atomic<size_t> connections_{0};  // Sessions alive
   LogLimiter accept_log_;
   LogLimiter refuse_log_;
+  std::unique_ptr<TlsContextSource> tls_;  // null without TLS
 };
 
-class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: plain (PlainStream) or TLS (TlsStream, after its handshake).
+template <typename Stream>
+class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   static constexpr size_t kReadBufferBytes = 64 * 1024;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   Session(tcp::socket&& socket, Impl& server) : stream_(std::move(socket)), server_(server) {
+    server_.connections_.fetch_add(1);
+  }
+  // TLS: `ctx` is the listener's context when the connection came; the session keeps it.
+  Session(tcp::socket&& socket, Impl& server, std::shared_ptr<asio::ssl::context> ctx)
+      : ctx_(std::move(ctx)), stream_(std::move(socket), *ctx_), server_(server) {
     server_.connections_.fetch_add(1);
   }
   ~Session() { server_.connections_.fetch_sub(1); }
@@ -315,19 +335,36 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // Beast reads at most (capacity - size) bytes, and never less than 512: without room
     // a 200 KB body would arrive in ~400 reads of 512 bytes, each a syscall and a timer.
     buffer_.reserve(kReadBufferBytes);
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::AwaitRequest, shared_from_this()));
+    if constexpr (kTls) {
+      // The handshake has the header's time limit; plaintext or a bad certificate fails it.
+      Lowest().expires_after(server_.options_.limits.read_header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  LOG_DEBUG("{}: TLS handshake failed: {}",
+                                            self->server_.options_.name, ec.message());
+                                  return self->CloseSocket();
+                                }
+                                self->AwaitRequest();
+                              });
+    } else {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&Session::AwaitRequest, this->shared_from_this()));
+    }
   }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Session> Self() { return this->shared_from_this(); }
+
   // Between requests the connection may sit idle for `idle_timeout`; the request line and
   // header then have `read_header_timeout` from their first byte.
   void AwaitRequest() {
     if (buffer_.size() > 0) return ReadHeader();
-    stream_.expires_after(server_.options_.limits.idle_timeout);
+    Lowest().expires_after(server_.options_.limits.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kReadBufferBytes),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
+        [self = Self()](beast::error_code ec, size_t n) {
           if (ec) return self->Close();
           self->buffer_.commit(n);
           self->ReadHeader();
@@ -340,9 +377,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // the other headers are read); the declared length is checked in OnHeader.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->header_limit(static_cast<uint32_t>(server_.options_.limits.max_header_bytes));
-    stream_.expires_after(server_.options_.limits.read_header_timeout);
+    Lowest().expires_after(server_.options_.limits.read_header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+                            beast::bind_front_handler(&Session::OnHeader, Self()));
   }
 
   void OnHeader(beast::error_code ec, size_t) {
@@ -361,7 +398,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        [self = Self(), cont](beast::error_code ec, size_t) {
                           if (ec) return self->Close();
                           self->ReadBody();
                         });
@@ -374,9 +411,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // must arrive within `body_read_timeout`.
   void ReadBody() {
     if (parser_->is_done()) return Dispatch();
-    stream_.expires_after(server_.options_.limits.body_read_timeout);
+    Lowest().expires_after(server_.options_.limits.body_read_timeout);
     http::async_read_some(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+                          beast::bind_front_handler(&Session::OnBody, Self()));
   }
 
   void OnBody(beast::error_code ec, size_t) {
@@ -430,12 +467,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     HttpRequest req = ToHttpRequest(msg, too_large_);
     drain_after_write_ = too_large_;
     beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
+    auto remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) req.remote_address = remote.address().to_string();
     // The handler may take its time (the WAL's fsync); no read is outstanding meanwhile.
-    stream_.expires_never();
+    Lowest().expires_never();
     server_.pending_.fetch_add(1);
-    auto self = shared_from_this();
+    auto self = Self();
     auto answered = std::make_shared<std::atomic<bool>>(false);
     Responder responder = [self, answered](HttpResponse&& resp) {
       if (answered->exchange(true)) return;
@@ -456,9 +493,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     // A client that does not read its answer cannot hold the connection forever.
-    stream_.expires_after(server_.options_.limits.body_read_timeout);
+    Lowest().expires_after(server_.options_.limits.body_read_timeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                      [self = Self(), res](beast::error_code ec, size_t) {
                         self->server_.pending_.fetch_sub(1);
                         if (!ec && self->drain_after_write_) return self->CloseAndDrain();
                         if (ec || !self->keep_alive_) return self->Close();
@@ -467,9 +504,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Ends the connection: TLS says close_notify first (a second at most), then the TCP
+  // send side is shut down.
   void Close() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(1));
+      stream_.async_shutdown([self = Self()](beast::error_code) { self->CloseSocket(); });
+    } else {
+      CloseSocket();
+    }
+  }
+  void CloseSocket() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
   // After refusing a request we did not read in full: half-close, then read and discard
@@ -477,20 +524,21 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // does not reset the connection before the client has read our answer.
   void CloseAndDrain() {
     Close();
-    stream_.expires_after(std::chrono::seconds(5));
+    Lowest().expires_after(std::chrono::seconds(5));
     drain_ = std::make_unique<char[]>(kDrainChunk);
     Drain();
   }
   void Drain() {
     stream_.async_read_some(asio::buffer(drain_.get(), kDrainChunk),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            [self = Self()](beast::error_code ec, size_t) {
                               if (!ec) self->Drain();
                             });
   }
   static constexpr size_t kDrainChunk = 64 * 1024;
   std::unique_ptr<char[]> drain_;
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> ctx_;  // TLS only; outlives stream_
+  Stream stream_;
   Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -519,11 +567,16 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket s) {
     return;
   }
   if (connections_.load() >= options_.limits.max_connections) {
+    // (A TLS client reads the plaintext 503 as a failed handshake: closed either way.)
     RefuseOverCapacity(s);
   } else {
     beast::error_code opt_ec;
     s.set_option(tcp::no_delay(true), opt_ec);
-    std::make_shared<Session>(std::move(s), *this)->Start();
+    if (tls_ != nullptr) {
+      std::make_shared<Session<TlsStream>>(std::move(s), *this, tls_->Current())->Start();
+    } else {
+      std::make_shared<Session<PlainStream>>(std::move(s), *this)->Start();
+    }
   }
   DoAccept();
 }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "api/tls_settings.h"
 
 namespace strand::api {
 
@@ -79,6 +80,7 @@ struct HttpServerOptions {
   size_t max_body_bytes = 64 << 20;
   std::string name = "http";  // for logs
   ConnectionLimits limits;
+  TlsSettings tls;  // off unless cert_file and key_file are set
 };
 
 // Connections one listener accepts by default: a quarter of the process's descriptor limit

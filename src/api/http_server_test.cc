@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "api/http_test_client.h"
+#include "api/self_signed_cert.h"
 
 namespace strand::api {
 namespace {
@@ -201,6 +204,118 @@ TEST_F(HttpServerTest, AcceptsAgainAfterDescriptorsRunOut) {
   close(client);
   EXPECT_EQ(StatusLine(answer), "HTTP/1.1 200 OK");
   EXPECT_NE(answer.find("GET /after 0"), std::string::npos);
+}
+
+// Writes a fresh self-signed certificate for "localhost" to `dir`/`name`.crt and .key.
+struct CertFiles {
+  std::string cert;
+  std::string key;
+};
+CertFiles WriteCertificate(const std::string& dir, const std::string& name) {
+  auto pair = MakeSelfSignedCertificate({"localhost"}, 1);
+  EXPECT_TRUE(pair.ok()) << pair.status();
+  CertFiles f{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
+  // Write then rename, as cert-manager's atomic update does.
+  std::ofstream(f.cert + ".tmp") << pair->cert_pem;
+  std::ofstream(f.key + ".tmp") << pair->key_pem;
+  std::rename((f.key + ".tmp").c_str(), f.key.c_str());
+  std::rename((f.cert + ".tmp").c_str(), f.cert.c_str());
+  return f;
+}
+
+class HttpsServerTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/https-" + std::to_string(getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(dir_);
+    server_cert_ = WriteCertificate(dir_, "server");
+  }
+  void StartTls(TlsSettings tls) {
+    HttpServerOptions o;
+    o.tls = std::move(tls);
+    StartServer(o);
+    url_ = "https://localhost:" + std::to_string(server_->port());
+    client_.ca_file = server_cert_.cert;
+    client_.resolve = "localhost:" + std::to_string(server_->port()) + ":127.0.0.1";
+  }
+  TlsSettings ServerTls() {
+    TlsSettings t;
+    t.cert_file = server_cert_.cert;
+    t.key_file = server_cert_.key;
+    return t;
+  }
+  std::string dir_;
+  CertFiles server_cert_;
+  std::string url_;
+  strand::testing::TlsClient client_;
+};
+
+TEST_F(HttpsServerTest, ServesHttpsAndPlaintextFails) {
+  StartTls(ServerTls());
+  auto r = HttpCall("GET", url_ + "/secure", "", {}, &client_);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET /secure 0");
+  EXPECT_EQ(HttpCall("GET", base_ + "/plain").status, 0);  // no HTTP answer
+  bool closed = false;
+  int fd = RawConnect(server_->port());
+  RawSend(fd, "GET /plain HTTP/1.1\r\n\r\n");
+  const std::string answer = RawReadUntilClose(fd, 5s, &closed);
+  close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(answer.find("HTTP/1.1"), std::string::npos);
+}
+
+TEST_F(HttpsServerTest, MutualTlsRequiresAClientCertificate) {
+  CertFiles client = WriteCertificate(dir_, "client");
+  TlsSettings tls = ServerTls();
+  tls.client_ca_file = client.cert;  // the client's self-signed certificate is its own CA
+  StartTls(tls);
+  EXPECT_EQ(HttpCall("GET", url_ + "/x", "", {}, &client_).status, 0);
+  CertFiles stranger = WriteCertificate(dir_, "stranger");
+  client_.cert_file = stranger.cert;
+  client_.key_file = stranger.key;
+  EXPECT_EQ(HttpCall("GET", url_ + "/x", "", {}, &client_).status, 0);
+  client_.cert_file = client.cert;
+  client_.key_file = client.key;
+  EXPECT_EQ(HttpCall("GET", url_ + "/x", "", {}, &client_).status, 200);
+}
+
+TEST_F(HttpsServerTest, CertificateFilesAreReloadedWhenTheyChange) {
+  TlsSettings tls = ServerTls();
+  tls.reload_interval = 20ms;
+  StartTls(tls);
+  EXPECT_EQ(HttpCall("GET", url_ + "/before", "", {}, &client_).status, 200);
+  const std::string old_ca = server_cert_.cert + ".old";
+  std::filesystem::copy_file(server_cert_.cert, old_ca);
+  WriteCertificate(dir_, "server");  // rotated in place
+  std::this_thread::sleep_for(50ms);
+  HttpCall("GET", url_ + "/trigger", "", {}, &client_);  // the first connection reloads
+  EXPECT_EQ(HttpCall("GET", url_ + "/after", "", {}, &client_).status, 200);
+  client_.ca_file = old_ca;
+  EXPECT_EQ(HttpCall("GET", url_ + "/after", "", {}, &client_).status, 0);
+}
+
+TEST_F(HttpsServerTest, MinimumVersionIsEnforced) {
+  TlsSettings tls = ServerTls();
+  tls.min_version = "1.3";
+  StartTls(tls);
+  EXPECT_EQ(HttpCall("GET", url_ + "/x", "", {}, &client_).status, 200);
+  client_.max_tls12 = true;
+  EXPECT_EQ(HttpCall("GET", url_ + "/x", "", {}, &client_).status, 0);
+}
+
+TEST(TlsSettingsTest, BadSettingsAreRefusedWithTheirKey) {
+  TlsSettings t;
+  t.cert_file = "/nonexistent.crt";
+  EXPECT_FALSE(ValidateTlsSettings(t, "strand.api.tls").ok());
+  t.key_file = "/nonexistent.key";
+  auto s = ValidateTlsSettings(t, "strand.api.tls");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("strand.api.tls"), std::string::npos);
+  TlsSettings only_ca;
+  only_ca.client_ca_file = "/x";
+  EXPECT_FALSE(ValidateTlsSettings(only_ca, "k").ok());
 }
 
 TEST(HttpServerAddressTest, ParsesHostPortForms) {

@@ -66,12 +66,36 @@ inline std::string UrlEncode(const std::string& s) {
   return out;
 }
 
+// TLS for HttpCall: trust `ca_file`; present `cert_file`/`key_file` when set (mTLS).
+// `resolve` is curl's "host:port:address" pinning (to test a certificate's name).
+struct TlsClient {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string resolve;
+  bool max_tls12 = false;  // offer TLS 1.2 at most
+};
+
 inline HttpResult HttpCall(const std::string& method, const std::string& url,
                            const std::string& body = "",
-                           const std::vector<std::string>& headers = {}) {
+                           const std::vector<std::string>& headers = {},
+                           const TlsClient* tls = nullptr) {
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_slist* resolve = nullptr;
+  if (tls != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file.c_str());
+    if (!tls->cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->cert_file.c_str());
+    if (!tls->key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->key_file.c_str());
+    if (tls->max_tls12) {
+      curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
+    }
+    if (!tls->resolve.empty()) {
+      resolve = curl_slist_append(resolve, tls->resolve.c_str());
+      curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    }
+  }
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "POST" || method == "PUT" || !body.empty()) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
@@ -91,6 +115,7 @@ inline HttpResult HttpCall(const std::string& method, const std::string& url,
     result.content_type = result.Header("content-type");
   }
   curl_slist_free_all(list);
+  curl_slist_free_all(resolve);
   curl_easy_cleanup(curl);
   return result;
 }

@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
   so.max_body_bytes = 1 << 20;
   so.name = "api";
   so.limits = api->options_.limits;
+  so.tls = api->options_.tls;
   auto* self = api.get();
   auto server = HttpServer::Start(so, [self](HttpRequest&& req, Responder respond) {
     const int64_t start = Clock::Real()->MonotonicNanos();

@@ -28,6 +28,7 @@ struct TempoApiOptions {
   bool multitenancy = false;
   int threads = 2;
   ConnectionLimits limits;
+  TlsSettings tls;
 };
 
 class TempoApi {

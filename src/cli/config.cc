@@ -156,15 +156,45 @@ absl::Status ParseConnections(const YAML::Node& node, Config& c) {
   return absl::OkStatus();
 }
 
-absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out) {
+// A listener's tls: section (docs/security.md), in the Collector's configtls names.
+absl::Status ParseTls(const YAML::Node& node, const std::string& path, api::TlsSettings& tls) {
   if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
-    if (key == "listen") {
-      if (auto s = Get(kv.second, path + ".listen", out); !s.ok()) return s;
+    const std::string full = path + "." + key;
+    absl::Status s;
+    if (key == "cert_file") {
+      s = Get(kv.second, full, tls.cert_file);
+    } else if (key == "key_file") {
+      s = Get(kv.second, full, tls.key_file);
+    } else if (key == "client_ca_file") {
+      s = Get(kv.second, full, tls.client_ca_file);
+    } else if (key == "min_version") {
+      s = Get(kv.second, full, tls.min_version);
+    } else if (key == "reload_interval") {
+      s = GetMillis(kv.second, full, tls.reload_interval);
     } else {
       return UnknownKey(path + ".", kv.first);
     }
+    if (!s.ok()) return s;
+  }
+  return api::ValidateTlsSettings(tls, path);
+}
+
+absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out,
+                         api::TlsSettings& tls) {
+  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    absl::Status s;
+    if (key == "listen") {
+      s = Get(kv.second, path + ".listen", out);
+    } else if (key == "tls") {
+      s = ParseTls(kv.second, path + ".tls", tls);
+    } else {
+      return UnknownKey(path + ".", kv.first);
+    }
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -182,15 +212,15 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
     } else if (key == "multitenancy_enabled") {
       s = Get(v, "strand.multitenancy_enabled", c.multitenancy_enabled);
     } else if (key == "api") {
-      s = ParseListen(v, "strand.api", c.api_listen);
+      s = ParseListen(v, "strand.api", c.api_listen, c.api_tls);
     } else if (key == "otlp") {
       if (!v.IsMap()) return absl::InvalidArgumentError("strand.otlp must be a map");
       for (const auto& o : v) {
         const auto ok = o.first.as<std::string>();
         if (ok == "grpc") {
-          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen);
+          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen, c.otlp_grpc_tls);
         } else if (ok == "http") {
-          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen);
+          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen, c.otlp_http_tls);
         } else if (ok == "max_request_bytes") {
           s = Get(o.second, "strand.otlp.max_request_bytes", c.max_request_bytes);
         } else {

@@ -24,6 +24,10 @@ struct Config {
   std::string api_listen = "localhost:3200";
   std::string otlp_grpc_listen = "localhost:4317";
   std::string otlp_http_listen = "localhost:4318";
+  // strand.api.tls, strand.otlp.grpc.tls, strand.otlp.http.tls (docs/security.md).
+  api::TlsSettings api_tls;
+  api::TlsSettings otlp_grpc_tls;
+  api::TlsSettings otlp_http_tls;
   uint64_t max_request_bytes = 64ull << 20;
   bool wal_sync = true;
   uint64_t wal_segment_bytes = 128ull << 20;

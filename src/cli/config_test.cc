@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 
 namespace strand::cli {
@@ -15,6 +17,34 @@ TEST(ConfigTest, EmptyFileKeepsDefaults) {
   EXPECT_EQ(c->otlp_http_listen, "localhost:4318");
   EXPECT_EQ(c->api_listen, "localhost:3200");
   EXPECT_TRUE(c->wal_sync);
+}
+
+TEST(ConfigTest, TlsOnEveryListener) {
+  const std::string dir = ::testing::TempDir();
+  for (const char* f : {"/t.crt", "/t.key", "/ca.crt"}) std::ofstream(dir + f) << "x";
+  auto c = ParseConfigYaml(absl::StrCat(R"(
+strand:
+  api: {listen: ":3200", tls: {cert_file: ")", dir, R"(/t.crt", key_file: ")", dir, R"(/t.key"}}
+  otlp:
+    grpc:
+      tls: {cert_file: ")", dir, R"(/t.crt", key_file: ")", dir, R"(/t.key", client_ca_file: ")", dir, R"(/ca.crt"}
+    http:
+      tls: {cert_file: ")", dir, R"(/t.crt", key_file: ")", dir, R"(/t.key", min_version: "1.3", reload_interval: 5s}
+)"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->api_tls.cert_file, dir + "/t.crt");
+  EXPECT_EQ(c->otlp_grpc_tls.client_ca_file, dir + "/ca.crt");
+  EXPECT_EQ(c->otlp_http_tls.min_version, "1.3");
+  EXPECT_EQ(c->otlp_http_tls.reload_interval.count(), 5000);
+  EXPECT_FALSE(c->otlp_http_tls.client_ca_file.size());
+  auto missing = ParseConfigYaml("strand: {api: {tls: {cert_file: /nonexistent.crt}}}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("strand.api.tls"), std::string::npos);
+  EXPECT_FALSE(ParseConfigYaml(absl::StrCat("strand: {api: {tls: {cert_file: ", dir,
+                                            "/t.crt, key_file: ", dir,
+                                            "/t.key, min_version: '1.1'}}}"))
+                   .ok());
+  EXPECT_FALSE(ParseConfigYaml("strand: {api: {tls: {certfile: x}}}").ok());
 }
 
 TEST(ConfigTest, ConnectionLimits) {

@@ -79,20 +79,26 @@ bool IsLocalOnly(const std::string& address) {
   return host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-// Warns about listeners reachable from the network: they have no TLS and no
-// authentication yet (docs/security.md).
+// Warns about listeners reachable from the network without TLS; and, since there is no
+// authentication on Strand's own listeners yet, about every one reachable at all
+// (docs/security.md).
 void WarnAboutExposedListeners(const Config& config) {
-  const std::pair<const char*, const std::string*> listeners[] = {
-      {"strand.api.listen", &config.api_listen},
-      {"strand.otlp.grpc.listen", &config.otlp_grpc_listen},
-      {"strand.otlp.http.listen", &config.otlp_http_listen}};
-  for (const auto& [key, address] : listeners) {
-    if (config.collector != nullptr && key != std::string_view("strand.api.listen")) continue;
-    if (!IsLocalOnly(*address)) {
-      LOG_WARN("{} is {}: reachable from the network without TLS or authentication; anyone "
-               "who can reach it can send or read traces (docs/security.md)",
-               key, *address);
-    }
+  struct Listener {
+    const char* key;
+    const std::string* address;
+    const api::TlsSettings* tls;
+  };
+  const Listener listeners[] = {
+      {"strand.api.listen", &config.api_listen, &config.api_tls},
+      {"strand.otlp.grpc.listen", &config.otlp_grpc_listen, &config.otlp_grpc_tls},
+      {"strand.otlp.http.listen", &config.otlp_http_listen, &config.otlp_http_tls}};
+  for (const Listener& l : listeners) {
+    if (config.collector != nullptr && l.key != std::string_view("strand.api.listen")) continue;
+    if (IsLocalOnly(*l.address)) continue;
+    LOG_WARN("{} is {}: reachable from the network {}; anyone who can reach it can send or read "
+             "traces (docs/security.md)",
+             l.key, *l.address,
+             l.tls->enabled() ? "without authentication" : "without TLS or authentication");
   }
 }
 
@@ -150,6 +156,7 @@ int Run(const Config& config) {
     go.keepalive_timeout_ms = config.grpc_keepalive_timeout_nanos / 1'000'000;
     go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
     go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
+    go.tls = config.otlp_grpc_tls;
     auto g = receiver::OtlpGrpcReceiver::Start(go, *handler);
     if (!g.ok()) return Fail(g.status());
     grpc = std::move(*g);
@@ -159,6 +166,7 @@ int Run(const Config& config) {
     ho.multitenancy = config.multitenancy_enabled;
     ho.threads = config.http_threads;
     ho.limits = config.connections;
+    ho.tls = config.otlp_http_tls;
     auto h = receiver::OtlpHttpReceiver::Start(ho, *handler);
     if (!h.ok()) return Fail(h.status());
     http = std::move(*h);
@@ -170,6 +178,7 @@ int Run(const Config& config) {
     ao.address = config.api_listen;
     ao.multitenancy = config.multitenancy_enabled;
     ao.limits = config.connections;
+    ao.tls = config.api_tls;
     auto a = api::TempoApi::Start(ao, *store, metrics);
     if (!a.ok()) return Fail(a.status());
     api = std::move(*a);

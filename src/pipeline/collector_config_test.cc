@@ -219,6 +219,80 @@ TEST_F(CollectorConfigTest, UnknownAndUnsupportedTypes) {
   ExpectError(Parse("exporters:\n  kafka/out:\n"), {"exporters::kafka/out", "not supported"});
 }
 
+TEST_F(CollectorConfigTest, OtlpReceiverTlsAndKeepaliveInTheCollectorsNames) {
+  const std::string service = R"(
+exporters:
+  debug:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+)";
+  auto ok = Parse(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+        tls:
+          cert_file: /certs/tls.crt
+          key_file: /certs/tls.key
+          client_ca_file: /certs/ca.crt
+          min_version: "1.2"
+          max_version: "1.3"
+          reload_interval: 30s
+          include_system_ca_certs_pool: false
+        keepalive:
+          server_parameters:
+            max_connection_idle: 11s
+            max_connection_age: 12s
+            max_connection_age_grace: 5s
+            time: 30s
+            timeout: 5s
+          enforcement_policy:
+            min_time: 10s
+      http:
+        endpoint: 127.0.0.1:0
+        tls:
+          cert_file: /certs/tls.crt
+          key_file: /certs/tls.key
+)" + service);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  auto receiver = [&](const std::string& tls) {
+    return Parse("receivers:\n  otlp:\n    protocols:\n      grpc:\n        tls:\n" + tls +
+                 service);
+  };
+  ExpectError(receiver("          cert_pem: abc\n"),
+              {"receivers::otlp::protocols::grpc::tls::cert_pem", "not supported"});
+  ExpectError(receiver("          cert_file: /a\n          key_file: /b\n          ca_file: /c\n"),
+              {"tls::ca_file", "client_ca_file"});
+  ExpectError(receiver("          cert_file: /a\n"), {"cert_file and key_file go together"});
+  ExpectError(receiver("          cert_file: /a\n          key_file: /b\n          ciphers: x\n"),
+              {"tls::ciphers", "unknown key"});
+  ExpectError(Parse("receivers:\n  otlp:\n    protocols:\n      http:\n        auth:\n"
+                    "          authenticator: basicauth\n" +
+                    service),
+              {"protocols::http::auth", "not supported"});
+}
+
+TEST_F(CollectorConfigTest, ExporterTlsVersions) {
+  auto with = [&](const std::string& exporter) {
+    const std::string id = exporter.substr(2, exporter.find(':') - 2);
+    return Parse("exporters:\n" + exporter +
+                 "receivers:\n  otlp:\n    protocols:\n      grpc:\nservice:\n  pipelines:\n"
+                 "    traces:\n      receivers: [otlp]\n      exporters: [" + id + "]\n");
+  };
+  EXPECT_TRUE(with("  otlphttp/x:\n    endpoint: https://b:4318\n    tls: {min_version: \"1.3\"}\n")
+                  .ok());
+  EXPECT_TRUE(with("  otlp/x:\n    endpoint: b:4317\n    tls: {min_version: \"1.2\", max_version: \"1.3\"}\n")
+                  .ok());
+  ExpectError(with("  otlp/x:\n    endpoint: b:4317\n    tls: {min_version: \"1.3\"}\n"),
+              {"not supported for gRPC"});
+  ExpectError(with("  otlphttp/x:\n    endpoint: https://b:4318\n    tls: {min_version: \"1.0\"}\n"),
+              {"tls::min_version", "1.2"});
+}
+
 TEST_F(CollectorConfigTest, UnknownKeysAreErrorsAtEveryLevel) {
   // In a component, and nested inside one.
   ExpectError(Parse("processors:\n  batch:\n    send_batch_sise: 5\n"),

@@ -17,8 +17,16 @@ void ParseTlsSettings(ConfigMap& tls, TlsSettings& out) {
   tls.Read("key_file", out.key_file);
   tls.Read("insecure_skip_verify", out.insecure_skip_verify);
   tls.Read("server_name_override", out.server_name_override);
-  for (const char* key : {"ca_pem", "cert_pem", "key_pem", "min_version", "max_version",
-                          "cipher_suites", "reload_interval", "include_system_ca_certs_pool"}) {
+  tls.Read("min_version", out.min_version);
+  tls.Read("max_version", out.max_version);
+  for (const std::string* v : {&out.min_version, &out.max_version}) {
+    if (!v->empty() && *v != "1.2" && *v != "1.3") {
+      tls.Fail(v == &out.min_version ? "min_version" : "max_version",
+               "want \"1.2\" or \"1.3\"");
+    }
+  }
+  for (const char* key : {"ca_pem", "cert_pem", "key_pem", "cipher_suites", "reload_interval",
+                          "include_system_ca_certs_pool"}) {
     tls.Unsupported(key, std::string("tls::") + key);
   }
 }
@@ -97,6 +105,11 @@ class OtlpFactory : public ExporterFactory {
     const auto& s = static_cast<const OtlpSettings&>(settings);
     if (s.endpoint.empty() && s.traces_endpoint.empty()) {
       return absl::InvalidArgumentError("endpoint must be set");
+    }
+    if (!s.http && (s.tls.min_version == "1.3" || s.tls.max_version == "1.2")) {
+      return absl::InvalidArgumentError(
+          "tls::min_version 1.3 and tls::max_version 1.2: not supported for gRPC (gRPC here "
+          "negotiates TLS 1.2 or 1.3); they are for otlphttp");
     }
     if (s.http) {
       const std::string& url = s.traces_endpoint.empty() ? s.endpoint : s.traces_endpoint;

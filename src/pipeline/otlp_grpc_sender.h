@@ -23,6 +23,8 @@ struct TlsSettings {
   std::string key_file;
   bool insecure_skip_verify = false;
   std::string server_name_override;
+  std::string min_version;  // "", "1.2" or "1.3" (otlphttp); gRPC offers 1.2 and up
+  std::string max_version;  // "", "1.2" (otlphttp) or "1.3"
 };
 
 struct OtlpGrpcSenderOptions {

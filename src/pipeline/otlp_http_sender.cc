@@ -140,6 +140,10 @@ SendResult OtlpHttpSender::Send(std::string_view body, int64_t timeout_nanos) {
   if (!options_.tls.key_file.empty()) {
     curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.key_file.c_str());
   }
+  long ssl_version = options_.tls.min_version == "1.3" ? CURL_SSLVERSION_TLSv1_3
+                                                       : CURL_SSLVERSION_TLSv1_2;
+  if (options_.tls.max_version == "1.2") ssl_version |= CURL_SSLVERSION_MAX_TLSv1_2;
+  curl_easy_setopt(curl, CURLOPT_SSLVERSION, ssl_version);
   if (options_.tls.insecure_skip_verify) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);

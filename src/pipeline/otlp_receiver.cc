@@ -1,6 +1,9 @@
 #include "pipeline/otlp_receiver.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "api/tls_settings.h"
 #include "common/logging.h"
 #include "receiver/otlp_grpc_receiver.h"
 #include "receiver/otlp_http_receiver.h"
@@ -18,11 +21,57 @@ struct OtlpReceiverSettings : ComponentSettings {
   std::string http_endpoint = "localhost:4318";
   uint64_t http_max_bytes = 20 << 20;
   bool http_metadata = false;
+  api::TlsSettings grpc_tls;
+  api::TlsSettings http_tls;
+  // keepalive::server_parameters (nanoseconds; 0 keeps Strand's default).
+  int64_t keepalive_time = 0;
+  int64_t keepalive_timeout = 0;
+  int64_t max_connection_idle = 0;
+  int64_t max_connection_age = 0;
+  int64_t max_connection_age_grace = 0;
 };
 
-void RefuseSecurity(ConfigMap& m) {
-  m.Unsupported("tls", "TLS on receivers (terminate TLS in front of Strand)");
-  m.Unsupported("auth", "authenticator extensions");
+// A protocol's `tls:` section, in the Collector's configtls names.
+void ReadServerTls(ConfigMap& protocol, api::TlsSettings& tls) {
+  if (!protocol.Has("tls")) return protocol.Ignore("tls");
+  ConfigMap t = protocol.Sub("tls");
+  t.Read("cert_file", tls.cert_file);
+  t.Read("key_file", tls.key_file);
+  t.Read("client_ca_file", tls.client_ca_file);
+  t.Read("min_version", tls.min_version);
+  int64_t reload = 0;
+  t.ReadDuration("reload_interval", reload);
+  if (reload > 0) tls.reload_interval = std::chrono::milliseconds(std::max<int64_t>(1, reload / 1'000'000));
+  std::string max_version;
+  t.Read("max_version", max_version);
+  if (!max_version.empty() && max_version != "1.3") {
+    t.Fail("max_version", "not supported: Strand offers TLS up to 1.3");
+  }
+  for (const char* key : {"cert_pem", "key_pem", "client_ca_pem", "ca_pem"}) {
+    t.Unsupported(key, "inline PEM; give the file (cert_file, key_file, client_ca_file)");
+  }
+  t.Unsupported("ca_file", "on a receiver; client_ca_file verifies client certificates");
+  t.Unsupported("cipher_suites", "choosing cipher suites (OpenSSL's defaults apply)");
+  t.Ignore("include_system_ca_certs_pool");
+  (void)t.Finish();
+  if (tls.cert_file.empty() != tls.key_file.empty() ||
+      (!tls.client_ca_file.empty() && tls.cert_file.empty())) {
+    protocol.Fail("tls", "cert_file and key_file go together, and client_ca_file needs them");
+  }
+}
+
+void ReadKeepalive(ConfigMap& grpc, OtlpReceiverSettings& s) {
+  ConfigMap keepalive = grpc.Sub("keepalive");
+  ConfigMap server = keepalive.Sub("server_parameters");
+  server.ReadDuration("time", s.keepalive_time);
+  server.ReadDuration("timeout", s.keepalive_timeout);
+  server.ReadDuration("max_connection_idle", s.max_connection_idle);
+  server.ReadDuration("max_connection_age", s.max_connection_age);
+  server.ReadDuration("max_connection_age_grace", s.max_connection_age_grace);
+  (void)server.Finish();
+  // How often clients may ping: Strand keeps gRPC's own policy.
+  keepalive.Ignore("enforcement_policy");
+  (void)keepalive.Finish();
 }
 
 class OtlpReceiver : public Receiver {
@@ -40,6 +89,16 @@ class OtlpReceiver : public Receiver {
       o.max_request_bytes = settings_.grpc_max_mib << 20;
       o.multitenancy = multitenancy_;
       o.include_metadata = settings_.grpc_metadata;
+      o.tls = settings_.grpc_tls;
+      auto ms = [](int64_t nanos, int64_t fallback) {
+        return nanos > 0 ? nanos / 1'000'000 : fallback;
+      };
+      o.keepalive_time_ms = ms(settings_.keepalive_time, o.keepalive_time_ms);
+      o.keepalive_timeout_ms = ms(settings_.keepalive_timeout, o.keepalive_timeout_ms);
+      o.max_connection_idle_ms = ms(settings_.max_connection_idle, o.max_connection_idle_ms);
+      o.max_connection_age_ms = ms(settings_.max_connection_age, o.max_connection_age_ms);
+      o.max_connection_age_grace_ms =
+          ms(settings_.max_connection_age_grace, o.max_connection_age_grace_ms);
       auto g = receiver::OtlpGrpcReceiver::Start(o, handler_);
       if (!g.ok()) {
         return absl::Status(g.status().code(), absl::StrCat("receivers::", id_, ": ",
@@ -54,6 +113,7 @@ class OtlpReceiver : public Receiver {
       o.max_request_bytes = settings_.http_max_bytes;
       o.multitenancy = multitenancy_;
       o.include_metadata = settings_.http_metadata;
+      o.tls = settings_.http_tls;
       auto h = receiver::OtlpHttpReceiver::Start(o, handler_);
       if (!h.ok()) {
         return absl::Status(h.status().code(), absl::StrCat("receivers::", id_, ": ",
@@ -102,10 +162,11 @@ class OtlpReceiverFactory : public ReceiverFactory {
     std::string transport = "tcp";
     grpc.Read("transport", transport);
     if (transport != "tcp") grpc.Fail("transport", "not supported: only tcp");
-    RefuseSecurity(grpc);
+    ReadServerTls(grpc, s->grpc_tls);
+    grpc.Unsupported("auth", "authenticator extensions");
+    ReadKeepalive(grpc, *s);
     // Tuning of Go's gRPC server; Strand's server needs none of it.
-    for (const char* key :
-         {"max_concurrent_streams", "read_buffer_size", "write_buffer_size", "keepalive"}) {
+    for (const char* key : {"max_concurrent_streams", "read_buffer_size", "write_buffer_size"}) {
       grpc.Ignore(key);
     }
     ConfigMap http = protocols.Sub("http");
@@ -120,7 +181,8 @@ class OtlpReceiverFactory : public ReceiverFactory {
     http.Ignore("metrics_url_path");
     http.Ignore("logs_url_path");
     http.Unsupported("cors", "CORS");
-    RefuseSecurity(http);
+    ReadServerTls(http, s->http_tls);
+    http.Unsupported("auth", "authenticator extensions");
     (void)grpc.Finish();
     (void)http.Finish();
     (void)protocols.Finish();

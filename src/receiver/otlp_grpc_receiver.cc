@@ -2,10 +2,17 @@
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "api/fd_listener.h"
+#include "api/tls_context.h"
 #include "common/compression.h"
+#include "common/status_macros.h"
 #include "common/tenant.h"
 
 namespace strand::receiver {
@@ -39,6 +46,38 @@ std::string_view MessageEncoding(const grpc::ByteBuffer& message) {
     default:
       return "";
   }
+}
+
+// The listener's credentials: plaintext, or TLS from files gRPC watches and reloads. The
+// files are loaded once here too, so a bad certificate fails the start, not each handshake.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const api::TlsSettings& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  RETURN_IF_ERROR(api::ValidateTlsSettings(tls, "otlp-grpc tls"));
+  if (tls.min_version != "1.2") {
+    return absl::InvalidArgumentError(
+        "not supported: min_version 1.3 on OTLP/gRPC (gRPC here negotiates TLS 1.2 or 1.3)");
+  }
+  RETURN_IF_ERROR(api::MakeServerTlsContext(tls).status());
+  const auto refresh = static_cast<unsigned int>(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(tls.reload_interval).count()));
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
+  if (tls.client_ca_file.empty()) {
+    provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        tls.key_file, tls.cert_file, refresh);
+  } else {
+    provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        tls.key_file, tls.cert_file, tls.client_ca_file, refresh);
+  }
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca_file.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 grpc::StatusCode GrpcCode(absl::StatusCode code) {
@@ -152,10 +191,11 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
     OtlpGrpcOptions options, OtlpTraceHandler& handler) {
   std::unique_ptr<OtlpGrpcReceiver> r(new OtlpGrpcReceiver());
   r->service_ = std::make_unique<Service>(handler, options);
+  ASSIGN_OR_RETURN(auto credentials, ServerCredentials(options.tls));
   grpc::ServerBuilder builder;
   r->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
-      grpc::InsecureServerCredentials());
+      std::move(credentials));
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_request_bytes));
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time_ms));

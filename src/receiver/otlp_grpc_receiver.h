@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "api/tls_settings.h"
 #include "receiver/otlp_trace_handler.h"
 
 namespace grpc {
@@ -51,6 +52,9 @@ struct OtlpGrpcOptions {
   int64_t handshake_timeout_ms = 10'000;
   // Descriptors kept free when accepting (see FdListener).
   size_t reserve_fds = 64;
+  // TLS (and mTLS with client_ca_file); the files are watched and reloaded by gRPC.
+  // min_version "1.3" is not supported here (gRPC's C++ API of Debian 12 has no setting).
+  api::TlsSettings tls;
 };
 
 class OtlpGrpcReceiver {

@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
   so.max_body_bytes = r->options_.max_request_bytes;
   so.name = "otlp-http";
   so.limits = r->options_.limits;
+  so.tls = r->options_.tls;
   auto* self = r.get();
   auto server = api::HttpServer::Start(so, [self](api::HttpRequest&& req, api::Responder resp) {
     self->Handle(std::move(req), std::move(resp));

@@ -22,6 +22,7 @@ struct OtlpHttpOptions {
   bool include_metadata = false;
   int threads = 2;
   api::ConnectionLimits limits;
+  api::TlsSettings tls;
 };
 
 class OtlpHttpReceiver {

@@ -3,10 +3,13 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "api/http_test_client.h"
+#include "api/self_signed_cert.h"
 #include "common/compression.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -59,7 +62,7 @@ constexpr char kJsonRequest[] = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
 class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(false); }
-  void Start(bool multitenancy, size_t max_bytes = 1 << 20) {
+  void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {}) {
     handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, *Clock::Real());
     OtlpHttpOptions ho;
     ho.address = "127.0.0.1:0";
@@ -72,6 +75,7 @@ class ReceiverTest : public ::testing::Test {
     go.address = "127.0.0.1:0";
     go.max_request_bytes = max_bytes;
     go.multitenancy = multitenancy;
+    go.tls = tls;
     auto grpc = OtlpGrpcReceiver::Start(go, *handler_);
     ASSERT_TRUE(grpc.ok()) << grpc.status();
     grpc_ = std::move(*grpc);
@@ -82,14 +86,20 @@ class ReceiverTest : public ::testing::Test {
     if (http_) http_->Stop();
   }
 
-  // Calls Export over gRPC with raw bytes.
+  // Calls Export over gRPC with raw bytes (over TLS when `credentials` is set; the server's
+  // certificate is for "localhost").
   grpc::Status GrpcExport(
       const std::string& bytes, std::string* response,
       const std::string& method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
       const std::string& tenant = "",
-      grpc_compression_algorithm compression = GRPC_COMPRESS_NONE) {
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_->port()),
-                                       grpc::InsecureChannelCredentials());
+      grpc_compression_algorithm compression = GRPC_COMPRESS_NONE,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a new connection per call
+    auto channel = grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(grpc_->port()),
+        credentials ? credentials : grpc::InsecureChannelCredentials(), args);
     grpc::GenericStub stub(channel);
     grpc::ClientContext ctx;
     // A hung server fails the test instead of hanging it.
@@ -292,6 +302,49 @@ TEST_F(ReceiverTest, GrpcAcceptsAgainAfterDescriptorsRunOut) {
   grpc::Status s = GrpcExport(Request(2).SerializeAsString(), &response);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(consumer_.spans, 2u);
+}
+
+// OTLP/gRPC over TLS and mTLS; plaintext to the TLS port fails.
+TEST_F(ReceiverTest, GrpcOverTlsAndMutualTls) {
+  const std::string dir = ::testing::TempDir() + "/grpc-tls-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name) {
+    auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+    EXPECT_TRUE(pair.ok());
+    std::ofstream(dir + "/" + name + ".crt") << pair->cert_pem;
+    std::ofstream(dir + "/" + name + ".key") << pair->key_pem;
+    return std::make_pair(pair->cert_pem, pair->key_pem);
+  };
+  auto server = write("server");
+  auto client = write("client");
+  api::TlsSettings tls;
+  tls.cert_file = dir + "/server.crt";
+  tls.key_file = dir + "/server.key";
+  TearDown();
+  Start(false, 1 << 20, tls);
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = server.first;
+  std::string response;
+  auto s = GrpcExport(Request(2).SerializeAsString(), &response, kExport, "", GRPC_COMPRESS_NONE,
+                      grpc::SslCredentials(trust));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(consumer_.spans, 2u);
+  EXPECT_EQ(GrpcExport(Request(1).SerializeAsString(), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);  // plaintext to a TLS port
+
+  tls.client_ca_file = dir + "/client.crt";
+  TearDown();
+  Start(false, 1 << 20, tls);
+  EXPECT_FALSE(GrpcExport(Request(1).SerializeAsString(), &response, kExport, "",
+                          GRPC_COMPRESS_NONE, grpc::SslCredentials(trust))
+                   .ok());  // no client certificate
+  grpc::SslCredentialsOptions mutual = trust;
+  mutual.pem_cert_chain = client.first;
+  mutual.pem_private_key = client.second;
+  s = GrpcExport(Request(3).SerializeAsString(), &response, kExport, "", GRPC_COMPRESS_NONE,
+                 grpc::SslCredentials(mutual));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(consumer_.spans, 5u);
 }
 
 TEST_F(ReceiverTest, MultitenancyRequiresOrgId) {

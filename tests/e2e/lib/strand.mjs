@@ -12,6 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +74,7 @@ export class Strand {
   }
 
   constructor({ name = 'strand', dataDir, maxRequestBytes, multitenancy = false, extraArgs = [],
-    readyTimeoutMs = 30_000, host = '127.0.0.1', grpcPort } = {}) {
+    readyTimeoutMs = 30_000, host = '127.0.0.1', grpcPort, tls } = {}) {
     if (!fs.existsSync(strandBin)) {
       throw new Error(`strand binary not found at ${strandBin}: build it (cmake) or set STRAND_BIN`);
     }
@@ -86,15 +87,19 @@ export class Strand {
     this.readyTimeoutMs = readyTimeoutMs;
     this.host = host; // every listener binds this loopback address
     this.fixedGrpcPort = grpcPort; // OTLP/gRPC on this port instead of a free one
+    // {ca, cert, key} (PEM): the listeners serve TLS (set up by the caller's --config);
+    // URLs become https and requests trust `ca` and present cert/key when given.
+    this.tls = tls;
     this.child = null;
     this.generation = 0;
     this.logTail = [];
   }
 
   get grpcAddress() { return `${this.host}:${this.ports.grpc}`; }
-  get grpcUrl() { return `http://${this.host}:${this.ports.grpc}`; }
-  get otlpHttpUrl() { return `http://${this.host}:${this.ports.http}`; }
-  get apiUrl() { return `http://${this.host}:${this.ports.api}`; }
+  get scheme() { return this.tls ? 'https' : 'http'; }
+  get grpcUrl() { return `${this.scheme}://${this.host}:${this.ports.grpc}`; }
+  get otlpHttpUrl() { return `${this.scheme}://${this.host}:${this.ports.http}`; }
+  get apiUrl() { return `${this.scheme}://${this.host}:${this.ports.api}`; }
   get tracesUrl() { return `${this.otlpHttpUrl}/v1/traces`; }
   get pid() { return this.child?.pid; }
 
@@ -147,7 +152,7 @@ export class Strand {
         throw new Error(`strand exited before it was ready (code ${exitInfo.code}, signal ${exitInfo.signal})\n${this.tail()}`);
       }
       try {
-        const r = await httpRequest(`${this.apiUrl}/ready`, { timeoutMs: 2000 });
+        const r = await httpRequest(`${this.apiUrl}/ready`, { timeoutMs: 2000, tls: this.tls });
         if (r.status === 200) break;
       } catch { /* not listening yet */ }
       if (Date.now() > deadline) {
@@ -222,7 +227,7 @@ export class Strand {
 
   /** Any request to the API port. */
   api(pathAndQuery, opts = {}) {
-    return httpRequest(`${this.apiUrl}${pathAndQuery}`, opts);
+    return httpRequest(`${this.apiUrl}${pathAndQuery}`, { tls: this.tls, ...opts });
   }
 
   /**
@@ -239,7 +244,8 @@ export class Strand {
       buf = compress(buf, encoding);
       h['content-encoding'] = encoding;
     }
-    return httpRequest(`${this.otlpHttpUrl}${p}`, { method, headers: h, body: buf, timeoutMs, agent });
+    return httpRequest(`${this.otlpHttpUrl}${p}`, { method, headers: h, body: buf, timeoutMs, agent,
+      tls: this.tls });
   }
 
   /** POSTs an OTLP/JSON-shaped request object as JSON. */
@@ -340,7 +346,8 @@ export const modeName = (m) => `${m.api} ${m.format}`;
  * server answers and closes before the whole body was sent (e.g. 413), the answer is
  * still returned.
  */
-export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 30_000, agent = false } = {}) {
+export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 30_000, agent = false,
+  tls } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     const chunked = String(h['transfer-encoding'] ?? '').toLowerCase() === 'chunked';
@@ -363,7 +370,9 @@ export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs
         ...extra,
       });
     };
-    const req = http.request(url, { method, headers: h, agent }, (res) => {
+    const secure = url.startsWith('https:');
+    const tlsOptions = secure && tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {};
+    const req = (secure ? https : http).request(url, { method, headers: h, agent, ...tlsOptions }, (res) => {
       response = res;
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => finish());

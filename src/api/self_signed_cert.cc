@@ -1,4 +1,4 @@
-#include "webhook/self_signed_cert.h"
+#include "api/self_signed_cert.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace strand::webhook {
+namespace strand::api {
 namespace {
 
 template <typename T, void (*F)(T*)>
@@ -67,7 +67,7 @@ absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std:
   if (!AddExtension(cert.get(), NID_subject_alt_name, absl::StrJoin(sans, ",")) ||
       !AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
       !AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") ||
-      !AddExtension(cert.get(), NID_ext_key_usage, "serverAuth")) {
+      !AddExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth")) {
     return absl::InternalError("OpenSSL: cannot add the certificate's extensions");
   }
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
@@ -82,4 +82,4 @@ absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std:
   return CertificatePair{BioString(cert_bio.get()), BioString(key_bio.get())};
 }
 
-}  // namespace strand::webhook
+}  // namespace strand::api

@@ -1,5 +1,6 @@
-// A self-signed serving certificate (ECDSA P-256) for the webhook's Service DNS names; it
-// is its own CA, so the PEM goes into the MutatingWebhookConfiguration's caBundle as is.
+// A self-signed certificate (ECDSA P-256) for a set of DNS names: the webhook's serving
+// certificate (its own CA, so the PEM goes into the MutatingWebhookConfiguration's caBundle
+// as is) and the certificates of TLS tests.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace strand::webhook {
+namespace strand::api {
 
 struct CertificatePair {
   std::string cert_pem;
@@ -18,4 +19,4 @@ struct CertificatePair {
 absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std::string>& dns_names,
                                                           int valid_days);
 
-}  // namespace strand::webhook
+}  // namespace strand::api
