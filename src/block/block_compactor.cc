@@ -155,10 +155,12 @@ absl::StatusOr<CompactResult> CompactBlocks(Env& env, std::span<const BlockReade
                                             const std::string& tenant, CompactOptions options) {
   if (inputs.empty()) return absl::InvalidArgumentError("compaction needs at least one input");
   uint32_t max_level = 0;
+  TimeRange inputs_range;
   std::vector<InputCursor> cursors;
   cursors.reserve(inputs.size());
   for (const BlockReader* input : inputs) {
     if (input == nullptr) return absl::InvalidArgumentError("compaction input is null");
+    inputs_range.Merge(input->footer().time_range());
     if (input->meta().has_value()) {
       if (input->meta()->tenant != tenant) {
         return absl::InvalidArgumentError(
@@ -171,6 +173,9 @@ absl::StatusOr<CompactResult> CompactBlocks(Env& env, std::span<const BlockReade
     cursors.emplace_back(*input);
     RETURN_IF_ERROR(cursors.back().Init());
   }
+  // The inputs' ranges already place out-of-range spans by their ingest time; recomputing
+  // the range from the spans' own times would undo that.
+  if (!options.writer.time_range.has_value()) options.writer.time_range = inputs_range;
   options.writer.compaction_level = options.compaction_level.value_or(
       max_level == std::numeric_limits<uint32_t>::max() ? max_level : max_level + 1);
 

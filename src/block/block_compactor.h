@@ -14,6 +14,10 @@
 // written), plus the output writer's one row group and every input's resource and scope
 // tables. Whole blocks are never loaded; CompactResult reports the peak.
 //
+// Time range: the output's is the union of the inputs' (their footers'), not the extent
+// of the spans' own times, so spans the store placed by their ingest time stay placed so
+// (docs/format/block.md, "Time range").
+//
 // Publication and failure: the output is published atomically by BlockWriter (meta.json
 // last), naming its inputs in meta.json's compacted_from (inputs opened with their meta). On any
 // error the partial output is abandoned (its files removed, best effort) and the error returned;
@@ -39,7 +43,7 @@ namespace strand::block {
 
 struct CompactOptions {
   // Options of the output block's writer; its compaction_level is replaced by the one
-  // below.
+  // below, and an unset time_range becomes the union of the inputs' ranges.
   BlockWriterOptions writer;
   // The output's compaction level; max(input levels) + 1 when unset. An input opened
   // without its meta.json counts as level 0.

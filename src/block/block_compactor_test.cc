@@ -330,6 +330,26 @@ TEST_F(BlockCompactorTest, OutputMetadataCoversTheInputs) {
   EXPECT_EQ(result->meta.compaction_level, 7u);
 }
 
+// The inputs' ranges may place spans elsewhere than their own times (the store places a
+// span stamped 1970 by its ingest time): the output keeps their union.
+TEST_F(BlockCompactorTest, OutputTimeRangeIsTheUnionOfTheInputsNotOfTheSpans) {
+  Generate(2);
+  BlockWriterOptions early, late;
+  early.time_range = TimeRange{5000, 6000, 5100, 6100};
+  late.time_range = TimeRange{7000, 8000, 7100, 8100};
+  ASSERT_NE(AddInput(Part(all_, [](size_t t, size_t) { return t % 2 == 0; }), early), nullptr);
+  ASSERT_NE(AddInput(Part(all_, [](size_t t, size_t) { return t % 2 == 1; }), late), nullptr);
+
+  absl::StatusOr<CompactResult> result = Compact();
+  ASSERT_TRUE(result.ok()) << result.status();
+  const BlockMeta& meta = result->meta;
+  EXPECT_EQ(meta.min_start_unix_nano, 5000u);
+  EXPECT_EQ(meta.max_start_unix_nano, 8000u);
+  EXPECT_EQ(meta.min_end_unix_nano, 5100u);
+  EXPECT_EQ(meta.max_end_unix_nano, 8100u);
+  EXPECT_TRUE(SameTraces(ReadOutput(meta), Contents(all_))) << "the spans keep their times";
+}
+
 TEST_F(BlockCompactorTest, InputsAreLeftUntouched) {
   Generate(2);
   ASSERT_NE(AddInput(Part(all_, [](size_t t, size_t) { return t % 2 == 0; })), nullptr);

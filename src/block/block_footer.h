@@ -29,10 +29,37 @@ struct RowGroupInfo {
   otlp::TraceId last_trace{};
 };
 
+// A block's time range: the smallest and largest start and end times (unix ns) of what
+// it holds (docs/format/block.md, "Time range"). Empty until something is added.
+struct TimeRange {
+  uint64_t min_start = UINT64_MAX;
+  uint64_t max_start = 0;
+  uint64_t min_end = UINT64_MAX;
+  uint64_t max_end = 0;
+
+  bool empty() const { return min_start == UINT64_MAX && max_start == 0; }
+  // Widens the range to cover one span's (or a placement's) start and end.
+  void Add(uint64_t start, uint64_t end) {
+    min_start = start < min_start ? start : min_start;
+    max_start = start > max_start ? start : max_start;
+    min_end = end < min_end ? end : min_end;
+    max_end = end > max_end ? end : max_end;
+  }
+  // Widens the range to cover `other` (no-op when `other` is empty).
+  void Merge(const TimeRange& other) {
+    if (other.empty()) return;
+    Add(other.min_start, other.max_end);
+    Add(other.max_start, other.min_end);
+  }
+  bool operator==(const TimeRange&) const = default;
+};
+
 struct BlockFooter {
   BlockId block_id;
   uint64_t span_count = 0;
   uint64_t trace_count = 0;  // distinct traces
+  // The block's time range (docs/format/block.md, "Time range"): where the block is
+  // placed in time, which need not cover every span's own times.
   uint64_t min_start = 0;
   uint64_t max_start = 0;
   uint64_t min_end = 0;
@@ -50,6 +77,13 @@ struct BlockFooter {
                                             uint64_t footer_offset);
   // Heap bytes held (for memory accounting).
   size_t MemoryUsage() const;
+  TimeRange time_range() const { return {min_start, max_start, min_end, max_end}; }
+  void set_time_range(const TimeRange& r) {
+    min_start = r.min_start;
+    max_start = r.max_start;
+    min_end = r.min_end;
+    max_end = r.max_end;
+  }
 };
 
 // The 36-byte file header.

@@ -82,6 +82,36 @@ TEST_F(BlockRecoveryTest, RebuiltMetaIsTheWrittenOneInEverythingTheDataFileHolds
   }
 }
 
+// The writer's time range (where the store placed the spans) is in the footer, so a
+// rebuilt meta.json has it too, not the spans' own times.
+TEST_F(BlockRecoveryTest, RebuiltMetaKeepsTheWrittenTimeRange) {
+  options_.time_range = TimeRange{5000, 6000, 5100, 6100};
+  const BlockMeta written = WriteWithoutMeta();
+  EXPECT_EQ(written.min_start_unix_nano, 5000u);
+  EXPECT_EQ(written.max_start_unix_nano, 6000u);
+  EXPECT_EQ(written.min_end_unix_nano, 5100u);
+  EXPECT_EQ(written.max_end_unix_nano, 6100u);
+  absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(rebuilt->min_start_unix_nano, 5000u);
+  EXPECT_EQ(rebuilt->max_start_unix_nano, 6000u);
+  EXPECT_EQ(rebuilt->min_end_unix_nano, 5100u);
+  EXPECT_EQ(rebuilt->max_end_unix_nano, 6100u);
+  // The spans and the row groups' statistics keep the spans' own times.
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+      BlockReader::OpenFile(*env_.NewRandomAccessFile(JoinPath(BlockDir(written), kDataFileName)));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<BlockStats> stats = (*reader)->ReadStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_FALSE(stats->row_groups.empty());
+  EXPECT_GT(stats->row_groups[0].min_start, 1'000'000'000'000'000'000u);
+  for (const auto& [id, spans] : set_.traces) {
+    absl::StatusOr<std::optional<FoundTrace>> found = (*reader)->FindTrace(id);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ(CanonicalSpans((*found)->spans), CanonicalSpans(spans));
+  }
+}
+
 TEST_F(BlockRecoveryTest, RebuiltMetaPublishesABlockThatHoldsEveryTrace) {
   const BlockMeta written = WriteWithoutMeta();
   absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(written), "acme", 42);

@@ -63,8 +63,6 @@ absl::Status BlockWriter::Open() {
   offset_ = header_.size();
   column_sizes_["header"] = header_.size();
   footer_.block_id = block_id_;
-  footer_.min_start = UINT64_MAX;
-  footer_.min_end = UINT64_MAX;
   return absl::OkStatus();
 }
 
@@ -164,10 +162,7 @@ absl::Status BlockWriter::Add(const otlp::TraceId& id, std::span<const otlp::Spa
       }
     }
     row_group_->AddSpan(*sorted[i].batch, span, scope_of(sorted[i]), parent_code);
-    footer_.min_start = std::min(footer_.min_start, span.start_time_unix_nano);
-    footer_.max_start = std::max(footer_.max_start, span.start_time_unix_nano);
-    footer_.min_end = std::min(footer_.min_end, span.end_time_unix_nano);
-    footer_.max_end = std::max(footer_.max_end, span.end_time_unix_nano);
+    span_times_.Add(span.start_time_unix_nano, span.end_time_unix_nano);
   }
   if (row_group_->span_count() >= options_.spans_per_row_group ||
       row_group_->estimated_bytes() >= options_.max_row_group_bytes) {
@@ -246,6 +241,8 @@ absl::StatusOr<BlockMeta> BlockWriter::FinishInternal() {
 
   footer_.span_count = span_count_;
   footer_.trace_count = trace_count_;
+  const bool placed = options_.time_range.has_value() && !options_.time_range->empty();
+  footer_.set_time_range(placed ? *options_.time_range : span_times_);
   std::string footer;
   footer_.Encode(&footer);
   Trailer trailer;

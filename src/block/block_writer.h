@@ -65,6 +65,11 @@ struct BlockWriterOptions {
   bool batches_outlive_writer = false;
   // Recorded in meta.json: the blocks a compaction merged into this one.
   std::vector<BlockId> compacted_from;
+  // The block's time range (footer and meta.json) when set and not empty; otherwise the
+  // extent of its spans' own start and end times. The store passes where it placed the
+  // spans (an out-of-range span by its ingest time), compaction the union of its inputs'
+  // ranges (docs/format/block.md, "Time range"). The spans are stored unchanged.
+  std::optional<TimeRange> time_range;
 };
 
 class BlockWriter {
@@ -129,6 +134,7 @@ class BlockWriter {
   std::vector<uint64_t> trace_hashes_;
   std::map<std::string, uint64_t> column_sizes_;
   std::optional<otlp::TraceId> last_trace_;
+  TimeRange span_times_;  // the extent of the added spans' own times
   // (batch, scope index) -> block scope ID, across Add() calls (batches_outlive_writer).
   absl::flat_hash_map<std::pair<const otlp::SpanBatch*, uint32_t>, uint32_t> stable_scope_ids_;
   uint64_t trace_count_ = 0;

@@ -100,6 +100,8 @@ absl::Status ParseStore(const YAML::Node& node, Config& c) {
       }
     } else if (key == "retention") {
       s = GetDuration(kv.second, full, o.retention_nanos);
+    } else if (key == "ingestion_time_range_slack") {
+      s = GetDuration(kv.second, full, o.ingestion_time_range_slack_nanos);
     } else if (key == "bloom_filters_in_memory") {
       s = Get(kv.second, full, o.bloom_filters_in_memory);
     } else if (key == "compaction") {

@@ -135,6 +135,22 @@ strand:
   EXPECT_EQ(o.maintenance_interval_nanos, 60'000'000'000);
 }
 
+TEST(ConfigTest, IngestionTimeRangeSlack) {
+  auto defaults = ParseConfigYaml("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->store.ingestion_time_range_slack_nanos, 3600ll * 1'000'000'000);
+  auto c = ParseConfigYaml("strand:\n  store:\n    ingestion_time_range_slack: 2m\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store.ingestion_time_range_slack_nanos, 120'000'000'000);
+  auto off = ParseConfigYaml("strand:\n  store:\n    ingestion_time_range_slack: 0\n");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->store.ingestion_time_range_slack_nanos, 0);  // trust client clocks
+  auto bad = ParseConfigYaml("strand:\n  store:\n    ingestion_time_range_slack: -1m\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("strand.store.ingestion_time_range_slack"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, DurationsAreValidated) {
   EXPECT_EQ(*ParseDurationNanos("1h30m", "k"), 5400ll * 1'000'000'000);
   EXPECT_EQ(*ParseDurationNanos("0", "k"), 0);

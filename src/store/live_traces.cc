@@ -51,7 +51,20 @@ absl::StatusOr<std::shared_ptr<const otlp::SpanBatch>> LiveBatch::Decode() const
   return std::make_shared<const otlp::SpanBatch>(std::move(decoded->batch));
 }
 
-LiveTraces::LiveTraces(int num_shards) {
+SpanPlacement PlaceSpan(uint64_t start, uint64_t end, int64_t now_unix_nanos, int64_t slack_nanos) {
+  if (slack_nanos <= 0) return {start, end, SpanTiming::kInRange};
+  // The window [low, high]; both operands are below 2^63, so `high` cannot overflow.
+  const uint64_t now = now_unix_nanos > 0 ? static_cast<uint64_t>(now_unix_nanos) : 0;
+  const uint64_t slack = static_cast<uint64_t>(slack_nanos);
+  const uint64_t low = now > slack ? now - slack : 0;
+  const uint64_t high = now + slack;
+  if (start > high || end > high) return {now, now, SpanTiming::kFuture};
+  if (start < low || end < low) return {now, now, SpanTiming::kPast};
+  return {start, end, SpanTiming::kInRange};
+}
+
+LiveTraces::LiveTraces(int64_t ingestion_time_range_slack_nanos, int num_shards)
+    : slack_nanos_(ingestion_time_range_slack_nanos) {
   for (int i = 0; i < num_shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
@@ -65,10 +78,11 @@ size_t LiveTraces::ShardOf(const otlp::TraceId& id) const {
   return v % shards_.size();
 }
 
-void LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& batch,
-                     const otlp::SpanBatch& decoded, int64_t now_unix_nanos) {
+OutOfRangeSpans LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& batch,
+                                const otlp::SpanBatch& decoded, int64_t now_unix_nanos) {
+  OutOfRangeSpans out_of_range;
   const auto& spans = decoded.spans;
-  if (spans.empty()) return;
+  if (spans.empty()) return out_of_range;
   // Group span indices by shard so each shard is locked once per batch.
   std::vector<std::pair<uint32_t, uint32_t>> order(spans.size());  // (shard, span index)
   for (uint32_t i = 0; i < spans.size(); ++i) {
@@ -89,12 +103,16 @@ void LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& batch,
       if (inserted) e.first_update = now_unix_nanos;
       if (e.batches.empty() || e.batches.back() != batch) e.batches.push_back(batch);
       e.spans.push_back({batch.get(), order[i].second});
-      e.min_start = std::min(e.min_start, s.start_time_unix_nano);
-      e.max_end = std::max(e.max_end, s.end_time_unix_nano);
+      const SpanPlacement p =
+          PlaceSpan(s.start_time_unix_nano, s.end_time_unix_nano, now_unix_nanos, slack_nanos_);
+      e.placed.Add(p.start, p.end);
+      out_of_range.past += p.timing == SpanTiming::kPast;
+      out_of_range.future += p.timing == SpanTiming::kFuture;
       e.last_update = now_unix_nanos;
       ++shard.spans;
     }
   }
+  return out_of_range;
 }
 
 LiveTrace LiveTraces::Copy(const Key& key, const Entry& e) {
@@ -103,8 +121,10 @@ LiveTrace LiveTraces::Copy(const Key& key, const Entry& e) {
   out.id = key.id;
   out.batches = e.batches;
   out.spans = e.spans;
-  out.min_start_unix_nano = e.min_start;
-  out.max_end_unix_nano = e.max_end;
+  out.min_start_unix_nano = e.placed.min_start;
+  out.max_start_unix_nano = e.placed.max_start;
+  out.min_end_unix_nano = e.placed.min_end;
+  out.max_end_unix_nano = e.placed.max_end;
   out.first_update = e.first_update;
   out.last_update = e.last_update;
   return out;

@@ -12,6 +12,11 @@
 // while the block is written; Remove() then drops exactly the spans that went into the
 // block (spans that arrived meanwhile stay live). One thread cuts at a time.
 //
+// Placement: an entry also keeps the time range its spans are placed at (PlaceSpan): their
+// own times, or their ingest time for a span whose client clock is far off (outside the
+// ingestion time range slack). The cutter's windows and the cut block's time range use it,
+// so such a span cannot steer retention; the span itself is kept unchanged.
+//
 // The map is split into shards by trace ID, each with its own mutex, so concurrent ingest
 // threads rarely contend. Thread-safe.
 #pragma once
@@ -27,6 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "block/block_footer.h"
 #include "otlp/span_batch.h"
 
 namespace strand::store {
@@ -89,10 +95,36 @@ struct LiveTrace {
   otlp::TraceId id{};
   std::vector<LiveBatchPtr> batches;  // distinct, in arrival order
   std::vector<LiveSpanRef> spans;     // in arrival order
+  // Where the trace's spans are placed in time (see PlaceSpan): the cutter's window, the
+  // cut block's time range, time-range pruning. Not the spans' own times when some were
+  // out of range.
   uint64_t min_start_unix_nano = 0;
+  uint64_t max_start_unix_nano = 0;
+  uint64_t min_end_unix_nano = 0;
   uint64_t max_end_unix_nano = 0;
   int64_t first_update = 0;  // clock time the entry was created
   int64_t last_update = 0;   // clock time of its newest span
+};
+
+// Where a span's own times lie relative to its ingest time.
+enum class SpanTiming { kInRange, kPast, kFuture };
+
+// A span's placement: the times that stand for it in its trace's and block's time range.
+struct SpanPlacement {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  SpanTiming timing = SpanTiming::kInRange;
+};
+
+// Places a span ingested at `now`: by its own start and end when both lie within
+// [now - slack, now + slack], else (a client clock far off) by `now` for both. Timing is
+// kFuture when a time lies after the window, else kPast. slack <= 0 trusts every span.
+SpanPlacement PlaceSpan(uint64_t start, uint64_t end, int64_t now_unix_nanos, int64_t slack_nanos);
+
+// Out-of-range spans one LiveTraces::Add placed by their ingest time.
+struct OutOfRangeSpans {
+  uint64_t past = 0;
+  uint64_t future = 0;
 };
 
 // Which traces a cut takes (clock times in unix nanoseconds).
@@ -106,12 +138,15 @@ struct CutSelection {
 
 class LiveTraces {
  public:
-  explicit LiveTraces(int num_shards = 64);
+  // Spans are placed in time by PlaceSpan with `ingestion_time_range_slack_nanos` (0: by
+  // their own times).
+  explicit LiveTraces(int64_t ingestion_time_range_slack_nanos = 0, int num_shards = 64);
 
   // Indexes every span of `decoded` (the decoded form of `batch`) under `tenant`.
-  // `now_unix_nanos` stamps the traces' update times (what idle cutting looks at).
-  void Add(const std::string& tenant, const LiveBatchPtr& batch, const otlp::SpanBatch& decoded,
-           int64_t now_unix_nanos);
+  // `now_unix_nanos` is the ingest time: it stamps the traces' update times (what idle
+  // cutting looks at) and places out-of-range spans, which it returns the count of.
+  OutOfRangeSpans Add(const std::string& tenant, const LiveBatchPtr& batch,
+                      const otlp::SpanBatch& decoded, int64_t now_unix_nanos);
 
   // A copy of one trace's entry, or nullopt if no live spans have that trace ID.
   std::optional<LiveTrace> Find(const std::string& tenant, const otlp::TraceId& id) const;
@@ -142,8 +177,7 @@ class LiveTraces {
   struct Entry {
     std::vector<LiveBatchPtr> batches;
     std::vector<LiveSpanRef> spans;
-    uint64_t min_start = UINT64_MAX;
-    uint64_t max_end = 0;
+    block::TimeRange placed;  // of the spans' placements
     int64_t first_update = 0;
     int64_t last_update = 0;
   };
@@ -156,6 +190,7 @@ class LiveTraces {
   size_t ShardOf(const otlp::TraceId& id) const;
   static LiveTrace Copy(const Key& key, const Entry& e);
 
+  const int64_t slack_nanos_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

@@ -63,6 +63,61 @@ TEST_F(LiveTracesTest, GroupsSpansByTraceAcrossBatches) {
   EXPECT_EQ(live_.NumSpans(), 4u);
 }
 
+TEST(PlaceSpanTest, SpansOutsideTheSlackArePlacedAtTheIngestTime) {
+  constexpr int64_t kNow = 1'000'000;
+  constexpr int64_t kSlack = 100;
+  auto place = [](uint64_t start, uint64_t end) { return PlaceSpan(start, end, kNow, kSlack); };
+  auto in_range = place(kNow - kSlack, kNow + kSlack);  // the window's ends are inside
+  EXPECT_EQ(in_range.timing, SpanTiming::kInRange);
+  EXPECT_EQ(in_range.start, uint64_t{kNow - kSlack});
+  EXPECT_EQ(in_range.end, uint64_t{kNow + kSlack});
+  for (auto [start, end] : {std::pair<uint64_t, uint64_t>{kNow - kSlack - 1, kNow},
+                            {5, 6},
+                            {kNow, kNow - kSlack - 1}}) {
+    auto p = place(start, end);
+    EXPECT_EQ(p.timing, SpanTiming::kPast) << start << ".." << end;
+    EXPECT_EQ(p.start, uint64_t{kNow});
+    EXPECT_EQ(p.end, uint64_t{kNow});
+  }
+  for (auto [start, end] : {std::pair<uint64_t, uint64_t>{kNow, kNow + kSlack + 1},
+                            {UINT64_MAX, UINT64_MAX},
+                            {0, UINT64_MAX}}) {
+    auto p = place(start, end);
+    EXPECT_EQ(p.timing, SpanTiming::kFuture) << start << ".." << end;
+    EXPECT_EQ(p.start, uint64_t{kNow});
+  }
+  // No slack trusts every span; the window stops at 0 and never wraps.
+  EXPECT_EQ(PlaceSpan(5, 6, kNow, 0).timing, SpanTiming::kInRange);
+  EXPECT_EQ(PlaceSpan(0, 1, 0, 10).timing, SpanTiming::kInRange);
+  EXPECT_EQ(PlaceSpan(0, UINT64_MAX - 1, INT64_MAX, INT64_MAX).timing, SpanTiming::kInRange);
+  EXPECT_EQ(PlaceSpan(0, UINT64_MAX, INT64_MAX, INT64_MAX).timing, SpanTiming::kFuture);
+}
+
+TEST(LiveTracesPlacementTest, OutOfRangeSpansArePlacedAndCounted) {
+  auto acc = std::make_shared<LiveAccounting>();
+  LiveTraces live(/*ingestion_time_range_slack_nanos=*/150);
+  // Span s lasts 100 * s .. 100 * s + 50; ingested at 250 the window is [100, 400].
+  TestBatch b = MakeBatch({{1, 2}, {1, 3}, {1, 9}, {2, 1}, {3, 0}}, acc);
+  const OutOfRangeSpans counted = live.Add("t", b.live, *b.decoded, 250);
+  EXPECT_EQ(counted.past, 1u);    // span 0
+  EXPECT_EQ(counted.future, 1u);  // span 9
+  auto one = live.Find("t", Id(1));
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->spans.size(), 3u);
+  EXPECT_EQ(one->min_start_unix_nano, 200u);
+  EXPECT_EQ(one->max_start_unix_nano, 300u);
+  EXPECT_EQ(one->min_end_unix_nano, 250u);  // span 9 stands at the ingest time
+  EXPECT_EQ(one->max_end_unix_nano, 350u);
+  auto two = live.Find("t", Id(2));
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->min_start_unix_nano, 100u);
+  EXPECT_EQ(two->max_end_unix_nano, 150u);
+  auto three = live.Find("t", Id(3));
+  ASSERT_TRUE(three.has_value());
+  EXPECT_EQ(three->min_start_unix_nano, 250u);
+  EXPECT_EQ(three->max_end_unix_nano, 250u);
+}
+
 TEST_F(LiveTracesTest, SpanRefsPointAtTheDecodedSpans) {
   Add({{1, 1}, {2, 7}, {1, 2}}, 0);
   auto found = live_.Find("t", Id(2));

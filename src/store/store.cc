@@ -45,11 +45,12 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
       clock_(clock),
       options_(std::move(options)),
       accounting_(std::make_shared<LiveAccounting>()),
-      live_(std::make_unique<LiveTraces>()),
+      live_(std::make_unique<LiveTraces>(options_.ingestion_time_range_slack_nanos)),
       blocks_(std::make_unique<BlockList>(
           env, clock, JoinPath(options_.data_dir, "blocks"),
           JoinPath(options_.data_dir, "quarantine"),
-          block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})) {
+          block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})),
+      out_of_range_log_(60'000'000'000, &clock) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
   auto counter = [&m](const char* name, const char* help) {
@@ -84,6 +85,14 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
               "Blocks found without meta.json whose verified data file was published again.");
   blocks_expired_ = counter("strand_blocks_retention_deleted_total",
                             "Blocks deleted because they were past retention.");
+  Family<Counter>* out_of_range = m.AddCounter(
+      "strand_spans_out_of_time_range_total",
+      "Spans ingested with a start or end time outside ingest time +- "
+      "strand.store.ingestion_time_range_slack: stored as sent, placed by their ingest time "
+      "(block time ranges, retention). direction=future when a time lay after the window.",
+      {"direction"});
+  spans_out_of_range_past_ = out_of_range->With({"past"});
+  spans_out_of_range_future_ = out_of_range->With({"future"});
 }
 
 Store::~Store() { Close(); }
@@ -225,6 +234,8 @@ absl::Status Store::Replay() {
         ++records;
         report.Add(record.batch);
         auto batch = std::make_shared<const LiveBatch>(std::move(record.body), n, 0, accounting_);
+        // The ingest time is not in the WAL: the restart stands for it (never earlier than
+        // the real one). Out-of-range spans were counted when they were first ingested.
         live_->Add(record.tenant, batch, record.batch, now);
         return absl::OkStatus();
       },
@@ -283,7 +294,7 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
   header += tenant;
   // The spans become queryable before the fsync completes; the client is answered only
   // after it. If the append fails the client retries, and duplicates are dropped at read.
-  live_->Add(tenant, live_batch, batch, clock_.NowUnixNanos());
+  CountOutOfRange(tenant, live_->Add(tenant, live_batch, batch, clock_.NowUnixNanos()));
   appends_since_rotate_.fetch_add(1, std::memory_order_relaxed);
   const std::string_view body = *bytes;
   wal_->Append(kWalRecordSpans, std::move(header), body,
@@ -298,6 +309,20 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
       bg_cv_.SignalAll();
     }
   }
+}
+
+void Store::CountOutOfRange(const std::string& tenant, const OutOfRangeSpans& spans) {
+  if (spans.past + spans.future == 0) return;
+  spans_out_of_range_past_->Increment(spans.past);
+  spans_out_of_range_future_->Increment(spans.future);
+  LOG_WARN_LIMITED(
+      out_of_range_log_,
+      "tenant {}: {} spans stamped earlier and {} later than their ingest time "
+      "+- {} (strand.store.ingestion_time_range_slack, a client clock off?); "
+      "stored as sent, placed at their ingest time for block time ranges and "
+      "retention",
+      tenant, spans.past, spans.future,
+      absl::FormatDuration(absl::Nanoseconds(options_.ingestion_time_range_slack_nanos)));
 }
 
 void Store::AddLiveSpans(const LiveTrace& trace, TraceResult& result, SeenSpans& seen) const {
@@ -374,6 +399,13 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
   wo.batches_outlive_writer = true;  // `decoded` below lives until Finish()
   wo.clock = &clock_;
   wo.compaction_level = 0;
+  // The block's time range is where its traces were placed, not their spans' own times.
+  block::TimeRange placed;
+  for (const LiveTrace& t : traces) {
+    placed.Merge(
+        {t.min_start_unix_nano, t.max_start_unix_nano, t.min_end_unix_nano, t.max_end_unix_nano});
+  }
+  wo.time_range = placed;
   ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(
                                     env_, JoinPath(blocks_->blocks_dir(), tenant), tenant, wo));
   // Each batch is decoded once, when the first trace that needs it is written.
@@ -404,7 +436,8 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
 }
 
 absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
-  // One block per tenant and compaction window (of the traces' first span), so a block's
+  // One block per tenant and compaction window (of the traces' placed start: an
+  // out-of-range span counts at its ingest time, see PlaceSpan), so a block's
   // time range stays tight: time-range queries skip it, retention can delete it whole and
   // compaction finds it in its window.
   const int64_t window_nanos = options_.compaction_window_nanos;

@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "common/log_limiter.h"
 #include "common/metrics.h"
 #include "otlp/proto_decoder.h"
 #include "otlp/proto_encoder.h"
@@ -78,8 +79,15 @@ struct StoreOptions {
   int compaction_max_inputs = 8;
   uint64_t compaction_max_block_spans = 5'000'000;  // blocks of half this are not merged further
   int compaction_zstd_level = 3;
-  // Blocks whose newest span ended longer ago than this are deleted. 0 keeps forever.
+  // Blocks whose newest span ended longer ago than this are deleted (by the block's time
+  // range: out-of-range spans count at their ingest time). 0 keeps forever.
   int64_t retention_nanos = 14ll * 24 * 3600 * 1'000'000'000;
+  // A span whose start or end lies outside [ingest time - this, ingest time + this] (a
+  // client clock far off, or a span delivered very late) is placed by its ingest time:
+  // block time ranges, compaction windows and retention see the ingest time, reads see the
+  // span as sent. Counted in strand_spans_out_of_time_range_total. 0 trusts client clocks
+  // (importing old data).
+  int64_t ingestion_time_range_slack_nanos = 3600ll * 1'000'000'000;
   int64_t maintenance_interval_nanos = 10'000'000'000;  // compaction and retention
 
   // Bloom filters of open blocks: false probes them in the block files (page cache) so
@@ -162,6 +170,8 @@ class Store {
   absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
                                                std::span<const LiveTrace> traces);
   absl::Status TruncateWal();
+  // Counts (and logs, rate-limited) the out-of-range spans one ingest placed.
+  void CountOutOfRange(const std::string& tenant, const OutOfRangeSpans& spans);
   void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
                     absl::flat_hash_set<otlp::SpanCopyKey>& seen) const;
 
@@ -205,6 +215,9 @@ class Store {
   Counter* blocks_quarantined_ = nullptr;
   Counter* blocks_recovered_ = nullptr;
   Counter* blocks_expired_ = nullptr;
+  Counter* spans_out_of_range_past_ = nullptr;
+  Counter* spans_out_of_range_future_ = nullptr;
+  LogLimiter out_of_range_log_;  // one line a minute about out-of-range spans
 };
 
 // The WAL record type of a span batch; its payload is a varint tenant length, the tenant,

@@ -247,10 +247,12 @@ TEST_F(StoreBlocksTest, RetentionDeletesOldBlocksOnly) {
   RealisticOptions later = gen_;
   later.base_time_unix_nano += 2 * 3600 * kSecond;
   later.seed = 7;
-  clock_.Set(static_cast<int64_t>(later.base_time_unix_nano));
   Open();
-  // Old and recent spans in one cut: they go to separate blocks (one per window).
+  // Spans ingested two hours apart (each when it happened), in one block each.
   ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  clock_.Set(static_cast<int64_t>(later.base_time_unix_nano));
   ASSERT_TRUE(IngestBytes("t", RealisticRequest(later, 0).SerializeAsString()).ok());
   clock_.Advance(std::chrono::seconds(11));
   ASSERT_TRUE(store_->CutBlocks().ok());

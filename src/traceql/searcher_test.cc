@@ -18,34 +18,41 @@ namespace {
 
 namespace pb = opentelemetry::proto;
 
+constexpr uint64_t k2026 = 1767225600ull * 1'000'000'000ull;  // 2026-01-01
+
 class SearcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/searcher_test_" + std::to_string(std::random_device{}());
-    store::StoreOptions o;
-    o.data_dir = dir_;
-    o.background = false;
-    o.retention_nanos = 0;
-    o.cut_spans_per_row_group = 1;  // one trace per row group
-    auto s = store::Store::Open(*Env::Default(), *Clock::Real(), nullptr, o);
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
+    options_.data_dir = dir_;
+    options_.background = false;
+    options_.retention_nanos = 0;
+    options_.cut_spans_per_row_group = 1;  // one trace per row group
+    Open();
   }
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+  void Open() {
+    store_.reset();
+    auto s = store::Store::Open(*Env::Default(), clock_, nullptr, options_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
 
   // One single-span trace with this ID byte, starting `start_s` seconds into 2026.
   void Ingest(uint8_t id, int64_t start_s) {
+    IngestAt(id, k2026 + start_s * 1'000'000'000ull, k2026 + start_s * 1'000'000'000ull + 1000);
+  }
+  void IngestAt(uint8_t id, uint64_t start, uint64_t end) {
     pb::collector::trace::v1::ExportTraceServiceRequest req;
     auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
     span->set_trace_id(std::string(15, '\0') + static_cast<char>(id));
     span->set_span_id(std::string(7, '\0') + static_cast<char>(id));
     span->set_name("op");
-    const uint64_t base = 1767225600ull * 1'000'000'000ull;
-    span->set_start_time_unix_nano(base + start_s * 1'000'000'000ull);
-    span->set_end_time_unix_nano(base + start_s * 1'000'000'000ull + 1000);
+    span->set_start_time_unix_nano(start);
+    span->set_end_time_unix_nano(end);
     auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
     ASSERT_TRUE(decoded.ok());
     absl::Notification done;
@@ -56,10 +63,11 @@ class SearcherTest : public ::testing::Test {
     done.WaitForNotification();
   }
 
-  // The IDs (last byte) of `{ }` with this limit, newest first.
-  std::vector<int> Newest(uint32_t limit, SearcherOptions options = {}) {
+  // `{ }` over [start, end] (0 = open) with this limit.
+  absl::StatusOr<SearchResult> SearchAll(uint32_t limit, SearcherOptions options = {},
+                                         uint64_t start = 0, uint64_t end = 0) {
     auto evaluator = Evaluator::Compile(*Parse("{ }"));
-    EXPECT_TRUE(evaluator.ok());
+    if (!evaluator.ok()) return evaluator.status();
     Planner planner((*evaluator)->query());
     ColumnFilter filter((*evaluator)->query());
     SearchRequest req;
@@ -68,7 +76,14 @@ class SearcherTest : public ::testing::Test {
     req.planner = &planner;
     req.column_filter = &filter;
     req.limit = limit;
-    auto r = Searcher(*store_, options).Search(req);
+    req.start_unix_nano = start;
+    req.end_unix_nano = end;
+    return Searcher(*store_, options).Search(req);
+  }
+
+  // The IDs (last byte) of `{ }` with this limit, newest first.
+  std::vector<int> Newest(uint32_t limit, SearcherOptions options = {}) {
+    auto r = SearchAll(limit, options);
     EXPECT_TRUE(r.ok()) << r.status();
     std::vector<int> ids;
     if (r.ok()) {
@@ -77,6 +92,9 @@ class SearcherTest : public ::testing::Test {
     return ids;
   }
 
+  // The spans are ingested when they happen (within the store's ingestion time slack).
+  FakeClock clock_{static_cast<int64_t>(k2026)};
+  store::StoreOptions options_;
   std::string dir_;
   std::unique_ptr<store::Store> store_;
 };
@@ -105,6 +123,27 @@ TEST_F(SearcherTest, LimitInsideOneBlockReadsNewestFirst) {
   one.decode_batch_spans = 1;
   EXPECT_EQ(Newest(3, one), (std::vector<int>{0x50, 0x51, 0x52}));
   EXPECT_EQ(Newest(3), (std::vector<int>{0x50, 0x51, 0x52}));
+}
+
+// The store places a span stamped 1970 by its ingest time (store_time_range_test.cc), so
+// retention keeps it; a search without a time range finds it with its own times.
+TEST_F(SearcherTest, SpanStamped1970IsFoundWithoutATimeRangeAfterRetention) {
+  options_.retention_nanos = 3600ll * 1'000'000'000;
+  Open();
+  constexpr uint64_t k1970 = 86'400ull * 1'000'000'000;
+  IngestAt(0x70, k1970, k1970 + 1'000'000'000);
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  clock_.Advance(std::chrono::minutes(2));
+  auto deleted = store_->ApplyRetention();
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 0);
+  auto r = SearchAll(20);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces.size(), 1u);
+  EXPECT_EQ(r->traces[0].id[15], 0x70);
+  EXPECT_EQ(r->traces[0].start_unix_nano, k1970);
+  EXPECT_EQ(r->traces[0].end_unix_nano, k1970 + 1'000'000'000);
 }
 
 }  // namespace
