@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace strand::pipeline {
 namespace {
@@ -33,8 +34,6 @@ const std::set<std::string, std::less<>> kKnownUnsupported = {
     "file",
     "otlp_http",
     "headers_setter",
-    "bearertokenauth",
-    "basicauth",
     "oauth2client",
     "pprof",
     "redaction",
@@ -129,6 +128,23 @@ absl::Status CheckRefs(const CollectorConfig& c, const PipelineConfig& p, Compon
       return absl::InvalidArgumentError(absl::StrCat("service::pipelines::", p.id, ": ",
                                                      Singular(kind), " \"", id.ToString(),
                                                      "\" is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Every authenticator a running receiver or exporter names must be a configured extension
+// listed in service::extensions (the collector finds authenticators among the running
+// extensions), and able to play its role.
+absl::Status CheckPipelineAuthenticators(const CollectorConfig& c) {
+  for (const auto& p : c.pipelines) {
+    for (auto [kind, ids] : {std::pair{ComponentKind::kReceiver, &p.receivers},
+                             std::pair{ComponentKind::kExporter, &p.exporters}}) {
+      for (const ComponentId& id : *ids) {
+        for (const AuthenticatorRef& ref : c.Section(kind).at(id).settings->authenticators) {
+          RETURN_IF_ERROR(CheckAuthenticatorRef(c, ref));
+        }
+      }
     }
   }
   return absl::OkStatus();
@@ -292,6 +308,28 @@ const std::map<ComponentId, ComponentConfig>& CollectorConfig::Section(Component
   return receivers;
 }
 
+absl::Status CheckAuthenticatorRef(const CollectorConfig& c, const AuthenticatorRef& ref) {
+  const std::string id = ref.id.ToString();
+  auto it = c.extensions.find(ref.id);
+  if (it == c.extensions.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(ref.key, ": references extension \"", id,
+                                                   "\", which is not configured under extensions"));
+  }
+  if (std::find(c.service_extensions.begin(), c.service_extensions.end(), ref.id) ==
+      c.service_extensions.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ref.key, ": extension \"", id, "\" must be listed in service::extensions"));
+  }
+  if (!it->second.settings->Authenticates(ref.role)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ref.key, ": extension \"", id, "\" is not a ",
+        ref.role == AuthRole::kServer ? "server" : "client", " authenticator",
+        ref.role == AuthRole::kServer ? " (bearertokenauth, or basicauth with htpasswd)"
+                                      : " (bearertokenauth, or basicauth with client_auth)"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsCollectorSection(const std::string& key) {
   return key == "receivers" || key == "processors" || key == "exporters" || key == "extensions" ||
          key == "connectors" || key == "service";
@@ -322,6 +360,7 @@ absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
         "connectors: not supported: Strand pipelines do not use connectors yet");
   }
   if (auto s = ParseService(root["service"], c); !s.ok()) return s;
+  if (auto s = CheckPipelineAuthenticators(c); !s.ok()) return s;
   return c;
 }
 

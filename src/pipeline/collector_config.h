@@ -63,6 +63,12 @@ struct CollectorConfig {
   const std::map<ComponentId, ComponentConfig>& Section(ComponentKind kind) const;
 };
 
+// InvalidArgument naming `ref.key` unless the extension `ref` names is configured, listed in
+// service::extensions and able to authenticate in `ref.role`. ParseCollectorConfig checks the
+// references of the receivers and exporters that pipelines use; Strand's own settings
+// (`strand.api.auth`) are checked with it too.
+absl::Status CheckAuthenticatorRef(const CollectorConfig& c, const AuthenticatorRef& ref);
+
 // Whether `key` is one of the collector's top-level sections.
 bool IsCollectorSection(const std::string& key);
 
