@@ -188,8 +188,9 @@ absl::Status ParseTelemetry(const YAML::Node& node, TelemetryConfig& t) {
   return map.Finish();
 }
 
-absl::Status ParseService(const YAML::Node& node, CollectorConfig& c) {
+absl::Status ParseService(const YAML::Node& node, bool pipelines_required, CollectorConfig& c) {
   if (!node || node.IsNull()) {
+    if (!pipelines_required) return absl::OkStatus();
     return absl::InvalidArgumentError("service: missing; it must list at least one pipeline");
   }
   if (!node.IsMap()) return absl::InvalidArgumentError("service: must be a map");
@@ -261,7 +262,7 @@ absl::Status ParseService(const YAML::Node& node, CollectorConfig& c) {
           absl::StrCat("service::", key, " (line ", kv.first.Mark().line + 1, "): unknown key"));
     }
   }
-  if (c.pipelines.empty()) {
+  if (c.pipelines.empty() && pipelines_required) {
     return absl::InvalidArgumentError("service::pipelines: must list at least one pipeline");
   }
   for (const auto& p : c.pipelines) {
@@ -336,7 +337,8 @@ bool IsCollectorSection(const std::string& key) {
 }
 
 absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
-                                                     const ComponentRegistry& registry) {
+                                                     const ComponentRegistry& registry,
+                                                     bool pipelines_required) {
   CollectorConfig c;
   if (auto s = ParseSection(root["receivers"], ComponentKind::kReceiver, registry, c.receivers);
       !s.ok()) {
@@ -359,7 +361,7 @@ absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
     return absl::InvalidArgumentError(
         "connectors: not supported: Strand pipelines do not use connectors yet");
   }
-  if (auto s = ParseService(root["service"], c); !s.ok()) return s;
+  if (auto s = ParseService(root["service"], pipelines_required, c); !s.ok()) return s;
   if (auto s = CheckPipelineAuthenticators(c); !s.ok()) return s;
   return c;
 }

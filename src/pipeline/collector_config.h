@@ -72,8 +72,11 @@ absl::Status CheckAuthenticatorRef(const CollectorConfig& c, const Authenticator
 // Whether `key` is one of the collector's top-level sections.
 bool IsCollectorSection(const std::string& key);
 
-// Parses the collector sections of `root` (other top-level keys are the caller's).
+// Parses the collector sections of `root` (other top-level keys are the caller's). With
+// `pipelines_required` false, a file may define extensions without pipelines (for the
+// authenticators Strand's own listeners name: `strand.api.auth`).
 absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
-                                                     const ComponentRegistry& registry);
+                                                     const ComponentRegistry& registry,
+                                                     bool pipelines_required = true);
 
 }  // namespace strand::pipeline
