@@ -50,14 +50,7 @@ class TempoApiTest : public ::testing::Test {
     auto* attr = span->add_attributes();
     attr->set_key("http.status_code");
     attr->mutable_value()->set_int_value(503);
-    auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
-    ASSERT_TRUE(decoded.ok());
-    absl::Notification n;
-    store_->Ingest("single-tenant", std::move(decoded->batch), [&](absl::Status s) {
-      EXPECT_TRUE(s.ok());
-      n.Notify();
-    });
-    n.WaitForNotification();
+    Ingest("single-tenant", req);
   }
   void TearDown() override {
     api_->Stop();
@@ -78,10 +71,16 @@ class TempoApiTest : public ::testing::Test {
     span->set_name("charge");
     span->set_start_time_unix_nano(1700000001000000000ULL);
     span->set_end_time_unix_nano(1700000001500000000ULL);
+    Ingest("acme", req);
+  }
+
+  // Writes `req` to the store for `tenant` and waits until it is acknowledged.
+  void Ingest(const std::string& tenant,
+              const pb::collector::trace::v1::ExportTraceServiceRequest& req) {
     auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
     ASSERT_TRUE(decoded.ok());
     absl::Notification n;
-    store_->Ingest("acme", std::move(decoded->batch), [&](absl::Status s) {
+    store_->Ingest(tenant, std::move(decoded->batch), [&](absl::Status s) {
       EXPECT_TRUE(s.ok());
       n.Notify();
     });
