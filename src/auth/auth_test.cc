@@ -283,6 +283,7 @@ TEST(BasicAuthTest, FileIsReadAgainAndInlineEntriesWin) {
   WriteFile(path, "cid:$apr1$abc$V7uD6Y3Ey1b.T8QFySWI51\n");
   clock.Advance(std::chrono::seconds(1));
   EXPECT_TRUE(Authenticate(**a, {{"authorization", BasicHeader("cid", "c2")}}).ok());
+  std::filesystem::remove(path);
 }
 
 TEST(RequestTenantTest, BoundCredentialsDecideTheTenant) {
