@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost1.74-dev libyaml-cpp-dev libsimdjson-dev rapidjson-dev
   libzstd-dev zstd libdeflate-dev liblz4-dev libsnappy-dev zlib1g-dev libre2-dev libxxhash-dev
-  libfmt-dev libspdlog-dev libcli11-dev libssl-dev openssl libcurl4-openssl-dev
+  libfmt-dev libspdlog-dev libcli11-dev libssl-dev openssl libcrypt-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
   chromium

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/responses.h"
 #include "api/trace_encoding.h"
+#include "auth/request_tenant.h"
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/json_writer.h"
@@ -136,6 +137,28 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
 }
 
 HttpResponse TempoApi::Handle(const HttpRequest& req) {
+  // Probes stay open: Kubernetes and load balancers check /ready without credentials.
+  if (options_.auth == nullptr || req.path == "/ready" || req.path == "/api/echo") {
+    return Route(req);
+  }
+  auto identity =
+      options_.auth->Authenticate([&req](std::string_view name) { return req.Header(name); });
+  if (!identity.ok()) {
+    HttpResponse r = TextResponse(401, std::string(identity.status().message()));
+    r.headers.emplace_back("WWW-Authenticate", options_.auth->Challenge());
+    return r;
+  }
+  if (!options_.multitenancy || identity->tenant.empty()) return Route(req);
+  // A bound credential: the handlers read the tenant from X-Scope-OrgID, set to it here.
+  auto tenant = auth::RequestTenant(true, &*identity, req.Header(auth::kOrgIdHeader));
+  if (!tenant.ok()) return TextResponse(403, std::string(tenant.status().message()));
+  HttpRequest bound = req;
+  std::erase_if(bound.headers, [](const auto& h) { return h.first == auth::kOrgIdHeader; });
+  bound.headers.emplace_back(auth::kOrgIdHeader, *tenant);
+  return Route(bound);
+}
+
+HttpResponse TempoApi::Route(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method != "GET" && req.method != "HEAD") {
     HttpResponse r = TextResponse(405, absl::StrCat("method ", req.method, " not allowed"));

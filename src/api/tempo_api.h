@@ -8,6 +8,12 @@
 //   GET /api/strand/service-map                 services and calls (the web UI's map)
 //   GET /, /search, /map, /trace/<id>, /assets/* the web UI
 // TraceQL metrics (/api/metrics/...) answer 501 "not supported" until they are built.
+//
+// With an authenticator (`strand.api.auth`), every route but the probes (/ready,
+// /api/echo) needs valid credentials: 401 with WWW-Authenticate otherwise (the UI's pages
+// too, so a browser asks for Basic credentials). With multi-tenancy, a credential bound to a
+// tenant reads that tenant's data whatever X-Scope-OrgID says, and a header naming another
+// tenant is refused with 403.
 // Thread-safe.
 #pragma once
 
@@ -17,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/http_server.h"
+#include "auth/authenticator.h"
 #include "common/metrics.h"
 #include "store/store.h"
 #include "traceql/searcher.h"
@@ -29,6 +36,8 @@ struct TempoApiOptions {
   int threads = 2;
   ConnectionLimits limits;
   TlsSettings tls;
+  // Checks every request's credentials when set (docs/security.md).
+  std::shared_ptr<const auth::ServerAuthenticator> auth;
 };
 
 class TempoApi {
@@ -40,11 +49,12 @@ class TempoApi {
   int port() const { return server_->port(); }
   void Stop() { server_->Stop(); }
 
-  // Handles one request synchronously (exposed for tests).
+  // Handles one request synchronously (exposed for tests): authentication, then Route.
   HttpResponse Handle(const HttpRequest& req);
 
  private:
   TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics);
+  HttpResponse Route(const HttpRequest& req);
   HttpResponse TraceById(const HttpRequest& req, std::string_view id, bool v2);
   // tempo_api_ui.cc: the web UI's files and routes (nullopt: not a UI path), and the
   // service map.

@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "api/http_test_client.h"
+#include "auth/basic_authenticator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
 #include "simdjson.h"
@@ -49,19 +50,41 @@ class TempoApiTest : public ::testing::Test {
     auto* attr = span->add_attributes();
     attr->set_key("http.status_code");
     attr->mutable_value()->set_int_value(503);
-    auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
-    ASSERT_TRUE(decoded.ok());
-    absl::Notification n;
-    store_->Ingest("single-tenant", std::move(decoded->batch), [&](absl::Status s) {
-      EXPECT_TRUE(s.ok());
-      n.Notify();
-    });
-    n.WaitForNotification();
+    Ingest("single-tenant", req);
   }
   void TearDown() override {
     api_->Stop();
     store_.reset();
     std::filesystem::remove_all(dir_);
+  }
+
+  // Stores trace 2b (service "acme-billing", span "charge") for tenant "acme".
+  void IngestAcmeTrace() {
+    pb::collector::trace::v1::ExportTraceServiceRequest req;
+    auto* rs = req.add_resource_spans();
+    auto* a = rs->mutable_resource()->add_attributes();
+    a->set_key("service.name");
+    a->mutable_value()->set_string_value("acme-billing");
+    auto* span = rs->add_scope_spans()->add_spans();
+    span->set_trace_id(std::string(15, '\0') + "\x2b");
+    span->set_span_id("\x02\x02\x03\x04\x05\x06\x07\x08");
+    span->set_name("charge");
+    span->set_start_time_unix_nano(1700000001000000000ULL);
+    span->set_end_time_unix_nano(1700000001500000000ULL);
+    Ingest("acme", req);
+  }
+
+  // Writes `req` to the store for `tenant` and waits until it is acknowledged.
+  void Ingest(const std::string& tenant,
+              const pb::collector::trace::v1::ExportTraceServiceRequest& req) {
+    auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
+    ASSERT_TRUE(decoded.ok());
+    absl::Notification n;
+    store_->Ingest(tenant, std::move(decoded->batch), [&](absl::Status s) {
+      EXPECT_TRUE(s.ok());
+      n.Notify();
+    });
+    n.WaitForNotification();
   }
 
   std::string dir_;
@@ -274,25 +297,7 @@ TEST_F(TempoApiTest, SearchAndTagsSeeOnlyTheirTenant) {
   auto mt = TempoApi::Start(ao, *store_, metrics_);
   ASSERT_TRUE(mt.ok()) << mt.status();
   const std::string base = "http://127.0.0.1:" + std::to_string((*mt)->port());
-  pb::collector::trace::v1::ExportTraceServiceRequest req;
-  auto* rs = req.add_resource_spans();
-  auto* a = rs->mutable_resource()->add_attributes();
-  a->set_key("service.name");
-  a->mutable_value()->set_string_value("acme-billing");
-  auto* span = rs->add_scope_spans()->add_spans();
-  span->set_trace_id(std::string(15, '\0') + "\x2b");
-  span->set_span_id("\x02\x02\x03\x04\x05\x06\x07\x08");
-  span->set_name("charge");
-  span->set_start_time_unix_nano(1700000001000000000ULL);
-  span->set_end_time_unix_nano(1700000001500000000ULL);
-  auto decoded = otlp::DecodeProtoRequest(req.SerializeAsString());
-  ASSERT_TRUE(decoded.ok());
-  absl::Notification n;
-  store_->Ingest("acme", std::move(decoded->batch), [&](absl::Status s) {
-    EXPECT_TRUE(s.ok());
-    n.Notify();
-  });
-  n.WaitForNotification();
+  IngestAcmeTrace();
 
   simdjson::dom::parser parser;
   auto acme = testing::HttpCall("GET", base + "/api/search", "", {"X-Scope-OrgID: acme"});
@@ -341,6 +346,85 @@ TEST_F(TempoApiTest, WebUiRoutesAnswerAndUnknownFilesAreNotFound) {
   }
   EXPECT_EQ(testing::HttpCall("GET", base_ + "/assets/does-not-exist.js").status, 404);
   EXPECT_EQ(testing::HttpCall("GET", base_ + "/api/nope").status, 404);
+}
+
+}  // namespace
+}  // namespace strand::api
+
+namespace strand::api {
+namespace {
+
+// strand.api.auth: an API guarded by Basic credentials ("ann" bound to tenant acme, "bob"
+// unbound; password "pw").
+class TempoApiAuthTest : public TempoApiTest {
+ protected:
+  void StartGuarded(bool multitenancy) {
+    auth::BasicAuthSettings s;
+    s.htpasswd_inline = "ann:pw\nbob:pw\n";
+    s.tenants = {{"ann", "acme"}};
+    auto a = auth::BasicAuthenticator::Create(s, clock_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    TempoApiOptions ao;
+    ao.address = "127.0.0.1:0";
+    ao.multitenancy = multitenancy;
+    ao.auth = std::move(*a);
+    auto api = TempoApi::Start(ao, *store_, metrics_);
+    ASSERT_TRUE(api.ok()) << api.status();
+    guarded_ = std::move(*api);
+    guarded_base_ = "http://127.0.0.1:" + std::to_string(guarded_->port());
+  }
+  void TearDown() override {
+    if (guarded_) guarded_->Stop();
+    TempoApiTest::TearDown();
+  }
+  testing::HttpResult Get(const std::string& path, const std::string& user,
+                          const std::string& tenant = "", const std::string& password = "pw") {
+    std::vector<std::string> headers;
+    if (!user.empty()) {
+      headers.push_back("Authorization: " +
+                        auth::BasicClientAuthenticator(user, password).Headers().at(0).second);
+    }
+    if (!tenant.empty()) headers.push_back("X-Scope-OrgID: " + tenant);
+    return testing::HttpCall("GET", guarded_base_ + path, "", headers);
+  }
+  std::unique_ptr<TempoApi> guarded_;
+  std::string guarded_base_;
+};
+
+TEST_F(TempoApiAuthTest, CredentialsGuardEverythingButTheProbes) {
+  StartGuarded(false);
+  for (const char* path :
+       {"/api/traces/2a", "/api/v2/traces/2a", "/api/search", "/api/v2/search/tags",
+        "/api/status/buildinfo", "/metrics", "/", "/assets/app.js", "/api/strand/service-map"}) {
+    for (const std::string& password : {std::string(), std::string("wrong")}) {
+      auto r = Get(path, password.empty() ? "" : "ann", "", password);
+      EXPECT_EQ(r.status, 401) << path << " " << password;
+      EXPECT_EQ(r.Header("www-authenticate"), "Basic realm=\"strand\", charset=\"UTF-8\"");
+    }
+  }
+  EXPECT_EQ(Get("/api/traces/2a", "ann").status, 200);
+  EXPECT_EQ(Get("/api/search", "bob").status, 200);
+  EXPECT_EQ(Get("/", "bob").status, 200);
+  // Probes answer without credentials.
+  EXPECT_EQ(Get("/ready", "").status, 200);
+  EXPECT_EQ(Get("/api/echo", "").status, 200);
+}
+
+TEST_F(TempoApiAuthTest, BoundCredentialsReadOnlyTheirTenant) {
+  StartGuarded(true);
+  IngestAcmeTrace();
+
+  EXPECT_EQ(Get("/api/traces/2b", "ann").status, 200);          // the bound tenant
+  EXPECT_EQ(Get("/api/traces/2b", "ann", "acme").status, 200);  // naming it is fine
+  EXPECT_EQ(Get("/api/traces/2a", "ann").status, 404);          // single-tenant's trace
+  auto other = Get("/api/traces/2a", "ann", "single-tenant");
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(other.body.find("not the tenant this credential is bound to"), std::string::npos)
+      << other.body;
+  EXPECT_EQ(Get("/api/search", "ann", "beta").status, 403);
+  // An unbound credential still names its tenant, as without authentication.
+  EXPECT_EQ(Get("/api/traces/2a", "bob", "single-tenant").status, 200);
+  EXPECT_EQ(Get("/api/traces/2b", "bob").status, 400);
 }
 
 }  // namespace

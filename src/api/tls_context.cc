@@ -1,11 +1,11 @@
 #include "api/tls_context.h"
 
 #include <openssl/ssl.h>
-#include <sys/stat.h>
 
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_stamp.h"
 #include "common/logging.h"
 
 namespace strand::api {
@@ -91,13 +91,7 @@ std::string TlsContextSource::Stamp() const {
   std::string stamp;
   for (const std::string* file :
        {&settings_.cert_file, &settings_.key_file, &settings_.client_ca_file}) {
-    struct stat st {};
-    if (file->empty() || stat(file->c_str(), &st) != 0) {
-      stamp += "-;";
-      continue;
-    }
-    absl::StrAppend(&stamp, st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
-                    st.st_ino, ";");
+    absl::StrAppend(&stamp, FileStamp(*file), ";");
   }
   return stamp;
 }

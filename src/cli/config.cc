@@ -183,8 +183,28 @@ absl::Status ParseTls(const YAML::Node& node, const std::string& path, api::TlsS
   return api::ValidateTlsSettings(tls, path);
 }
 
+// A listener's auth: section, as a receiver's in a collector file: {authenticator: <id>}.
+absl::Status ParseAuth(const YAML::Node& node, const std::string& path,
+                       std::optional<pipeline::AuthenticatorRef>& out) {
+  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
+  std::string id;
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (key != "authenticator") return UnknownKey(path + ".", kv.first);
+    RETURN_IF_ERROR(Get(kv.second, path + ".authenticator", id));
+  }
+  const std::string key = path + ".authenticator";
+  if (id.empty()) return absl::InvalidArgumentError(key + " must name an extension");
+  auto parsed = pipeline::ComponentId::Parse(id);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": ", parsed.status().message()));
+  }
+  out = pipeline::AuthenticatorRef{key, *parsed, pipeline::AuthRole::kServer};
+  return absl::OkStatus();
+}
+
 absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out,
-                         api::TlsSettings& tls) {
+                         api::TlsSettings& tls, std::optional<pipeline::AuthenticatorRef>& auth) {
   if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
@@ -193,6 +213,8 @@ absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::s
       s = Get(kv.second, path + ".listen", out);
     } else if (key == "tls") {
       s = ParseTls(kv.second, path + ".tls", tls);
+    } else if (key == "auth") {
+      s = ParseAuth(kv.second, path + ".auth", auth);
     } else {
       return UnknownKey(path + ".", kv.first);
     }
@@ -214,15 +236,17 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
     } else if (key == "multitenancy_enabled") {
       s = Get(v, "strand.multitenancy_enabled", c.multitenancy_enabled);
     } else if (key == "api") {
-      s = ParseListen(v, "strand.api", c.api_listen, c.api_tls);
+      s = ParseListen(v, "strand.api", c.api_listen, c.api_tls, c.api_auth);
     } else if (key == "otlp") {
       if (!v.IsMap()) return absl::InvalidArgumentError("strand.otlp must be a map");
       for (const auto& o : v) {
         const auto ok = o.first.as<std::string>();
         if (ok == "grpc") {
-          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen, c.otlp_grpc_tls);
+          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen, c.otlp_grpc_tls,
+                          c.otlp_grpc_auth);
         } else if (ok == "http") {
-          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen, c.otlp_http_tls);
+          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen, c.otlp_http_tls,
+                          c.otlp_http_auth);
         } else if (ok == "max_request_bytes") {
           s = Get(o.second, "strand.otlp.max_request_bytes", c.max_request_bytes);
         } else {
@@ -255,6 +279,33 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
       return UnknownKey("strand.", kv.first);
     }
     if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Whether the collector sections of `root` are extensions alone (and `service` with no
+// pipelines): extensions for Strand's own listeners, not a collector.
+bool ExtensionsOnly(const YAML::Node& root) {
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    if (pipeline::IsCollectorSection(key) && key != "extensions" && key != "service") {
+      return false;
+    }
+  }
+  const YAML::Node service = root["service"];
+  return !service || !service.IsMap() || !service["pipelines"];
+}
+
+// Each of Strand's own auth settings must name a running server authenticator extension.
+absl::Status CheckOwnAuthenticators(const Config& c) {
+  for (const auto* ref : {&c.api_auth, &c.otlp_grpc_auth, &c.otlp_http_auth}) {
+    if (!*ref) continue;
+    if (c.collector == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat((*ref)->key, ": references extension \"", (*ref)->id.ToString(),
+                       "\", which is not configured under extensions"));
+    }
+    RETURN_IF_ERROR(pipeline::CheckAuthenticatorRef(*c.collector, **ref));
   }
   return absl::OkStatus();
 }
@@ -307,20 +358,23 @@ absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base,
     }
   }
   if (collector) {
-    if (root["strand"] && root["strand"]["otlp"]) {
+    const bool extensions_only = ExtensionsOnly(root);
+    if (!extensions_only && root["strand"] && root["strand"]["otlp"]) {
       return absl::InvalidArgumentError(
           "strand.otlp does not apply when the file defines collector pipelines: set the "
           "endpoints of the otlp receiver instead");
     }
-    auto c = pipeline::ParseCollectorConfig(root, pipeline::BuiltinComponents());
+    auto c = pipeline::ParseCollectorConfig(root, pipeline::BuiltinComponents(),
+                                            /*pipelines_required=*/!extensions_only);
     if (!c.ok()) return c.status();
     base.collector = std::make_shared<pipeline::CollectorConfig>(std::move(*c));
   }
+  RETURN_IF_ERROR(CheckOwnAuthenticators(base));
   return base;
 }
 
 bool Config::RunsStore() const {
-  if (collector == nullptr || strand_section) return true;
+  if (!HasPipelines() || strand_section) return true;
   for (const auto& p : collector->pipelines) {
     for (const auto& id : p.exporters) {
       if (id.type == "strand") return true;

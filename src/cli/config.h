@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,6 +29,12 @@ struct Config {
   api::TlsSettings api_tls;
   api::TlsSettings otlp_grpc_tls;
   api::TlsSettings otlp_http_tls;
+  // strand.api.auth, strand.otlp.grpc.auth, strand.otlp.http.auth: the authenticator
+  // extension (of the same file's `extensions`, listed in service::extensions) that guards
+  // the listener; unset: none (docs/security.md).
+  std::optional<pipeline::AuthenticatorRef> api_auth;
+  std::optional<pipeline::AuthenticatorRef> otlp_grpc_auth;
+  std::optional<pipeline::AuthenticatorRef> otlp_http_auth;
   uint64_t max_request_bytes = 64ull << 20;
   bool wal_sync = true;
   uint64_t wal_segment_bytes = 128ull << 20;
@@ -47,12 +54,16 @@ struct Config {
 
   // The file had a `strand:` section.
   bool strand_section = false;
-  // The file's OpenTelemetry Collector sections, when it has them (docs/collector.md).
-  // Shared so that Config stays copyable.
+  // The file's OpenTelemetry Collector sections, when it has them (docs/collector.md):
+  // pipelines, or only extensions (for the authenticators named above). Shared so that
+  // Config stays copyable.
   std::shared_ptr<pipeline::CollectorConfig> collector;
-  // Whether this process runs the store (and the Tempo API): always without collector
-  // sections; with them, when the file has a `strand:` section or a pipeline writes to the
-  // `strand` exporter.
+  // Whether the file defines collector pipelines (then they replace Strand's own OTLP
+  // listeners).
+  bool HasPipelines() const { return collector != nullptr && !collector->pipelines.empty(); }
+  // Whether this process runs the store (and the Tempo API): always without pipelines;
+  // with them, when the file has a `strand:` section or a pipeline writes to the `strand`
+  // exporter.
   bool RunsStore() const;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -233,6 +234,78 @@ TEST(ConfigTest, StrandOtlpListenersConflictWithPipelines) {
       absl::StrCat("strand:\n  otlp:\n    grpc:\n      listen: :4317\n", kPipelines));
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("strand.otlp"), std::string::npos);
+}
+
+// strand.api.auth and strand.otlp.*.auth name authenticator extensions of the same file.
+constexpr char kAuthExtensions[] = R"(
+extensions:
+  basicauth/grafana:
+    htpasswd: {inline: "grafana:pw"}
+  bearertokenauth/apps:
+    token: t0k3n
+  basicauth/out:
+    client_auth: {username: a, password: b}
+service:
+  extensions: [basicauth/grafana, bearertokenauth/apps, basicauth/out]
+)";
+
+TEST(ConfigTest, OwnListenersNameAuthenticatorExtensions) {
+  auto c = ParseConfigYaml(absl::StrCat(R"(
+strand:
+  api: {auth: {authenticator: basicauth/grafana}}
+  otlp:
+    grpc: {auth: {authenticator: bearertokenauth/apps}}
+    http: {listen: ":4318", auth: {authenticator: bearertokenauth/apps}}
+)",
+                                        kAuthExtensions));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->api_auth.has_value());
+  EXPECT_EQ(c->api_auth->id.ToString(), "basicauth/grafana");
+  EXPECT_EQ(c->otlp_grpc_auth->id.ToString(), "bearertokenauth/apps");
+  EXPECT_EQ(c->otlp_http_auth->key, "strand.otlp.http.auth.authenticator");
+  // Extensions without pipelines: Strand's own listeners and store still run.
+  ASSERT_NE(c->collector, nullptr);
+  EXPECT_FALSE(c->HasPipelines());
+  EXPECT_TRUE(c->RunsStore());
+  // With pipelines, strand.api.auth still applies.
+  auto p =
+      ParseConfigYaml(absl::StrCat("strand:\n  api: {auth: {authenticator: basicauth/grafana}}\n",
+                                   kPipelines, "  extensions: [basicauth/grafana]\nextensions:\n",
+                                   "  basicauth/grafana: {htpasswd: {inline: \"g:pw\"}}\n"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->HasPipelines());
+}
+
+TEST(ConfigTest, OwnAuthenticatorsMustBeRunningServerExtensions) {
+  auto error = [](const std::string& yaml) {
+    auto c = ParseConfigYaml(yaml);
+    EXPECT_FALSE(c.ok()) << yaml;
+    return std::string(c.status().message());
+  };
+  EXPECT_NE(error("strand: {api: {auth: {authenticator: basicauth}}}")
+                .find("strand.api.auth.authenticator: references extension \"basicauth\", which "
+                      "is not configured under extensions"),
+            std::string::npos);
+  EXPECT_NE(error(absl::StrCat("strand: {api: {auth: {authenticator: basicauth/other}}}",
+                               kAuthExtensions))
+                .find("not configured under extensions"),
+            std::string::npos);
+  std::string unlisted = kAuthExtensions;
+  unlisted.replace(unlisted.find("[basicauth/grafana, "), strlen("[basicauth/grafana, "), "[");
+  EXPECT_NE(
+      error(absl::StrCat("strand: {api: {auth: {authenticator: basicauth/grafana}}}", unlisted))
+          .find("strand.api.auth.authenticator: extension \"basicauth/grafana\" must be "
+                "listed in service::extensions"),
+      std::string::npos);
+  EXPECT_NE(error(absl::StrCat("strand: {otlp: {grpc: {auth: {authenticator: basicauth/out}}}}",
+                               kAuthExtensions))
+                .find("\"basicauth/out\" is not a server authenticator"),
+            std::string::npos);
+  EXPECT_NE(error("strand: {api: {auth: {}}}").find("strand.api.auth.authenticator must name"),
+            std::string::npos);
+  EXPECT_NE(error("strand: {api: {auth: {authenticator: x, realm: y}}}")
+                .find("unknown config key strand.api.auth.realm"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, InvalidYamlIsAnError) { EXPECT_FALSE(ParseConfigYaml("strand: [unclosed").ok()); }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "api/tempo_api.h"
 #include "cli/block_command.h"
 #include "cli/config.h"
@@ -17,6 +18,7 @@
 #include "common/env.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/status_macros.h"
 #include "pipeline/collector.h"
 #include "pipeline/traces_consumer.h"
 #include "receiver/otlp_grpc_receiver.h"
@@ -79,27 +81,76 @@ bool IsLocalOnly(const std::string& address) {
   return host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-// Warns about listeners reachable from the network without TLS; and, since there is no
-// authentication on Strand's own listeners yet, about every one reachable at all
+// Warns about listeners reachable from the network without TLS or without authentication
 // (docs/security.md).
 void WarnAboutExposedListeners(const Config& config) {
   struct Listener {
     const char* key;
     const std::string* address;
     const api::TlsSettings* tls;
+    bool authenticated;
   };
   const Listener listeners[] = {
-      {"strand.api.listen", &config.api_listen, &config.api_tls},
-      {"strand.otlp.grpc.listen", &config.otlp_grpc_listen, &config.otlp_grpc_tls},
-      {"strand.otlp.http.listen", &config.otlp_http_listen, &config.otlp_http_tls}};
+      {"strand.api.listen", &config.api_listen, &config.api_tls, config.api_auth.has_value()},
+      {"strand.otlp.grpc.listen", &config.otlp_grpc_listen, &config.otlp_grpc_tls,
+       config.otlp_grpc_auth.has_value()},
+      {"strand.otlp.http.listen", &config.otlp_http_listen, &config.otlp_http_tls,
+       config.otlp_http_auth.has_value()}};
   for (const Listener& l : listeners) {
-    if (config.collector != nullptr && l.key != std::string_view("strand.api.listen")) continue;
-    if (IsLocalOnly(*l.address)) continue;
-    LOG_WARN("{} is {}: reachable from the network {}; anyone who can reach it can send or read "
-             "traces (docs/security.md)",
-             l.key, *l.address,
-             l.tls->enabled() ? "without authentication" : "without TLS or authentication");
+    if (config.HasPipelines() && l.key != std::string_view("strand.api.listen")) continue;
+    if (IsLocalOnly(*l.address) || (l.tls->enabled() && l.authenticated)) continue;
+    const char* missing = !l.tls->enabled() && !l.authenticated ? "without TLS or authentication"
+                          : l.authenticated ? "without TLS (credentials travel in clear text)"
+                                            : "without authentication";
+    LOG_WARN("{} is {}: reachable from the network {}{} (docs/security.md)", l.key, *l.address,
+             missing, l.authenticated ? "" : "; anyone who can reach it can send or read traces");
   }
+}
+
+// The server authenticator one of Strand's own `auth` settings names (null when unset),
+// from the extensions the collector runs. The configuration was checked when it was read.
+absl::StatusOr<std::shared_ptr<const auth::ServerAuthenticator>> OwnAuthenticator(
+    const pipeline::Collector* collector, const std::optional<pipeline::AuthenticatorRef>& ref) {
+  if (!ref) return std::shared_ptr<const auth::ServerAuthenticator>();
+  auto found = collector != nullptr ? collector->FindServerAuthenticator(ref->id) : nullptr;
+  if (found == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ref->key, ": extension \"", ref->id.ToString(), "\" is not running"));
+  }
+  return found;
+}
+
+// Strand's own OTLP listeners, feeding `handler` (when the file defines no pipelines).
+struct OwnReceivers {
+  std::unique_ptr<receiver::OtlpGrpcReceiver> grpc;
+  std::unique_ptr<receiver::OtlpHttpReceiver> http;
+};
+
+absl::StatusOr<OwnReceivers> StartOwnReceivers(const Config& config,
+                                               const pipeline::Collector* collector,
+                                               receiver::OtlpTraceHandler& handler) {
+  OwnReceivers r;
+  receiver::OtlpGrpcOptions go;
+  go.address = config.otlp_grpc_listen;
+  go.max_request_bytes = config.max_request_bytes;
+  go.multitenancy = config.multitenancy_enabled;
+  go.keepalive_time_ms = config.grpc_keepalive_time_nanos / 1'000'000;
+  go.keepalive_timeout_ms = config.grpc_keepalive_timeout_nanos / 1'000'000;
+  go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
+  go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
+  go.tls = config.otlp_grpc_tls;
+  ASSIGN_OR_RETURN(go.auth, OwnAuthenticator(collector, config.otlp_grpc_auth));
+  ASSIGN_OR_RETURN(r.grpc, receiver::OtlpGrpcReceiver::Start(go, handler));
+  receiver::OtlpHttpOptions ho;
+  ho.address = config.otlp_http_listen;
+  ho.max_request_bytes = config.max_request_bytes;
+  ho.multitenancy = config.multitenancy_enabled;
+  ho.threads = config.http_threads;
+  ho.limits = config.connections;
+  ho.tls = config.otlp_http_tls;
+  ASSIGN_OR_RETURN(ho.auth, OwnAuthenticator(collector, config.otlp_http_auth));
+  ASSIGN_OR_RETURN(r.http, receiver::OtlpHttpReceiver::Start(ho, handler));
+  return r;
 }
 
 // Raises the soft limit on open descriptors to the hard limit, as Go's runtime does: the
@@ -141,49 +192,8 @@ int Run(const Config& config) {
     store_consumer = std::make_unique<StoreConsumer>(*store);
   }
 
-  std::unique_ptr<receiver::OtlpTraceHandler> handler;
-  std::unique_ptr<receiver::OtlpGrpcReceiver> grpc;
-  std::unique_ptr<receiver::OtlpHttpReceiver> http;
+  // The collector first: its extensions hold the authenticators the listeners below use.
   std::unique_ptr<pipeline::Collector> collector;
-  if (config.collector == nullptr) {
-    // No pipelines: the OTLP receivers feed the store directly.
-    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock);
-    receiver::OtlpGrpcOptions go;
-    go.address = config.otlp_grpc_listen;
-    go.max_request_bytes = config.max_request_bytes;
-    go.multitenancy = config.multitenancy_enabled;
-    go.keepalive_time_ms = config.grpc_keepalive_time_nanos / 1'000'000;
-    go.keepalive_timeout_ms = config.grpc_keepalive_timeout_nanos / 1'000'000;
-    go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
-    go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
-    go.tls = config.otlp_grpc_tls;
-    auto g = receiver::OtlpGrpcReceiver::Start(go, *handler);
-    if (!g.ok()) return Fail(g.status());
-    grpc = std::move(*g);
-    receiver::OtlpHttpOptions ho;
-    ho.address = config.otlp_http_listen;
-    ho.max_request_bytes = config.max_request_bytes;
-    ho.multitenancy = config.multitenancy_enabled;
-    ho.threads = config.http_threads;
-    ho.limits = config.connections;
-    ho.tls = config.otlp_http_tls;
-    auto h = receiver::OtlpHttpReceiver::Start(ho, *handler);
-    if (!h.ok()) return Fail(h.status());
-    http = std::move(*h);
-  }
-
-  std::unique_ptr<api::TempoApi> api;
-  if (store != nullptr) {
-    api::TempoApiOptions ao;
-    ao.address = config.api_listen;
-    ao.multitenancy = config.multitenancy_enabled;
-    ao.limits = config.connections;
-    ao.tls = config.api_tls;
-    auto a = api::TempoApi::Start(ao, *store, metrics);
-    if (!a.ok()) return Fail(a.status());
-    api = std::move(*a);
-  }
-  std::unique_ptr<api::HttpServer> telemetry;
   if (config.collector != nullptr) {
     pipeline::CollectorOptions co;
     co.metrics = &metrics;
@@ -194,17 +204,44 @@ int Run(const Config& config) {
     auto c = pipeline::Collector::Start(config.collector, co);
     if (!c.ok()) return Fail(c.status());
     collector = std::move(*c);
-    if (api == nullptr && !config.collector->telemetry.metrics_address.empty()) {
-      auto t = StartTelemetry(config.collector->telemetry.metrics_address, metrics);
-      if (!t.ok()) return Fail(t.status());
-      telemetry = std::move(*t);
-    }
+  }
+
+  std::unique_ptr<receiver::OtlpTraceHandler> handler;
+  OwnReceivers own;
+  if (!config.HasPipelines()) {
+    // No pipelines: the OTLP receivers feed the store directly.
+    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock);
+    auto r = StartOwnReceivers(config, collector.get(), *handler);
+    if (!r.ok()) return Fail(r.status());
+    own = std::move(*r);
+  }
+
+  std::unique_ptr<api::TempoApi> api;
+  if (store != nullptr) {
+    api::TempoApiOptions ao;
+    ao.address = config.api_listen;
+    ao.multitenancy = config.multitenancy_enabled;
+    ao.limits = config.connections;
+    ao.tls = config.api_tls;
+    auto auth = OwnAuthenticator(collector.get(), config.api_auth);
+    if (!auth.ok()) return Fail(auth.status());
+    ao.auth = std::move(*auth);
+    auto a = api::TempoApi::Start(ao, *store, metrics);
+    if (!a.ok()) return Fail(a.status());
+    api = std::move(*a);
+  }
+  std::unique_ptr<api::HttpServer> telemetry;
+  if (config.HasPipelines() && api == nullptr &&
+      !config.collector->telemetry.metrics_address.empty()) {
+    auto t = StartTelemetry(config.collector->telemetry.metrics_address, metrics);
+    if (!t.ok()) return Fail(t.status());
+    telemetry = std::move(*t);
   }
 
   WarnAboutExposedListeners(config);
-  if (collector == nullptr) {
+  if (!config.HasPipelines()) {
     LOG_INFO("strand {} ready: otlp grpc port {}, otlp http port {}, api port {}, data {}",
-             STRAND_VERSION, grpc->port(), http->port(), api->port(), config.data_dir);
+             STRAND_VERSION, own.grpc->port(), own.http->port(), api->port(), config.data_dir);
   } else if (api != nullptr) {
     LOG_INFO("strand {} ready: collector pipelines and store; api port {}, data {}", STRAND_VERSION,
              api->port(), config.data_dir);
@@ -218,8 +255,8 @@ int Run(const Config& config) {
   LOG_INFO("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Receivers first: calls in flight finish (their spans reach the WAL or a queue) before
   // what is downstream closes.
-  if (grpc) grpc->Stop();
-  if (http) http->Stop();
+  if (own.grpc) own.grpc->Stop();
+  if (own.http) own.http->Stop();
   if (collector) collector->Shutdown();
   if (store) store->Close();
   if (api) api->Stop();

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "pipeline/attributes_processor.h"
+#include "pipeline/auth_extensions.h"
 #include "pipeline/batch_processor.h"
 #include "pipeline/debug_exporter.h"
 #include "pipeline/extensions.h"
@@ -42,6 +43,8 @@ const ComponentRegistry& BuiltinComponents() {
     r->Add(NewZpagesFactory());
     r->Add(NewMemoryBallastFactory());
     r->Add(NewFileStorageFactory());
+    r->Add(NewBearerTokenAuthFactory());
+    r->Add(NewBasicAuthFactory());
     return r;
   }();
   return *registry;
@@ -115,6 +118,14 @@ BuildContext Collector::ContextFor(const ComponentId& id, const std::string& pip
       if (eid == storage) return dynamic_cast<FileStorage*>(ext.get());
     }
     return nullptr;
+  };
+  ctx.find_server_authenticator = [this](const ComponentId& auth_id) {
+    return FindServerAuthenticator(auth_id);
+  };
+  ctx.find_client_authenticator =
+      [this](const ComponentId& auth_id) -> std::shared_ptr<const auth::ClientAuthenticator> {
+    const auto* ext = dynamic_cast<const AuthExtension*>(FindExtension(auth_id));
+    return ext != nullptr ? ext->client() : nullptr;
   };
   ctx.pipelines_ready = [this] { return ready(); };
   ctx.describe_pipelines = [this] { return DescribePipelines(); };
@@ -232,6 +243,19 @@ void Collector::Shutdown() {
   }
   for (auto& [id, e] : exporters_) e->Shutdown();
   for (auto it = extensions_.rbegin(); it != extensions_.rend(); ++it) it->second->Shutdown();
+}
+
+const Extension* Collector::FindExtension(const ComponentId& id) const {
+  for (const auto& [eid, ext] : extensions_) {
+    if (eid == id) return ext.get();
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const auth::ServerAuthenticator> Collector::FindServerAuthenticator(
+    const ComponentId& id) const {
+  const auto* ext = dynamic_cast<const AuthExtension*>(FindExtension(id));
+  return ext != nullptr ? ext->server() : nullptr;
 }
 
 std::vector<int> Collector::ListenerPortsForTest(const std::string& id) const {

@@ -41,6 +41,12 @@ class Collector {
   // An HTML description of the pipelines and their counters (zpages).
   std::string DescribePipelines() const;
 
+  // The server side of the running authenticator extension `id` (for `strand.api.auth`
+  // and `strand.otlp.*.auth`); null when there is none. The authenticator may outlive the
+  // collector.
+  std::shared_ptr<const auth::ServerAuthenticator> FindServerAuthenticator(
+      const ComponentId& id) const;
+
   // Test-only: the ports the running receiver or extension `id` (`otlp`, `zpages/x`)
   // listens on (Component::ListenerPortsForTest); empty when there is none. Lets tests
   // configure endpoints on port 0.
@@ -52,6 +58,8 @@ class Collector {
   Collector() = default;
   absl::Status Build(CollectorOptions options);
   BuildContext ContextFor(const ComponentId& id, const std::string& pipeline) const;
+  // The running extension `id`, or null.
+  const Extension* FindExtension(const ComponentId& id) const;
 
   std::shared_ptr<const CollectorConfig> config_;
   CollectorOptions options_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace strand::pipeline {
 namespace {
@@ -33,8 +34,6 @@ const std::set<std::string, std::less<>> kKnownUnsupported = {
     "file",
     "otlp_http",
     "headers_setter",
-    "bearertokenauth",
-    "basicauth",
     "oauth2client",
     "pprof",
     "redaction",
@@ -134,6 +133,23 @@ absl::Status CheckRefs(const CollectorConfig& c, const PipelineConfig& p, Compon
   return absl::OkStatus();
 }
 
+// Every authenticator a running receiver or exporter names must be a configured extension
+// listed in service::extensions (the collector finds authenticators among the running
+// extensions), and able to play its role.
+absl::Status CheckPipelineAuthenticators(const CollectorConfig& c) {
+  for (const auto& p : c.pipelines) {
+    for (auto [kind, ids] : {std::pair{ComponentKind::kReceiver, &p.receivers},
+                             std::pair{ComponentKind::kExporter, &p.exporters}}) {
+      for (const ComponentId& id : *ids) {
+        for (const AuthenticatorRef& ref : c.Section(kind).at(id).settings->authenticators) {
+          RETURN_IF_ERROR(CheckAuthenticatorRef(c, ref));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseTelemetry(const YAML::Node& node, TelemetryConfig& t) {
   ConfigMap map(node, "service::telemetry");
   ConfigMap metrics = map.Sub("metrics");
@@ -172,8 +188,9 @@ absl::Status ParseTelemetry(const YAML::Node& node, TelemetryConfig& t) {
   return map.Finish();
 }
 
-absl::Status ParseService(const YAML::Node& node, CollectorConfig& c) {
+absl::Status ParseService(const YAML::Node& node, bool pipelines_required, CollectorConfig& c) {
   if (!node || node.IsNull()) {
+    if (!pipelines_required) return absl::OkStatus();
     return absl::InvalidArgumentError("service: missing; it must list at least one pipeline");
   }
   if (!node.IsMap()) return absl::InvalidArgumentError("service: must be a map");
@@ -245,7 +262,7 @@ absl::Status ParseService(const YAML::Node& node, CollectorConfig& c) {
           absl::StrCat("service::", key, " (line ", kv.first.Mark().line + 1, "): unknown key"));
     }
   }
-  if (c.pipelines.empty()) {
+  if (c.pipelines.empty() && pipelines_required) {
     return absl::InvalidArgumentError("service::pipelines: must list at least one pipeline");
   }
   for (const auto& p : c.pipelines) {
@@ -292,13 +309,36 @@ const std::map<ComponentId, ComponentConfig>& CollectorConfig::Section(Component
   return receivers;
 }
 
+absl::Status CheckAuthenticatorRef(const CollectorConfig& c, const AuthenticatorRef& ref) {
+  const std::string id = ref.id.ToString();
+  auto it = c.extensions.find(ref.id);
+  if (it == c.extensions.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(ref.key, ": references extension \"", id,
+                                                   "\", which is not configured under extensions"));
+  }
+  if (std::find(c.service_extensions.begin(), c.service_extensions.end(), ref.id) ==
+      c.service_extensions.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ref.key, ": extension \"", id, "\" must be listed in service::extensions"));
+  }
+  if (!it->second.settings->Authenticates(ref.role)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ref.key, ": extension \"", id, "\" is not a ",
+        ref.role == AuthRole::kServer ? "server" : "client", " authenticator",
+        ref.role == AuthRole::kServer ? " (bearertokenauth, or basicauth with htpasswd)"
+                                      : " (bearertokenauth, or basicauth with client_auth)"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsCollectorSection(const std::string& key) {
   return key == "receivers" || key == "processors" || key == "exporters" || key == "extensions" ||
          key == "connectors" || key == "service";
 }
 
 absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
-                                                     const ComponentRegistry& registry) {
+                                                     const ComponentRegistry& registry,
+                                                     bool pipelines_required) {
   CollectorConfig c;
   if (auto s = ParseSection(root["receivers"], ComponentKind::kReceiver, registry, c.receivers);
       !s.ok()) {
@@ -321,7 +361,8 @@ absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
     return absl::InvalidArgumentError(
         "connectors: not supported: Strand pipelines do not use connectors yet");
   }
-  if (auto s = ParseService(root["service"], c); !s.ok()) return s;
+  if (auto s = ParseService(root["service"], pipelines_required, c); !s.ok()) return s;
+  if (auto s = CheckPipelineAuthenticators(c); !s.ok()) return s;
   return c;
 }
 

@@ -63,11 +63,20 @@ struct CollectorConfig {
   const std::map<ComponentId, ComponentConfig>& Section(ComponentKind kind) const;
 };
 
+// InvalidArgument naming `ref.key` unless the extension `ref` names is configured, listed in
+// service::extensions and able to authenticate in `ref.role`. ParseCollectorConfig checks the
+// references of the receivers and exporters that pipelines use; Strand's own settings
+// (`strand.api.auth`) are checked with it too.
+absl::Status CheckAuthenticatorRef(const CollectorConfig& c, const AuthenticatorRef& ref);
+
 // Whether `key` is one of the collector's top-level sections.
 bool IsCollectorSection(const std::string& key);
 
-// Parses the collector sections of `root` (other top-level keys are the caller's).
+// Parses the collector sections of `root` (other top-level keys are the caller's). With
+// `pipelines_required` false, a file may define extensions without pipelines (for the
+// authenticators Strand's own listeners name: `strand.api.auth`).
 absl::StatusOr<CollectorConfig> ParseCollectorConfig(const YAML::Node& root,
-                                                     const ComponentRegistry& registry);
+                                                     const ComponentRegistry& registry,
+                                                     bool pipelines_required = true);
 
 }  // namespace strand::pipeline

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "pipeline/batch_policy.h"
 #include "pipeline/capture_consumer_testutil.h"
 #include "pipeline/collector.h"
@@ -270,10 +272,137 @@ receivers:
   ExpectError(receiver("          cert_file: /a\n"), {"cert_file and key_file go together"});
   ExpectError(receiver("          cert_file: /a\n          key_file: /b\n          ciphers: x\n"),
               {"tls::ciphers", "unknown key"});
+  // `auth` is supported now (AuthenticatorsMustBeRunningExtensions); naming an extension
+  // that is not configured is the error.
   ExpectError(Parse("receivers:\n  otlp:\n    protocols:\n      http:\n        auth:\n"
                     "          authenticator: basicauth\n" +
                     service),
-              {"protocols::http::auth", "not supported"});
+              {"protocols::http::auth", "\"basicauth\", which is not configured under extensions"});
+}
+
+// Receivers and exporters name authenticators with `auth: {authenticator: <id>}`; like the
+// collector, Strand finds them among the extensions service::extensions runs.
+constexpr char kAuthComponents[] = R"(
+extensions:
+  basicauth/server:
+    htpasswd:
+      inline: |
+        collector:$2y$05$abcdefghijklmnopqrstuuLK7U1u6pVRmL7L1BBM2aS35PSZnDXlK
+  basicauth/client:
+    client_auth: {username: collector, password: s3cret}
+  bearertokenauth:
+    token: t0k3n
+    tenant: acme
+receivers:
+  otlp:
+    protocols:
+      grpc: {auth: {authenticator: basicauth/server}}
+      http: {auth: {authenticator: bearertokenauth}}
+exporters:
+  otlp:
+    endpoint: backend:4317
+    auth: {authenticator: basicauth/client}
+  otlphttp:
+    endpoint: https://backend:4318
+    auth: {authenticator: bearertokenauth}
+)";
+
+TEST_F(CollectorConfigTest, AuthenticatorsMustBeRunningExtensions) {
+  const std::string pipeline =
+      "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [otlp, otlphttp]\n";
+  auto ok = Parse(std::string(kAuthComponents) +
+                  "service:\n  extensions: [basicauth/server, basicauth/client, "
+                  "bearertokenauth]\n" +
+                  pipeline);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const auto& otlp = ok->receivers.at(ComponentId{"otlp", ""}).settings->authenticators;
+  ASSERT_EQ(otlp.size(), 2u);
+  EXPECT_EQ(otlp[0].key, "receivers::otlp::protocols::grpc::auth::authenticator");
+  EXPECT_EQ(otlp[0].id.ToString(), "basicauth/server");
+
+  ExpectError(Parse(std::string(kAuthComponents) +
+                    "service:\n  extensions: [basicauth/server, bearertokenauth]\n" + pipeline),
+              {"exporters::otlp::auth::authenticator", "\"basicauth/client\"",
+               "must be listed in service::extensions"});
+  // A server authenticator where a client one is needed, and the other way round.
+  std::string swapped = std::string(kAuthComponents);
+  swapped.replace(swapped.find("authenticator: basicauth/server"),
+                  strlen("authenticator: basicauth/server"), "authenticator: basicauth/client");
+  ExpectError(Parse(swapped +
+                    "service:\n  extensions: [basicauth/server, basicauth/client, "
+                    "bearertokenauth]\n" +
+                    pipeline),
+              {"receivers::otlp::protocols::grpc::auth::authenticator",
+               "\"basicauth/client\" is not a server authenticator"});
+  ExpectError(Parse("exporters:\n  otlp:\n    endpoint: b:4317\n    auth: {authenticator: x}\n"
+                    "receivers:\n  otlp:\n    protocols: {grpc: {}}\nextensions:\n"
+                    "  basicauth/x:\n    htpasswd: {inline: \"a:b\"}\nservice:\n"
+                    "  extensions: [basicauth/x]\n  pipelines:\n    traces:\n"
+                    "      receivers: [otlp]\n      exporters: [otlp]\n"),
+              {"exporters::otlp::auth::authenticator", "references extension \"x\"",
+               "not configured under extensions"});
+  ExpectError(Parse(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {auth: {}}
+exporters:
+  debug:
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+)"),
+              {"protocols::grpc::auth", "authenticator must name an extension"});
+  // A component no pipeline uses is not built, so its authenticator is not looked for.
+  EXPECT_TRUE(Parse(R"(
+extensions:
+  bearertokenauth: {token: t}
+receivers:
+  otlp:
+    protocols: {grpc: {}}
+  otlp/unused:
+    protocols:
+      grpc: {auth: {authenticator: bearertokenauth}}
+exporters:
+  debug:
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+)")
+                  .ok());
+}
+
+TEST_F(CollectorConfigTest, AuthExtensionSettings) {
+  auto extension = [&](const std::string& yaml) {
+    return Parse(std::string(kMinimalPipeline) + "extensions:\n" + yaml);
+  };
+  EXPECT_TRUE(extension("  bearertokenauth:\n    tokens: [a, b]\n    scheme: Token\n"
+                        "    header: X-Api-Key\n")
+                  .ok());
+  EXPECT_TRUE(extension("  bearertokenauth:\n    filename: /run/secrets/token\n").ok());
+  ExpectError(extension("  bearertokenauth: {}\n"),
+              {"extensions::bearertokenauth", "no bearer token provided"});
+  ExpectError(extension("  bearertokenauth: {token: a, tokens: [b]}\n"), {"not both"});
+  ExpectError(extension("  bearertokenauth: {token: a, tenant: \"a/b\"}\n"),
+              {"tenant", "unsupported character"});
+  ExpectError(extension("  basicauth:\n    htpasswd: {inline: \"a:b\"}\n"
+                        "    client_auth: {username: a, password: b}\n"),
+              {"extensions::basicauth", "only one of htpasswd or client_auth"});
+  ExpectError(extension("  basicauth: {}\n"), {"no credential source provided"});
+  ExpectError(
+      extension("  basicauth:\n    htpasswd: {inline: \"ann:$apr1$abc$V7uD6Y3Ey1b.T8QFySWI51\"}\n"),
+      {"extensions::basicauth", "htpasswd::inline line 1", "not supported: $apr1$"});
+  ExpectError(extension("  basicauth:\n    htpasswd: {file: /x, mode: 1}\n"),
+              {"htpasswd::mode", "unknown key"});
+  ExpectError(extension("  basicauth:\n    client_auth: {username: \"a:b\", password: c}\n"),
+              {"username must not contain ':'"});
+  ExpectError(extension("  basicauth:\n    client_auth: {username_file: /u}\n"),
+              {"client_auth::username_file", "not supported"});
+  ExpectError(extension("  basicauth:\n    client_auth: {username: a, password: b}\n"
+                        "    tenants: {a: acme}\n"),
+              {"tenants", "needs htpasswd"});
+  EXPECT_TRUE(
+      extension("  basicauth:\n    htpasswd: {inline: \"a:b\"}\n    tenants: {a: acme}\n").ok());
 }
 
 TEST_F(CollectorConfigTest, ExporterTlsVersions) {

@@ -6,10 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/http_test_client.h"
+#include "auth/basic_authenticator.h"
+#include "auth/bearer_token_authenticator.h"
 #include "common/env.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "pipeline/fake_sender_testutil.h"
 #include "pipeline/otlp_grpc_sender.h"
+#include "pipeline/otlp_http_sender.h"
 #include "pipeline/tail_sampling_testutil.h"
 
 namespace strand::pipeline {
@@ -94,8 +97,8 @@ service:
     ASSERT_NE(a_, nullptr);
   }
 
-  // Sends one request of `spans` spans of trace `trace` to A over OTLP/gRPC.
-  absl::Status SendToA(uint32_t trace, int spans) {
+  // One request of `spans` spans of trace `trace`.
+  static std::string Request(uint32_t trace, int spans) {
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
     auto* ss = req.add_resource_spans()->add_scope_spans();
     for (int i = 0; i < spans; ++i) {
@@ -105,12 +108,20 @@ service:
       s->set_span_id(std::string(7, 'x') + static_cast<char>(i + 1));
       s->set_name("op");
     }
+    return req.SerializeAsString();
+  }
+
+  // Sends it over OTLP/gRPC to `port` (A's receiver by default), with `auth`'s credentials.
+  absl::Status SendToA(uint32_t trace, int spans, int port = 0,
+                       std::shared_ptr<const auth::ClientAuthenticator> auth = nullptr) {
     OtlpGrpcSenderOptions o;
-    o.endpoint = absl::StrCat("127.0.0.1:", a_->ListenerPortsForTest("otlp").at(0));
+    o.endpoint =
+        absl::StrCat("127.0.0.1:", port != 0 ? port : a_->ListenerPortsForTest("otlp").at(0));
     o.tls.insecure = true;
+    o.auth = std::move(auth);
     auto client = OtlpGrpcSender::Create(std::move(o));
     if (!client.ok()) return client.status();
-    return (*client)->Send(req.SerializeAsString(), 10'000'000'000).status;
+    return (*client)->Send(Request(trace, spans), 10'000'000'000).status;
   }
 
   std::string Url(const std::string& extension, const std::string& path) {
@@ -169,6 +180,76 @@ TEST_F(CollectorTest, ListenerPortsOfUnknownComponentsAreEmpty) {
   StartB();
   EXPECT_TRUE(b_->ListenerPortsForTest("otlp/none").empty());
   EXPECT_TRUE(b_->ListenerPortsForTest("strand").empty());
+}
+
+// B's receiver requires credentials (Basic over gRPC, a bearer token over HTTP); A's
+// exporters send them with the client side of the same extensions.
+TEST_F(CollectorTest, ExportersSendCredentialsToAGuardedReceiver) {
+  b_ = StartCollector(R"(
+extensions:
+  basicauth/in:
+    htpasswd: {inline: "collector-a:pw"}
+  bearertokenauth/in:
+    token: t0k3n
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: 127.0.0.1:0, auth: {authenticator: basicauth/in}}
+      http: {endpoint: 127.0.0.1:0, auth: {authenticator: bearertokenauth/in}}
+exporters:
+  strand:
+service:
+  extensions: [basicauth/in, bearertokenauth/in]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [strand]}
+)",
+                      &store_);
+  ASSERT_NE(b_, nullptr);
+  const std::vector<int> b_ports = b_->ListenerPortsForTest("otlp");
+  ASSERT_EQ(b_ports.size(), 2u);
+  a_ = StartCollector(absl::StrCat(R"(
+extensions:
+  basicauth/out:
+    client_auth: {username: collector-a, password: pw}
+  bearertokenauth/out:
+    token: t0k3n
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: 127.0.0.1:0}
+exporters:
+  otlp/b:
+    endpoint: 127.0.0.1:)",
+                                   b_ports[0], R"(
+    tls: {insecure: true}
+    auth: {authenticator: basicauth/out}
+  otlphttp/b:
+    endpoint: http://127.0.0.1:)",
+                                   b_ports[1], R"(
+    auth: {authenticator: bearertokenauth/out}
+service:
+  extensions: [basicauth/out, bearertokenauth/out]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [otlp/b, otlphttp/b]}
+)"),
+                      nullptr);
+  ASSERT_NE(a_, nullptr);
+  ASSERT_TRUE(SendToA(1, 3).ok());
+  // Both exporters delivered: 3 spans over gRPC and 3 over HTTP.
+  ASSERT_TRUE(Eventually([&] { return store_.TotalSpans() == 6; })) << store_.TotalSpans();
+
+  // Without credentials, or with wrong ones, B refuses.
+  EXPECT_EQ(SendToA(2, 1, b_ports[0]).code(), absl::StatusCode::kUnauthenticated);
+  auto wrong = std::make_shared<auth::BasicClientAuthenticator>("collector-a", "nope");
+  EXPECT_EQ(SendToA(2, 1, b_ports[0], wrong).code(), absl::StatusCode::kUnauthenticated);
+  OtlpHttpSenderOptions h;
+  h.url = absl::StrCat("http://127.0.0.1:", b_ports[1], "/v1/traces");
+  auto http = OtlpHttpSender::Create(h);
+  ASSERT_TRUE(http.ok());
+  SendResult r = (*http)->Send(Request(2, 1), 10'000'000'000);
+  EXPECT_NE(r.status.message().find("HTTP 401"), std::string::npos) << r.status;
+  EXPECT_FALSE(r.retryable);
+  EXPECT_EQ(store_.SpansOf(2), 0u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@
 namespace strand {
 class Env;
 }
+namespace strand::auth {
+class ServerAuthenticator;
+class ClientAuthenticator;
+}  // namespace strand::auth
 
 namespace strand::pipeline {
 
@@ -46,10 +51,30 @@ struct ComponentId {
   }
 };
 
+// How a component uses the authenticator extension it names: a receiver checks incoming
+// requests with it (server), an exporter adds its credentials to outgoing ones (client).
+enum class AuthRole { kServer, kClient };
+
+// A component's `auth: {authenticator: <id>}` setting.
+struct AuthenticatorRef {
+  std::string key;  // where it was set, for errors (`receivers::otlp::...::authenticator`)
+  ComponentId id;
+  AuthRole role;
+};
+
 // One component type's parsed settings.
 struct ComponentSettings {
   virtual ~ComponentSettings() = default;
+  // The authenticator extensions these settings name. The configuration checks that each
+  // is configured, listed in service::extensions and able to play its role.
+  std::vector<AuthenticatorRef> authenticators;
+  // For an extension's settings: whether it authenticates in `role` (auth_extensions.h).
+  virtual bool Authenticates(AuthRole /*role*/) const { return false; }
 };
+
+// Reads `auth: {authenticator: <id>}` under `parent` when it is there (other keys of
+// `auth` are refused). Returns the reference; the caller adds it to its settings.
+std::optional<AuthenticatorRef> ReadAuthenticator(ConfigMap& parent, AuthRole role);
 
 class FileStorage;  // file_storage extension (persistent queues)
 
@@ -66,6 +91,12 @@ struct BuildContext {
   bool multitenancy = false;
   // Finds a file_storage extension by ID (for `sending_queue::storage`); null when absent.
   std::function<FileStorage*(const ComponentId&)> find_storage;
+  // Find an authenticator extension's server or client side by ID; null when there is no
+  // such running extension or it does not play that role.
+  std::function<std::shared_ptr<const auth::ServerAuthenticator>(const ComponentId&)>
+      find_server_authenticator;
+  std::function<std::shared_ptr<const auth::ClientAuthenticator>(const ComponentId&)>
+      find_client_authenticator;
   // For extensions: whether the pipelines are running (health_check), and an HTML
   // description of them with their counters (zpages).
   std::function<bool()> pipelines_ready;
@@ -96,6 +127,13 @@ class Receiver : public Component {};
 
 // An extension: runs beside the pipelines (health check, zpages, storage, ...).
 class Extension : public Component {};
+
+// The authenticators `ref` names (null without a reference), or FailedPrecondition naming
+// the key when the extension is not running in that role.
+absl::StatusOr<std::shared_ptr<const auth::ServerAuthenticator>> ServerAuthenticatorFor(
+    const BuildContext& ctx, const std::optional<AuthenticatorRef>& ref);
+absl::StatusOr<std::shared_ptr<const auth::ClientAuthenticator>> ClientAuthenticatorFor(
+    const BuildContext& ctx, const std::optional<AuthenticatorRef>& ref);
 
 class ComponentFactory {
  public:

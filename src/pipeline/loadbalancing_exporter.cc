@@ -299,6 +299,7 @@ class LoadBalancingFactory : public ExporterFactory {
 
     ConfigMap protocol = map.Sub("protocol");
     ConfigMap otlp = protocol.Sub("otlp");
+    otlp.Unsupported("auth", "authenticator extensions on the loadbalancing exporter");
     ParseOtlpClientSettings(otlp, s->otlp);  // `endpoint` is read and ignored
     (void)otlp.Finish();
     (void)protocol.Finish();

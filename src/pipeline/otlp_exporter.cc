@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "pipeline/exporter_settings.h"
 #include "pipeline/otlp_grpc_sender.h"
 #include "pipeline/otlp_http_sender.h"
@@ -41,7 +42,7 @@ void ParseOtlpClientSettings(ConfigMap& map, OtlpClientSettings& s) {
   map.Read("compression", s.compression);
   map.Read("headers", s.headers);
   ParseSenderSettings(map, s.sender);
-  map.Unsupported("auth", "authenticator extensions");
+  s.auth = ReadAuthenticator(map, AuthRole::kClient);
   map.Unsupported("proxy_url", "proxies");
   for (const char* key :
        {"read_buffer_size", "write_buffer_size", "keepalive", "balancer_name", "wait_for_ready",
@@ -51,12 +52,20 @@ void ParseOtlpClientSettings(ConfigMap& map, OtlpClientSettings& s) {
   }
 }
 
+absl::Status ResolveAuthenticator(const BuildContext& ctx, OtlpClientSettings& s) {
+  auto client = ClientAuthenticatorFor(ctx, s.auth);
+  if (!client.ok()) return client.status();
+  s.authenticator = *std::move(client);
+  return absl::OkStatus();
+}
+
 OtlpGrpcSenderOptions GrpcSenderOptions(const OtlpClientSettings& s, const std::string& endpoint) {
   OtlpGrpcSenderOptions o;
   o.endpoint = endpoint;
   o.tls = s.tls;
   o.compression = s.compression;
   o.headers = s.headers;
+  o.auth = s.authenticator;
   return o;
 }
 
@@ -91,6 +100,7 @@ class OtlpFactory : public ExporterFactory {
     auto s = std::make_unique<OtlpSettings>();
     s->http = http_;
     ParseOtlpClientSettings(map, *s);
+    if (s->auth) s->authenticators.push_back(*s->auth);
     if (http_) {
       map.Read("traces_endpoint", s->traces_endpoint);
       map.Read("encoding", s->encoding);
@@ -123,7 +133,14 @@ class OtlpFactory : public ExporterFactory {
 
   absl::StatusOr<std::unique_ptr<Exporter>> Create(const ComponentSettings& settings,
                                                    const BuildContext& ctx) const override {
-    const auto& s = static_cast<const OtlpSettings&>(settings);
+    OtlpSettings s = static_cast<const OtlpSettings&>(settings);
+    if (absl::Status a = ResolveAuthenticator(ctx, s); !a.ok()) return a;
+    const std::string& url = s.traces_endpoint.empty() ? s.endpoint : s.traces_endpoint;
+    if (s.authenticator != nullptr && (http_ ? absl::StartsWith(url, "http://") : s.tls.insecure)) {
+      // The collector refuses this for gRPC; Strand allows it (sidecars, loopback) but says so.
+      LOG_WARN("{}: sends the credentials of {} without TLS", ctx.id.ToString(),
+               s.auth->id.ToString());
+    }
     std::unique_ptr<RequestSender> sender;
     if (http_) {
       OtlpHttpSenderOptions o;
@@ -138,6 +155,7 @@ class OtlpFactory : public ExporterFactory {
       o.compression = s.compression;
       o.encoding = s.encoding;
       o.headers = s.headers;
+      o.auth = s.authenticator;
       auto h = OtlpHttpSender::Create(std::move(o));
       if (!h.ok()) return h.status();
       sender = std::move(*h);

@@ -167,7 +167,12 @@ SendResult OtlpGrpcSender::Send(std::string_view body, int64_t timeout_nanos) {
   if (timeout_nanos > 0) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(timeout_nanos));
   }
-  for (const auto& [k, v] : options_.headers) ctx.AddMetadata(absl::AsciiStrToLower(k), v);
+  std::map<std::string, std::string> metadata;
+  for (const auto& [k, v] : options_.headers) metadata[absl::AsciiStrToLower(k)] = v;
+  if (options_.auth != nullptr) {
+    for (const auto& [k, v] : options_.auth->Headers()) metadata[absl::AsciiStrToLower(k)] = v;
+  }
+  for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
   grpc::ByteBuffer request;
   if (gzip_) {
     auto compressed = Compress("gzip", body);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/authenticator.h"
 #include "pipeline/request_sender.h"
 
 namespace strand::pipeline {
@@ -32,6 +33,8 @@ struct OtlpGrpcSenderOptions {
   TlsSettings tls;
   std::string compression = "gzip";  // gzip | none
   std::map<std::string, std::string> headers;
+  // Adds its credentials to every call when set (`auth`; after `headers`, so they win).
+  std::shared_ptr<const auth::ClientAuthenticator> auth;
 };
 
 class OtlpGrpcSender : public RequestSender {

@@ -114,8 +114,13 @@ SendResult OtlpHttpSender::Send(std::string_view body, int64_t timeout_nanos) {
                                 absl::StrCat("Content-Encoding: ", options_.compression).c_str());
   }
   headers = curl_slist_append(headers, "Expect:");
-  for (const auto& [k, v] : options_.headers) {
-    headers = curl_slist_append(headers, absl::StrCat(k, ": ", v).c_str());
+  std::map<std::string, std::pair<std::string, std::string>> fields;  // by lower-case name
+  for (const auto& [k, v] : options_.headers) fields[absl::AsciiStrToLower(k)] = {k, v};
+  if (options_.auth != nullptr) {
+    for (const auto& [k, v] : options_.auth->Headers()) fields[absl::AsciiStrToLower(k)] = {k, v};
+  }
+  for (const auto& [lower, field] : fields) {
+    headers = curl_slist_append(headers, absl::StrCat(field.first, ": ", field.second).c_str());
   }
   std::string response;
   int64_t retry_after = 0;

@@ -23,6 +23,9 @@ struct OtlpHttpSenderOptions {
   std::string compression = "gzip";  // gzip | zstd | deflate | snappy | none
   std::string encoding = "proto";    // proto | json
   std::map<std::string, std::string> headers;
+  // Adds its credentials to every request when set (`auth`; they replace a header of the
+  // same name from `headers`).
+  std::shared_ptr<const auth::ClientAuthenticator> auth;
 };
 
 class OtlpHttpSender : public RequestSender {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/tls_settings.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "receiver/otlp_grpc_receiver.h"
 #include "receiver/otlp_http_receiver.h"
 #include "receiver/otlp_trace_handler.h"
@@ -23,6 +24,8 @@ struct OtlpReceiverSettings : ComponentSettings {
   bool http_metadata = false;
   api::TlsSettings grpc_tls;
   api::TlsSettings http_tls;
+  std::optional<AuthenticatorRef> grpc_auth;
+  std::optional<AuthenticatorRef> http_auth;
   // keepalive::server_parameters (nanoseconds; 0 keeps Strand's default).
   int64_t keepalive_time = 0;
   int64_t keepalive_timeout = 0;
@@ -74,12 +77,20 @@ void ReadKeepalive(ConfigMap& grpc, OtlpReceiverSettings& s) {
   (void)keepalive.Finish();
 }
 
+// The authenticators a receiver's protocols use (null: none).
+struct ReceiverAuth {
+  std::shared_ptr<const auth::ServerAuthenticator> grpc;
+  std::shared_ptr<const auth::ServerAuthenticator> http;
+};
+
 class OtlpReceiver : public Receiver {
  public:
-  OtlpReceiver(const OtlpReceiverSettings& s, const BuildContext& ctx, TracesConsumer& next)
+  OtlpReceiver(const OtlpReceiverSettings& s, const BuildContext& ctx, TracesConsumer& next,
+               ReceiverAuth auth)
       : settings_(s),
         id_(ctx.id.ToString()),
         multitenancy_(ctx.multitenancy),
+        auth_(std::move(auth)),
         handler_(next, *ctx.metrics, *ctx.clock) {}
 
   absl::Status Start() override {
@@ -90,6 +101,7 @@ class OtlpReceiver : public Receiver {
       o.multitenancy = multitenancy_;
       o.include_metadata = settings_.grpc_metadata;
       o.tls = settings_.grpc_tls;
+      o.auth = auth_.grpc;
       auto ms = [](int64_t nanos, int64_t fallback) {
         return nanos > 0 ? nanos / 1'000'000 : fallback;
       };
@@ -114,6 +126,7 @@ class OtlpReceiver : public Receiver {
       o.multitenancy = multitenancy_;
       o.include_metadata = settings_.http_metadata;
       o.tls = settings_.http_tls;
+      o.auth = auth_.http;
       auto h = receiver::OtlpHttpReceiver::Start(o, handler_);
       if (!h.ok()) {
         return absl::Status(h.status().code(), absl::StrCat("receivers::", id_, ": ",
@@ -142,6 +155,7 @@ class OtlpReceiver : public Receiver {
   OtlpReceiverSettings settings_;
   std::string id_;
   bool multitenancy_;
+  ReceiverAuth auth_;
   receiver::OtlpTraceHandler handler_;
   std::unique_ptr<receiver::OtlpGrpcReceiver> grpc_;
   std::unique_ptr<receiver::OtlpHttpReceiver> http_;
@@ -163,7 +177,7 @@ class OtlpReceiverFactory : public ReceiverFactory {
     grpc.Read("transport", transport);
     if (transport != "tcp") grpc.Fail("transport", "not supported: only tcp");
     ReadServerTls(grpc, s->grpc_tls);
-    grpc.Unsupported("auth", "authenticator extensions");
+    s->grpc_auth = ReadAuthenticator(grpc, AuthRole::kServer);
     ReadKeepalive(grpc, *s);
     // Tuning of Go's gRPC server; Strand's server needs none of it.
     for (const char* key : {"max_concurrent_streams", "read_buffer_size", "write_buffer_size"}) {
@@ -182,7 +196,10 @@ class OtlpReceiverFactory : public ReceiverFactory {
     http.Ignore("logs_url_path");
     http.Unsupported("cors", "CORS");
     ReadServerTls(http, s->http_tls);
-    http.Unsupported("auth", "authenticator extensions");
+    s->http_auth = ReadAuthenticator(http, AuthRole::kServer);
+    for (const auto* ref : {&s->grpc_auth, &s->http_auth}) {
+      if (*ref) s->authenticators.push_back(**ref);
+    }
     (void)grpc.Finish();
     (void)http.Finish();
     (void)protocols.Finish();
@@ -202,8 +219,11 @@ class OtlpReceiverFactory : public ReceiverFactory {
   absl::StatusOr<std::unique_ptr<Receiver>> Create(const ComponentSettings& settings,
                                                    const BuildContext& ctx,
                                                    TracesConsumer& next) const override {
-    return std::make_unique<OtlpReceiver>(static_cast<const OtlpReceiverSettings&>(settings), ctx,
-                                          next);
+    const auto& s = static_cast<const OtlpReceiverSettings&>(settings);
+    ReceiverAuth auth;
+    ASSIGN_OR_RETURN(auth.grpc, ServerAuthenticatorFor(ctx, s.grpc_auth));
+    ASSIGN_OR_RETURN(auth.http, ServerAuthenticatorFor(ctx, s.http_auth));
+    return std::make_unique<OtlpReceiver>(s, ctx, next, std::move(auth));
   }
 };
 

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "api/fd_listener.h"
 #include "api/tls_context.h"
+#include "auth/request_tenant.h"
 #include "common/compression.h"
 #include "common/status_macros.h"
-#include "common/tenant.h"
 
 namespace strand::receiver {
 namespace {
@@ -96,6 +96,16 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
                           absl::StrCat("not supported: method ", ctx->method())));
       return;
     }
+    // Credentials and tenant are settled before the message is read.
+    auto tenant = Authorize();
+    if (!tenant.ok()) {
+      handler_.CountRefusedRequest(
+          "grpc", absl::IsUnauthenticated(tenant.status()) ? "unauthenticated" : "tenant");
+      Finish(
+          grpc::Status(GrpcCode(tenant.status().code()), std::string(tenant.status().message())));
+      return;
+    }
+    tenant_ = *std::move(tenant);
     StartRead(&request_);
   }
 
@@ -106,18 +116,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       return;
     }
     pipeline::RequestContext rc;
-    rc.tenant = kSingleTenant;
-    if (options_.multitenancy) {
-      auto it = ctx_->client_metadata().find("x-scope-orgid");
-      rc.tenant = it == ctx_->client_metadata().end()
-                      ? std::string()
-                      : std::string(it->second.data(), it->second.size());
-      if (auto s = ValidateTenantId(rc.tenant); !s.ok()) {
-        handler_.CountRefusedRequest("grpc", "tenant");
-        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
-        return;
-      }
-    }
+    rc.tenant = std::move(tenant_);
     const std::string_view encoding = MessageEncoding(request_);
     std::vector<grpc::Slice> slices;
     std::string body;
@@ -153,6 +152,26 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
   void OnDone() override { delete this; }
 
  private:
+  // The first value of metadata `name` (lower-case), or "".
+  std::string_view Metadata(std::string_view name) const {
+    auto it = ctx_->client_metadata().find(grpc::string_ref(name.data(), name.size()));
+    if (it == ctx_->client_metadata().end()) return {};
+    return std::string_view(it->second.data(), it->second.size());
+  }
+
+  // The tenant the call acts for, once its credentials (when required) check out.
+  absl::StatusOr<std::string> Authorize() const {
+    auth::Identity identity;
+    if (options_.auth != nullptr) {
+      auto id = options_.auth->Authenticate([this](std::string_view n) { return Metadata(n); });
+      if (!id.ok()) return id.status();
+      identity = *std::move(id);
+    }
+    return auth::RequestTenant(options_.multitenancy,
+                               options_.auth != nullptr ? &identity : nullptr,
+                               Metadata(auth::kOrgIdHeader));
+  }
+
   void Answer(ExportResult result) {
     if (!result.status.ok()) {
       Finish(grpc::Status(GrpcCode(result.status.code()), std::string(result.status.message())));
@@ -167,6 +186,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
   grpc::GenericCallbackServerContext* ctx_;
   OtlpTraceHandler& handler_;
   const OtlpGrpcOptions& options_;
+  std::string tenant_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };

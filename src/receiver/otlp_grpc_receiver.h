@@ -5,7 +5,9 @@
 // the consumer's `done` runs: OK (with partial_success when spans were refused),
 // INVALID_ARGUMENT for malformed requests, UNAVAILABLE when overloaded (retryable),
 // RESOURCE_EXHAUSTED for messages over the size limit (not retryable). Other methods
-// answer UNIMPLEMENTED. Thread-safe.
+// answer UNIMPLEMENTED. With an authenticator, a call without valid credentials in its
+// metadata is answered UNAUTHENTICATED before its message is read, and a credential bound
+// to a tenant refuses x-scope-orgid naming another (PERMISSION_DENIED). Thread-safe.
 //
 // Hardening (docs/security.md): connections are accepted by Strand's own FdListener and
 // handed to gRPC, so running out of descriptors never stops the listener (gRPC's own
@@ -22,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/tls_settings.h"
+#include "auth/authenticator.h"
 #include "receiver/otlp_trace_handler.h"
 
 namespace grpc {
@@ -55,6 +58,8 @@ struct OtlpGrpcOptions {
   // TLS (and mTLS with client_ca_file); the files are watched and reloaded by gRPC.
   // min_version "1.3" is not supported here (gRPC's C++ API of Debian 12 has no setting).
   api::TlsSettings tls;
+  // Checks every call's credentials when set (the `auth` setting; docs/security.md).
+  std::shared_ptr<const auth::ServerAuthenticator> auth;
 };
 
 class OtlpGrpcReceiver {

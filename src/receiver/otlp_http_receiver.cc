@@ -2,10 +2,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "auth/request_tenant.h"
 #include "common/coding.h"
 #include "common/compression.h"
 #include "common/json_writer.h"
-#include "common/tenant.h"
 #include "otlp/proto_encoder.h"
 
 namespace strand::receiver {
@@ -30,6 +30,10 @@ int HttpStatusFor(absl::StatusCode code) {
       return 429;
     case absl::StatusCode::kNotFound:
       return 404;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kUnimplemented:
       return 501;
     case absl::StatusCode::kDeadlineExceeded:
@@ -100,6 +104,20 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
   return r;
 }
 
+absl::StatusOr<std::optional<auth::Identity>> OtlpHttpReceiver::Authenticate(
+    const api::HttpRequest& req) const {
+  if (options_.auth == nullptr) return std::nullopt;
+  return options_.auth->Authenticate([&req](std::string_view name) { return req.Header(name); });
+}
+
+api::HttpResponse OtlpHttpReceiver::Unauthorized(const absl::Status& why, BodyFormat format) const {
+  handler_.CountRefusedRequest("http", "unauthenticated");
+  api::HttpResponse r =
+      StatusResponse(401, absl::StatusCode::kUnauthenticated, std::string(why.message()), format);
+  r.headers.emplace_back("WWW-Authenticate", options_.auth->Challenge());
+  return r;
+}
+
 void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
   const std::string media = MediaType(req.Header("content-type"));
   const BodyFormat format = media == kJson ? BodyFormat::kJson : BodyFormat::kProtobuf;
@@ -108,6 +126,8 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
     handler_.CountRefusedRequest("http", reason);
     respond(StatusResponse(http, code, msg, format));
   };
+  const auto identity = Authenticate(req);
+  if (!identity.ok()) return respond(Unauthorized(identity.status(), format));
   if (req.path != "/v1/traces") {
     if (req.path == "/v1/metrics" || req.path == "/v1/logs") {
       return fail(
@@ -139,13 +159,14 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
         "too_large");
   }
   pipeline::RequestContext ctx;
-  ctx.tenant = kSingleTenant;
-  if (options_.multitenancy) {
-    ctx.tenant = std::string(req.Header("x-scope-orgid"));
-    if (auto s = ValidateTenantId(ctx.tenant); !s.ok()) {
-      return fail(400, absl::StatusCode::kInvalidArgument, std::string(s.message()), "tenant");
-    }
+  auto tenant =
+      auth::RequestTenant(options_.multitenancy, identity->has_value() ? &**identity : nullptr,
+                          req.Header(auth::kOrgIdHeader));
+  if (!tenant.ok()) {
+    return fail(HttpStatusFor(tenant.status().code()), tenant.status().code(),
+                std::string(tenant.status().message()), "tenant");
   }
+  ctx.tenant = *std::move(tenant);
   auto body =
       Decompress(req.Header("content-encoding"), std::move(req.body), options_.max_request_bytes);
   if (!body.ok()) {

@@ -2,14 +2,18 @@
 // optionally compressed; answers in the request's encoding as the OTLP specification
 // says (200 with an optional partial success; 400 with a google.rpc.Status; 405, 413, 415;
 // 429/503 with Retry-After when the next stage is overloaded). /v1/metrics and /v1/logs
-// answer 404 "not supported". Thread-safe.
+// answer 404 "not supported". With an authenticator, every request must carry valid
+// credentials (401 with WWW-Authenticate otherwise, before anything else is looked at), and
+// a credential bound to a tenant refuses X-Scope-OrgID naming another (403). Thread-safe.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "api/http_server.h"
+#include "auth/authenticator.h"
 #include "receiver/otlp_trace_handler.h"
 
 namespace strand::receiver {
@@ -23,6 +27,8 @@ struct OtlpHttpOptions {
   int threads = 2;
   api::ConnectionLimits limits;
   api::TlsSettings tls;
+  // Checks every request's credentials when set (the `auth` setting; docs/security.md).
+  std::shared_ptr<const auth::ServerAuthenticator> auth;
 };
 
 class OtlpHttpReceiver {
@@ -36,6 +42,10 @@ class OtlpHttpReceiver {
   OtlpHttpReceiver(OtlpHttpOptions options, OtlpTraceHandler& handler)
       : options_(std::move(options)), handler_(handler) {}
   void Handle(api::HttpRequest&& req, api::Responder respond);
+  // Who the request's credentials prove (nullopt without an authenticator), or why not.
+  absl::StatusOr<std::optional<auth::Identity>> Authenticate(const api::HttpRequest& req) const;
+  // The 401 answer (counted) for a request that failed Authenticate.
+  api::HttpResponse Unauthorized(const absl::Status& why, BodyFormat format) const;
 
   OtlpHttpOptions options_;
   OtlpTraceHandler& handler_;

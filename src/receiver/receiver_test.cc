@@ -10,6 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "api/http_test_client.h"
 #include "api/self_signed_cert.h"
+#include "auth/basic_authenticator.h"
+#include "auth/bearer_token_authenticator.h"
 #include "common/compression.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -62,12 +64,14 @@ constexpr char kJsonRequest[] = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
 class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(false); }
-  void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {}) {
+  void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {},
+             std::shared_ptr<const auth::ServerAuthenticator> auth = nullptr) {
     handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, *Clock::Real());
     OtlpHttpOptions ho;
     ho.address = "127.0.0.1:0";
     ho.max_request_bytes = max_bytes;
     ho.multitenancy = multitenancy;
+    ho.auth = auth;
     auto http = OtlpHttpReceiver::Start(ho, *handler_);
     ASSERT_TRUE(http.ok()) << http.status();
     http_ = std::move(*http);
@@ -76,6 +80,7 @@ class ReceiverTest : public ::testing::Test {
     go.max_request_bytes = max_bytes;
     go.multitenancy = multitenancy;
     go.tls = tls;
+    go.auth = auth;
     auto grpc = OtlpGrpcReceiver::Start(go, *handler_);
     ASSERT_TRUE(grpc.ok()) << grpc.status();
     grpc_ = std::move(*grpc);
@@ -91,9 +96,9 @@ class ReceiverTest : public ::testing::Test {
   grpc::Status GrpcExport(
       const std::string& bytes, std::string* response,
       const std::string& method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-      const std::string& tenant = "",
-      grpc_compression_algorithm compression = GRPC_COMPRESS_NONE,
-      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
+      const std::string& tenant = "", grpc_compression_algorithm compression = GRPC_COMPRESS_NONE,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+      const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a new connection per call
@@ -105,6 +110,7 @@ class ReceiverTest : public ::testing::Test {
     // A hung server fails the test instead of hanging it.
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     if (!tenant.empty()) ctx.AddMetadata("x-scope-orgid", tenant);
+    for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
     ctx.set_compression_algorithm(compression);
     grpc::Slice slice(bytes);
     grpc::ByteBuffer req(&slice, 1), resp;
@@ -362,6 +368,111 @@ TEST_F(ReceiverTest, MultitenancyRequiresOrgId) {
   EXPECT_TRUE(GrpcExport(Request(1).SerializeAsString(), &response,
                          "/opentelemetry.proto.collector.trace.v1.TraceService/Export", "beta")
                   .ok());
+  EXPECT_EQ(consumer_.tenants, (std::vector<std::string>{"acme", "beta"}));
+}
+
+// A receiver guarded by an authenticator (the `auth` setting).
+class AuthReceiverTest : public ReceiverTest {
+ protected:
+  void SetUp() override {}
+  void StartWithBearer(bool multitenancy = false) {
+    auth::BearerTokenSettings s;
+    s.tokens = {"t0k3n"};
+    auto a = auth::BearerTokenAuthenticator::Create(s, *Clock::Real());
+    ASSERT_TRUE(a.ok());
+    Start(multitenancy, 1 << 20, {}, std::move(*a));
+  }
+  // Users "ann" (bound to tenant acme) and "bob" (unbound), password "pw".
+  void StartWithBasic(bool multitenancy) {
+    auth::BasicAuthSettings s;
+    s.htpasswd_inline = "ann:pw\nbob:pw\n";
+    s.tenants = {{"ann", "acme"}};
+    auto a = auth::BasicAuthenticator::Create(s, *Clock::Real());
+    ASSERT_TRUE(a.ok());
+    Start(multitenancy, 1 << 20, {}, std::move(*a));
+  }
+  static std::string Basic(const std::string& user) {
+    return auth::BasicClientAuthenticator(user, "pw").Headers().at(0).second;
+  }
+  grpc::StatusCode GrpcAs(const std::vector<std::pair<std::string, std::string>>& metadata,
+                          const std::string& tenant = "") {
+    std::string response;
+    return GrpcExport(Request(1).SerializeAsString(), &response, kExport, tenant,
+                      GRPC_COMPRESS_NONE, nullptr, metadata)
+        .error_code();
+  }
+};
+
+TEST_F(AuthReceiverTest, HttpWithoutValidCredentialsIsUnauthorized) {
+  StartWithBearer();
+  const std::string body = Request(2).SerializeAsString();
+  for (const std::string& credential : {std::string(), std::string("Authorization: Bearer nope"),
+                                        std::string("Authorization: Basic t0k3n")}) {
+    std::vector<std::string> headers = {"Content-Type: application/x-protobuf"};
+    if (!credential.empty()) headers.push_back(credential);
+    auto r = HttpCall("POST", url_, body, headers);
+    EXPECT_EQ(r.status, 401) << credential;
+    EXPECT_EQ(r.Header("www-authenticate"), "Bearer realm=\"strand\"");
+    google::rpc::Status st;
+    ASSERT_TRUE(st.ParseFromString(r.body));
+    EXPECT_EQ(st.code(), 16);  // UNAUTHENTICATED
+    EXPECT_FALSE(st.message().empty());
+  }
+  auto json = HttpCall("POST", url_, kJsonRequest, {"Content-Type: application/json"});
+  EXPECT_EQ(json.status, 401);
+  EXPECT_EQ(json.body, "{\"code\":16,\"message\":\"missing Authorization header\"}");
+  // Credentials come before routing: an unknown path does not answer 404 to strangers.
+  EXPECT_EQ(HttpCall("POST", url_.substr(0, url_.size() - 7) + "/v1/logs").status, 401);
+  EXPECT_EQ(consumer_.spans, 0u);
+  EXPECT_NE(
+      metrics_.RenderText().find(
+          "strand_receiver_requests_refused_total{protocol=\"http\",reason=\"unauthenticated\"} 5"),
+      std::string::npos);
+
+  auto ok = HttpCall("POST", url_, body,
+                     {"Content-Type: application/x-protobuf", "Authorization: Bearer t0k3n"});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(consumer_.spans, 2u);
+}
+
+TEST_F(AuthReceiverTest, GrpcWithoutValidCredentialsIsUnauthenticated) {
+  StartWithBearer();
+  EXPECT_EQ(GrpcAs({}), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(GrpcAs({{"authorization", "Bearer nope"}}), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(consumer_.spans, 0u);
+  EXPECT_EQ(GrpcAs({{"authorization", "Bearer t0k3n"}}), grpc::StatusCode::OK);
+  EXPECT_EQ(consumer_.spans, 1u);
+}
+
+TEST_F(AuthReceiverTest, BoundCredentialsDecideTheTenantOverHttp) {
+  StartWithBasic(true);
+  auto post = [&](const std::string& user, const std::string& org) {
+    std::vector<std::string> headers = {"Content-Type: application/x-protobuf",
+                                        "Authorization: " + Basic(user)};
+    if (!org.empty()) headers.push_back("X-Scope-OrgID: " + org);
+    return HttpCall("POST", url_, Request(1).SerializeAsString(), headers);
+  };
+  EXPECT_EQ(post("ann", "").status, 200);      // the bound tenant
+  EXPECT_EQ(post("ann", "acme").status, 200);  // naming it is fine
+  auto other = post("ann", "beta");
+  EXPECT_EQ(other.status, 403);
+  google::rpc::Status st;
+  ASSERT_TRUE(st.ParseFromString(other.body));
+  EXPECT_EQ(st.code(), 7);                 // PERMISSION_DENIED
+  EXPECT_EQ(post("bob", "").status, 400);  // unbound: X-Scope-OrgID still required
+  EXPECT_EQ(post("bob", "beta").status, 200);
+  EXPECT_EQ(consumer_.tenants, (std::vector<std::string>{"acme", "acme", "beta"}));
+}
+
+TEST_F(AuthReceiverTest, BoundCredentialsDecideTheTenantOverGrpc) {
+  StartWithBasic(true);
+  const std::pair<std::string, std::string> ann{"authorization", Basic("ann")};
+  const std::pair<std::string, std::string> bob{"authorization", Basic("bob")};
+  EXPECT_EQ(GrpcAs({}, "acme"), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(GrpcAs({ann}), grpc::StatusCode::OK);
+  EXPECT_EQ(GrpcAs({ann}, "beta"), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(GrpcAs({bob}), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GrpcAs({bob}, "beta"), grpc::StatusCode::OK);
   EXPECT_EQ(consumer_.tenants, (std::vector<std::string>{"acme", "beta"}));
 }
 

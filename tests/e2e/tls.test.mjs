@@ -15,14 +15,13 @@ import tls from 'node:tls';
 
 import { credentials } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 
 import { Strand, httpRequest, eventually, freePorts } from './lib/strand.mjs';
 import { Collector } from './lib/collector.mjs';
+import { sendSpan } from './lib/send.mjs';
 
 /** A self-signed certificate for localhost and 127.0.0.1 (openssl), as {cert, key} paths. */
 function makeCertificate(dir, name) {
@@ -36,31 +35,6 @@ function makeCertificate(dir, name) {
   fs.renameSync(`${key}.new`, key);
   fs.renameSync(`${cert}.new`, cert);
   return { cert, key };
-}
-
-/** Sends one span named `name` through `exporter`; resolves to the export result code. */
-async function sendSpan(exporter, name) {
-  let code;
-  const recording = {
-    export: (spans, cb) => exporter.export(spans, (r) => { code = r.code; cb(r); }),
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => Promise.resolve(),
-  };
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'tls-e2e' }),
-    spanProcessors: [new SimpleSpanProcessor(recording)],
-  });
-  const span = provider.getTracer('tls').startSpan(name);
-  const traceId = span.spanContext().traceId;
-  span.end();
-  let error;
-  try {
-    await provider.forceFlush();
-  } catch (err) {
-    error = err; // a failed export also rejects the flush
-  }
-  await provider.shutdown().catch(() => {});
-  return { code, traceId, error };
 }
 
 function plaintextAnswers(port) {
