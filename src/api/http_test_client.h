@@ -174,9 +174,11 @@ class DescriptorExhaustion {
  public:
   explicit DescriptorExhaustion(int keep_free) {
     // UBSan checks a virtual call's dynamic type through a pipe the first time it meets a
-    // type; with no descriptor left that check fails. One log call beforehand caches it for
-    // the logger, which the server calls while descriptors are out.
-    spdlog::warn("test: using up file descriptors; the server's accept() will fail (EMFILE)");
+    // type; with no descriptor left that check fails. One formatted log line beforehand
+    // caches it for the logger and fmt's buffer, which the server uses while descriptors
+    // are out.
+    spdlog::warn("test: using up file descriptors; {} will fail ({})", "the server's accept()",
+                 std::string("EMFILE"));
     getrlimit(RLIMIT_NOFILE, &saved_);
     const int highest = open("/dev/null", O_RDONLY);
     if (highest < 0) return;
