@@ -85,12 +85,13 @@ class FdListener::Impl {
 
   void HandOn(tcp::socket s) {
     const size_t limit = FdLimit();
-    if (limit != SIZE_MAX && OpenFdCount() + options_.reserve_fds >= limit) {
+    const size_t in_use = limit != SIZE_MAX ? OpenFdCount() : 0;
+    if (limit != SIZE_MAX && in_use + options_.reserve_fds >= limit) {
       refused_.fetch_add(1);
       LOG_WARN_LIMITED(refuse_log_,
                        "{}: refusing a connection: {} of {} file descriptors in use, {} kept "
                        "in reserve",
-                       options_.name, OpenFdCount(), limit, options_.reserve_fds);
+                       options_.name, in_use, limit, options_.reserve_fds);
       boost::system::error_code ignored;
       s.close(ignored);
       return;
