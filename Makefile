@@ -7,6 +7,12 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
+# ccache: paths under the checkout are hashed relative to it, and the build directory is
+# left out of the hash (-g would otherwise put it in), so a fresh clone reuses the cache
+# that another clone filled.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
+
 .PHONY: all deps build web run test unit-test asan-test fuzz-test e2e-test k8s-test traceql-grammar-test bench clean format
 
 all: build

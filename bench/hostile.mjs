@@ -9,8 +9,15 @@
 //               5 s: how many Strand has closed after 15 s and after 30 s.
 //   grpc-bomb   a gRPC Export message of ~1 MB, gzip, that inflates to 1 GiB, three at
 //               once: time to the answer, the grpc-status, Strand's peak RSS (VmHWM).
+//               With --memory-limit, Strand runs with it.
+//   memory      40 clients each uploading a valid 63 MB OTLP/HTTP request slowly (1 MiB
+//               every 250 ms; a refused upload waits 1 s and starts again) while
+//               strand-loadgen sends unthrottled over gRPC (4 workers, 16 in flight), for
+//               30 s: Strand's peak RSS (VmHWM), how /ready answered (polled every 250 ms),
+//               the uploads' answers, and the spans acknowledged. Strand runs with
+//               `--memory-limit` from --memory-limit (default: none given, so its default).
 //
-// Usage: node bench/hostile.mjs [--strand build/strand] [--only NAME]
+// Usage: node bench/hostile.mjs [--strand build/strand] [--only NAME] [--memory-limit BYTES]
 // Prints a table and writes bench/results/hostile.json.
 
 import { spawn } from 'node:child_process';
@@ -43,12 +50,12 @@ async function freePort() {
 }
 
 /** Starts Strand with `ulimit -n fdLimit`; resolves when /ready answers. */
-async function startStrand({ fdLimit = 1024 } = {}) {
+async function startStrand({ fdLimit = 1024, extra = '' } = {}) {
   const [grpc, httpPort, api] = [await freePort(), await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strand-hostile-'));
   const cmd = `ulimit -n ${fdLimit} && exec ${strandBin} --data-dir ${dataDir} ` +
     `--otlp-grpc-listen 127.0.0.1:${grpc} --otlp-http-listen 127.0.0.1:${httpPort} ` +
-    `--api-listen 127.0.0.1:${api}`;
+    `--api-listen 127.0.0.1:${api} ${extra}`;
   const child = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
   const s = { child, ports: { grpc, http: httpPort, api }, dataDir, logLines: 0, logBytes: 0 };
   child.stderr.on('data', (d) => {
@@ -197,7 +204,8 @@ async function slowloris() {
 }
 
 async function grpcBomb() {
-  const s = await startStrand({ fdLimit: 4096 });
+  const limit = opt('memory-limit', '');
+  const s = await startStrand({ fdLimit: 4096, extra: limit ? `--memory-limit ${limit}` : '' });
   const bomb = await gzipOfZeros(1 << 30);
   const rssBefore = peakRssMb(s);
   const results = await Promise.all([0, 1, 2].map(() => grpcExport(s.ports.grpc, frame(bomb, true), { encoding: 'gzip' })));
@@ -205,15 +213,124 @@ async function grpcBomb() {
   const ready = await httpStatus(s.ports.api, '/ready');
   await stopStrand(s);
   return {
-    compressed_bytes: bomb.length, inflated_bytes: 1 << 30, concurrent: 3,
+    memory_limit: limit || 'default', compressed_bytes: bomb.length, inflated_bytes: 1 << 30,
+    concurrent: 3,
     answers: results.map((r) => ({ grpc_status: r.status, ms: r.ms, message: r.message })),
     peak_rss_mb_before: Math.round(rssBefore), peak_rss_mb_after: Math.round(rssAfter),
     ready_after: ready,
   };
 }
 
+/** A valid ExportTraceServiceRequest of about `bytes`: spans with 1 KiB names, each its own
+ * trace, in one resource and scope (protobuf written by hand: the bench needs no codegen). */
+function bigExportRequest(bytes, salt) {
+  const varint = (n) => {
+    const out = [];
+    while (n > 127) { out.push((n & 127) | 128); n = Math.floor(n / 128); }
+    out.push(n);
+    return Buffer.from(out);
+  };
+  const field = (num, payload) => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
+  const name = Buffer.alloc(1024, 'n');
+  const spans = [];
+  let size = 0;
+  for (let i = 0; size < bytes - 2048; i++) {
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(salt, 0);
+    traceId.writeUInt32BE(i + 1, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(i + 1, 4);
+    const now = BigInt(Date.now()) * 1000000n;
+    const times = Buffer.alloc(18);
+    times[0] = 7 * 8 + 1; times.writeBigUInt64LE(now, 1);        // start_time_unix_nano
+    times[9] = 8 * 8 + 1; times.writeBigUInt64LE(now + 1000n, 10);  // end_time_unix_nano
+    const span = field(2, Buffer.concat([field(1, traceId), field(2, spanId), field(5, name), times]));
+    spans.push(span);
+    size += span.length;
+  }
+  const scopeSpans = field(2, Buffer.concat(spans));
+  return field(1, scopeSpans);
+}
+
+/** Uploads `body` over OTLP/HTTP at `mibPerTick` MiB per `tickMs`; resolves with the status. */
+function slowUpload(port, body, { tickMs = 250, stop }) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    let sent = 0;
+    let timer = null;
+    const finish = () => {
+      clearInterval(timer);
+      resolve(Number(data.match(/^HTTP\/1\.1 (\d+)/)?.[1] ?? 0));
+    };
+    socket.on('connect', () => {
+      socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' +
+        `Content-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`);
+      timer = setInterval(() => {
+        if (stop() || socket.destroyed) { clearInterval(timer); socket.destroy(); return; }
+        const piece = body.subarray(sent, sent + (1 << 20));
+        sent += piece.length;
+        if (piece.length > 0) socket.write(piece);
+      }, tickMs);
+    });
+    socket.on('data', (d) => { data += d.toString('latin1'); });
+    socket.on('close', finish);
+    socket.on('error', () => {});
+  });
+}
+
+async function memory() {
+  const limit = opt('memory-limit', '');
+  const s = await startStrand({ fdLimit: 4096, extra: limit ? `--memory-limit ${limit}` : '' });
+  const seconds = 30;
+  const deadline = Date.now() + seconds * 1000;
+  const stop = () => Date.now() >= deadline;
+  const bodies = [0, 1, 2, 3].map((i) => bigExportRequest(63_000_000, 1000 + i));
+  const answers = {};
+  const uploaders = Array.from({ length: 40 }, async (_, i) => {
+    while (!stop()) {
+      const status = await slowUpload(s.ports.http, bodies[i % bodies.length], { stop });
+      if (stop() && status === 0) break;
+      answers[status] = (answers[status] ?? 0) + 1;
+      if (status !== 200) await sleep(1000);
+    }
+  });
+  const jsonOut = path.join(os.tmpdir(), `hostile-loadgen-${process.pid}.json`);
+  const loadgen = spawn(path.join(path.dirname(strandBin), 'strand-loadgen'), [
+    '--endpoint', `127.0.0.1:${s.ports.grpc}`, '--protocol', 'grpc', '--workers', '4',
+    '--inflight', '16', '--rate', '0', '--duration', `${seconds}s`, '--report-interval', '0',
+    '--json-out', jsonOut], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const loadgenDone = new Promise((r) => loadgen.on('exit', r));
+  const ready = { polls: 0, ok: 0, other: {}, slowest_ms: 0 };
+  let rssMax = 0;
+  while (!stop()) {
+    const t0 = Date.now();
+    const status = await httpStatus(s.ports.api, '/ready');
+    ready.polls++;
+    ready.slowest_ms = Math.max(ready.slowest_ms, Date.now() - t0);
+    if (status === 200) ready.ok++; else ready.other[status] = (ready.other[status] ?? 0) + 1;
+    const rss = fs.readFileSync(`/proc/${s.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    rssMax = Math.max(rssMax, Number(rss[1]) / 1024);
+    await sleep(250);
+  }
+  await Promise.all(uploaders);
+  await loadgenDone;
+  const summary = JSON.parse(fs.readFileSync(jsonOut, 'utf8'));
+  fs.rmSync(jsonOut, { force: true });
+  const peak = peakRssMb(s);
+  const readyAfter = await httpStatus(s.ports.api, '/ready');
+  await stopStrand(s);
+  return {
+    memory_limit: limit || 'default', seconds, slow_uploads: 40, upload_bytes: bodies[0].length,
+    upload_answers: answers, ready_during: ready, ready_after: readyAfter,
+    peak_rss_mb: Math.round(peak), max_sampled_rss_mb: Math.round(rssMax),
+    loadgen: summary,
+  };
+}
+
 const results = {};
-for (const [name, fn] of [['idle-flood', idleFlood], ['slowloris', slowloris], ['grpc-bomb', grpcBomb]]) {
+for (const [name, fn] of [['idle-flood', idleFlood], ['slowloris', slowloris], ['grpc-bomb', grpcBomb],
+  ['memory', memory]]) {
   if (only && only !== name) continue;
   process.stderr.write(`hostile: ${name}...\n`);
   results[name] = await fn();

@@ -308,6 +308,7 @@ class HttpServer::Impl {
   std::atomic<size_t> connections_{0};  // Sessions alive
   LogLimiter accept_log_;
   LogLimiter refuse_log_;
+  LogLimiter memory_log_;
   std::unique_ptr<TlsContextSource> tls_;  // null without TLS
 };
 
@@ -394,6 +395,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
       return Dispatch();
     }
     parser_->body_limit(server_.options_.max_body_bytes);  // for chunked bodies
+    // The declared body is taken from the memory budget before any of it is read (Beast
+    // reserves it whole); a chunked body is taken as it grows (OnBody).
+    lease_ = MemoryLease(server_.options_.memory);
+    if (cl && *cl > 0) {
+      if (absl::Status s = lease_.TryResize(*cl, "request body"); !s.ok()) return RefuseMemory(s);
+    }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
@@ -422,7 +429,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
       return Dispatch();
     }
     if (ec) return OnReadError(ec);
+    const size_t held = parser_->get().body().capacity();
+    if (held > lease_.bytes()) {
+      if (absl::Status s = lease_.TryResize(held, "request body"); !s.ok()) return RefuseMemory(s);
+    }
     ReadBody();
+  }
+
+  // The memory budget cannot hold the body: 503, retryable, and the body is not read.
+  void RefuseMemory(const absl::Status& why) {
+    LOG_WARN_LIMITED(server_.memory_log_, "{}: {}", server_.options_.name,
+                     std::string(why.message()));
+    lease_.Reset();
+    Refuse(503, std::string(why.message()), {{"Retry-After", "1"}});
   }
 
   void OnReadError(const beast::error_code& ec) {
@@ -448,7 +467,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
   }
 
   // Answers a request the server itself refuses, then closes the connection.
-  void Refuse(int status, std::string_view reason) {
+  void Refuse(int status, std::string_view reason,
+              std::vector<std::pair<std::string, std::string>> headers = {}) {
     LOG_DEBUG("{}: refused a request with {}: {}", server_.options_.name, status, reason);
     keep_alive_ = false;
     drain_after_write_ = true;
@@ -456,6 +476,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
     HttpResponse r;
     r.status = status;
     r.body = std::string(reason) + "\n";
+    r.headers = std::move(headers);
     server_.pending_.fetch_add(1);
     Write(std::move(r));
   }
@@ -465,6 +486,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
     keep_alive_ = msg.keep_alive() && !too_large_;
     version_ = msg.version();
     HttpRequest req = ToHttpRequest(msg, too_large_);
+    if (!too_large_) req.body_lease.lease = std::move(lease_);
+    lease_.Reset();
     drain_after_write_ = too_large_;
     beast::error_code ec;
     auto remote = Lowest().socket().remote_endpoint(ec);
@@ -542,6 +565,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session<St
   Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  MemoryLease lease_;  // the body being read
   bool too_large_ = false;
   bool drain_after_write_ = false;
   bool keep_alive_ = true;

@@ -18,6 +18,8 @@
 //     Content-Length and Transfer-Encoding), 411 (a POST/PUT/PATCH body with no length),
 //     414 (request line over `max_header_bytes`), 431 (header over it), 501 (a transfer
 //     coding other than chunked);
+//   - a body that the memory budget cannot hold is refused with 503 and Retry-After
+//     before it is read (HttpServerOptions::memory);
 //   - accept() failing for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS) backs
 //     off and retries, logging one line a second at most.
 //
@@ -36,8 +38,20 @@
 
 #include "absl/status/statusor.h"
 #include "api/tls_settings.h"
+#include "common/memory_budget.h"
 
 namespace strand::api {
+
+// A request body's lease that stays with the original when a request is copied: a copy
+// (a handler rewriting headers, say) holds no memory of its own.
+struct BodyLease {
+  MemoryLease lease;
+  BodyLease() = default;
+  BodyLease(const BodyLease&) {}
+  BodyLease& operator=(const BodyLease&) { return *this; }
+  BodyLease(BodyLease&&) noexcept = default;
+  BodyLease& operator=(BodyLease&&) noexcept = default;
+};
 
 struct HttpRequest {
   std::string method;
@@ -48,6 +62,9 @@ struct HttpRequest {
   std::string body;
   bool body_too_large = false;
   std::string remote_address;
+  // The body's bytes, held from the server's memory budget (empty without one). Keep it
+  // for as long as the body, or what was made of it, is held. Only moves carry it.
+  BodyLease body_lease;
 
   // First header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;
@@ -81,6 +98,10 @@ struct HttpServerOptions {
   std::string name = "http";  // for logs
   ConnectionLimits limits;
   TlsSettings tls;  // off unless cert_file and key_file are set
+  // The process's memory limit (may be null): a body's bytes are taken from it before
+  // they are read (the declared Content-Length, or chunk by chunk); a body it cannot hold
+  // is answered 503 with Retry-After and not read.
+  MemoryBudget* memory = nullptr;
 };
 
 // Connections one listener accepts by default: a quarter of the process's descriptor limit

@@ -139,6 +139,45 @@ TEST_F(HttpServerTest, ChunkedBodyIsAccepted) {
   EXPECT_NE(answer.find("POST /c 5"), std::string::npos);
 }
 
+TEST_F(HttpServerTest, BodiesPastTheMemoryLimitAreRefusedRetryablyBeforeTheyAreRead) {
+  // Tracked share: 4/5 of 100 kB = 80 kB. The resident gate is kept out of the way.
+  MemoryBudget budget(100'000, [] { return uint64_t{0}; });
+  HttpServerOptions o;
+  o.memory = &budget;
+  StartServer(o);
+  const int port = server_->port();
+
+  // One slow upload declares 60 kB and sends a little: its whole length is held.
+  int slow = RawConnect(port);
+  ASSERT_TRUE(RawSend(slow, "POST /slow HTTP/1.1\r\nContent-Length: 60000\r\n\r\nabc"));
+  for (int i = 0; i < 200 && budget.used() < 60'000; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(budget.used(), 60'000u);
+
+  // Another body of 30 kB does not fit: 503 with Retry-After, and it is not read.
+  auto refused = HttpCall("POST", base_ + "/x", std::string(30'000, 'a'));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  EXPECT_NE(refused.body.find("memory limit"), std::string::npos) << refused.body;
+  // A chunked body is charged as it arrives and refused the same way.
+  const std::string chunked = RawExchange(
+      port, "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7530\r\n" +
+                std::string(30'000, 'c') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(StatusLine(chunked).substr(0, 12), "HTTP/1.1 503") << StatusLine(chunked);
+  // Small requests still pass.
+  EXPECT_EQ(HttpCall("POST", base_ + "/x", std::string(1000, 'a')).status, 200);
+
+  // When the slow upload goes, its bytes come back and the large body is served.
+  close(slow);
+  for (int i = 0; i < 200 && budget.used() > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(budget.used(), 0u);
+  auto ok = HttpCall("POST", base_ + "/x", std::string(30'000, 'a'));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "POST /x 30000");
+  // Given back once the handler let the request go.
+  for (int i = 0; i < 200 && budget.used() > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 TEST_F(HttpServerTest, IdleSlowHeaderAndStalledBodyConnectionsAreClosed) {
   HttpServerOptions o;
   o.limits.idle_timeout = 300ms;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "api/http_server.h"
 
 namespace strand::api {
@@ -13,6 +14,13 @@ inline HttpResponse TextResponse(int status, std::string body) {
   r.status = status;
   r.body = std::move(body);
   if (!r.body.empty() && r.body.back() != '\n') r.body.push_back('\n');
+  return r;
+}
+
+// 503 with Retry-After: the memory limit cannot hold the work now (`why` says so).
+inline HttpResponse MemoryRefusal(const absl::Status& why) {
+  HttpResponse r = TextResponse(503, std::string(why.message()));
+  r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 

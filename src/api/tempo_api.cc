@@ -109,6 +109,7 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
   so.name = "api";
   so.limits = api->options_.limits;
   so.tls = api->options_.tls;
+  so.memory = api->options_.memory;
   auto* self = api.get();
   auto server = HttpServer::Start(so, [self](HttpRequest&& req, Responder respond) {
     const int64_t start = Clock::Real()->MonotonicNanos();
@@ -219,12 +220,27 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
   if (!id.ok()) return TextResponse(400, std::string(id.status().message()));
   auto range = QueryTimeRange(req, /*non_negative=*/false);
   if (!range.ok()) return TextResponse(400, std::string(range.status().message()));
+  if (options_.memory != nullptr) {
+    if (absl::Status s = options_.memory->CheckAdmission(0, "trace lookup"); !s.ok()) {
+      return MemoryRefusal(s);
+    }
+  }
   auto result = store_.FindTraceById(tenant, *id, range->first, range->second);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound) {
       return TextResponse(404, "trace not found");
     }
     return TextResponse(500, std::string(result.status().message()));
+  }
+  // The answer (about as large as the trace's share of the batches found) is taken from
+  // the memory budget before it is encoded.
+  MemoryLease held(options_.memory);
+  uint64_t answer_bytes = 0;
+  for (const otlp::SpanRef& ref : result->spans) {
+    answer_bytes += ref.batch->MemoryUsage() / std::max<size_t>(ref.batch->spans.size(), 1);
+  }
+  if (absl::Status s = held.TryResize(answer_bytes, "trace lookup"); !s.ok()) {
+    return MemoryRefusal(s);
   }
   const auto version = v2 ? TraceApiVersion::kV2 : TraceApiVersion::kV1;
   std::string accept = absl::AsciiStrToLower(std::string(req.Header("accept")));

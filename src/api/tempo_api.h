@@ -38,6 +38,9 @@ struct TempoApiOptions {
   TlsSettings tls;
   // Checks every request's credentials when set (docs/security.md).
   std::shared_ptr<const auth::ServerAuthenticator> auth;
+  // The process's memory limit (may be null): request bodies and trace lookups' results
+  // are taken from it; a lookup it cannot hold is answered 503 with Retry-After.
+  MemoryBudget* memory = nullptr;
 };
 
 class TempoApi {

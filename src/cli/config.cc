@@ -275,6 +275,8 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
       s = ParseConnections(v, c);
     } else if (key == "http_threads") {
       s = Get(v, "strand.http_threads", c.http_threads);
+    } else if (key == "memory_limit") {
+      s = Get(v, "strand.memory_limit", c.memory_limit);
     } else {
       return UnknownKey("strand.", kv.first);
     }

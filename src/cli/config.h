@@ -35,6 +35,9 @@ struct Config {
   std::optional<pipeline::AuthenticatorRef> api_auth;
   std::optional<pipeline::AuthenticatorRef> otlp_grpc_auth;
   std::optional<pipeline::AuthenticatorRef> otlp_http_auth;
+  // strand.memory_limit (--memory-limit): the process's memory limit in bytes; 0 means
+  // four fifths of the cgroup's (or else the machine's) memory. docs/security.md.
+  uint64_t memory_limit = 0;
   uint64_t max_request_bytes = 64ull << 20;
   bool wal_sync = true;
   uint64_t wal_segment_bytes = 128ull << 20;

@@ -152,6 +152,18 @@ TEST(ConfigTest, IngestionTimeRangeSlack) {
             std::string::npos);
 }
 
+TEST(ConfigTest, MemoryLimit) {
+  auto defaults = ParseConfigYaml("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->memory_limit, 0u);  // a share of the cgroup's or machine's memory
+  auto c = ParseConfigYaml("strand:\n  memory_limit: 268435456\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->memory_limit, 268435456u);
+  auto bad = ParseConfigYaml("strand:\n  memory_limit: lots\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("strand.memory_limit"), std::string::npos);
+}
+
 TEST(ConfigTest, DurationsAreValidated) {
   EXPECT_EQ(*ParseDurationNanos("1h30m", "k"), 5400ll * 1'000'000'000);
   EXPECT_EQ(*ParseDurationNanos("0", "k"), 0);

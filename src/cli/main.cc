@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/logging.h"
+#include "common/memory_budget.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
 #include "pipeline/collector.h"
@@ -128,7 +129,8 @@ struct OwnReceivers {
 
 absl::StatusOr<OwnReceivers> StartOwnReceivers(const Config& config,
                                                const pipeline::Collector* collector,
-                                               receiver::OtlpTraceHandler& handler) {
+                                               receiver::OtlpTraceHandler& handler,
+                                               MemoryBudget* memory) {
   OwnReceivers r;
   receiver::OtlpGrpcOptions go;
   go.address = config.otlp_grpc_listen;
@@ -139,6 +141,7 @@ absl::StatusOr<OwnReceivers> StartOwnReceivers(const Config& config,
   go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
   go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
   go.tls = config.otlp_grpc_tls;
+  go.memory = memory;
   ASSIGN_OR_RETURN(go.auth, OwnAuthenticator(collector, config.otlp_grpc_auth));
   ASSIGN_OR_RETURN(r.grpc, receiver::OtlpGrpcReceiver::Start(go, handler));
   receiver::OtlpHttpOptions ho;
@@ -148,6 +151,7 @@ absl::StatusOr<OwnReceivers> StartOwnReceivers(const Config& config,
   ho.threads = config.http_threads;
   ho.limits = config.connections;
   ho.tls = config.otlp_http_tls;
+  ho.memory = memory;
   ASSIGN_OR_RETURN(ho.auth, OwnAuthenticator(collector, config.otlp_http_auth));
   ASSIGN_OR_RETURN(r.http, receiver::OtlpHttpReceiver::Start(ho, handler));
   return r;
@@ -176,6 +180,13 @@ int Run(const Config& config) {
 
   MetricsRegistry metrics;
   Clock& clock = *Clock::Real();
+  // One memory limit for the process: request bodies, inflated and decoded batches, live
+  // traces, export queues and lookups take from it (docs/security.md).
+  MemoryBudget memory(config.memory_limit > 0 ? config.memory_limit : MemoryBudget::DefaultLimit());
+  memory.RegisterMetrics(metrics);
+  memory.StartSampler();
+  LOG_INFO("memory limit {} MiB ({} MiB for request memory)", memory.limit() >> 20,
+           memory.tracked_limit() >> 20);
   std::unique_ptr<store::Store> store;
   std::unique_ptr<StoreConsumer> store_consumer;
   if (config.RunsStore()) {
@@ -185,6 +196,10 @@ int Run(const Config& config) {
     so.wal_segment_bytes = config.wal_segment_bytes;
     so.wal_max_queued_bytes = config.wal_max_queued_bytes;
     so.max_live_bytes = config.max_live_bytes;
+    so.memory = &memory;
+    for (const std::string& fitted : store::FitToMemoryLimit(so, memory.tracked_limit())) {
+      LOG_INFO("store: {} to fit the memory limit", fitted);
+    }
     if (!config.wal_sync) LOG_WARN("wal.sync is off: acknowledged spans may be lost on a crash");
     auto opened = store::Store::Open(*Env::Default(), clock, &metrics, so);
     if (!opened.ok()) return Fail(opened.status());
@@ -201,6 +216,7 @@ int Run(const Config& config) {
     co.env = Env::Default();
     co.store = store_consumer.get();
     co.multitenancy = config.multitenancy_enabled;
+    co.memory = &memory;
     auto c = pipeline::Collector::Start(config.collector, co);
     if (!c.ok()) return Fail(c.status());
     collector = std::move(*c);
@@ -211,7 +227,7 @@ int Run(const Config& config) {
   if (!config.HasPipelines()) {
     // No pipelines: the OTLP receivers feed the store directly.
     handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock);
-    auto r = StartOwnReceivers(config, collector.get(), *handler);
+    auto r = StartOwnReceivers(config, collector.get(), *handler, &memory);
     if (!r.ok()) return Fail(r.status());
     own = std::move(*r);
   }
@@ -223,6 +239,7 @@ int Run(const Config& config) {
     ao.multitenancy = config.multitenancy_enabled;
     ao.limits = config.connections;
     ao.tls = config.api_tls;
+    ao.memory = &memory;
     auto auth = OwnAuthenticator(collector.get(), config.api_auth);
     if (!auth.ok()) return Fail(auth.status());
     ao.auth = std::move(*auth);
@@ -285,6 +302,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--api-listen", flags.api_listen, "Tempo API, /metrics and UI listen address")
       ->capture_default_str();
+  app.add_option("--memory-limit", flags.memory_limit,
+                 "Memory limit of the process in bytes; past it requests get retryable refusals "
+                 "(0: four fifths of the cgroup's or machine's memory)")
+      ->capture_default_str();
   app.add_option("--max-request-bytes", flags.max_request_bytes,
                  "Largest OTLP request accepted (compressed or not)")
       ->capture_default_str();
@@ -319,6 +340,7 @@ int main(int argc, char** argv) {
   if (app.count("--otlp-http-listen")) config.otlp_http_listen = flags.otlp_http_listen;
   if (app.count("--api-listen")) config.api_listen = flags.api_listen;
   if (app.count("--max-request-bytes")) config.max_request_bytes = flags.max_request_bytes;
+  if (app.count("--memory-limit")) config.memory_limit = flags.memory_limit;
   if (app.count("--multitenancy")) config.multitenancy_enabled = flags.multitenancy_enabled;
   if (app.count("--wal-sync")) config.wal_sync = flags.wal_sync;
   if (app.count("--log-level")) config.log_level = flags.log_level;

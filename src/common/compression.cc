@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace strand {
 namespace {
@@ -19,9 +20,23 @@ absl::Status TooLarge(size_t max_output) {
       absl::StrCat("decompressed body exceeds the limit of ", max_output, " bytes"));
 }
 
+// Grows `out` to `size` bytes, first taking the memory a reallocation would need (the
+// input is held meanwhile) from `lease`, when there is one.
+absl::Status GrowOutput(std::string& out, size_t size, size_t input_bytes, MemoryLease* lease) {
+  if (size > out.capacity()) {
+    const size_t capacity = std::max(size, 2 * out.capacity());
+    if (lease != nullptr) {
+      RETURN_IF_ERROR(lease->TryResize(input_bytes + capacity, "inflated request body"));
+    }
+    out.reserve(capacity);
+  }
+  out.resize(size);
+  return absl::OkStatus();
+}
+
 // window_bits: 16+15 gzip, 15 zlib, -15 raw deflate, 32+15 auto-detect gzip/zlib.
 absl::StatusOr<std::string> Inflate(std::string_view input, int window_bits, size_t max_output,
-                                    std::string_view name) {
+                                    std::string_view name, MemoryLease* lease) {
   z_stream zs{};
   if (inflateInit2(&zs, window_bits) != Z_OK) return absl::InternalError("inflateInit2 failed");
   std::unique_ptr<z_stream, decltype(&inflateEnd)> guard(&zs, inflateEnd);
@@ -34,7 +49,7 @@ absl::StatusOr<std::string> Inflate(std::string_view input, int window_bits, siz
     if (out.size() >= max_output) return TooLarge(max_output);
     size_t old = out.size();
     size_t grow = std::min(chunk, max_output - old + 1);
-    out.resize(old + grow);
+    RETURN_IF_ERROR(GrowOutput(out, old + grow, input.size(), lease));
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + old);
     zs.avail_out = static_cast<uInt>(grow);
     rc = inflate(&zs, Z_NO_FLUSH);
@@ -54,7 +69,7 @@ absl::StatusOr<std::string> Inflate(std::string_view input, int window_bits, siz
   return out;
 }
 
-absl::StatusOr<std::string> Zstd(std::string_view input, size_t max_output) {
+absl::StatusOr<std::string> Zstd(std::string_view input, size_t max_output, MemoryLease* lease) {
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   std::string out;
@@ -64,7 +79,7 @@ absl::StatusOr<std::string> Zstd(std::string_view input, size_t max_output) {
     if (out.size() > max_output) return TooLarge(max_output);
     size_t old = out.size();
     size_t grow = std::min(chunk, max_output - old + 1);
-    out.resize(old + grow);
+    RETURN_IF_ERROR(GrowOutput(out, old + grow, input.size(), lease));
     ZSTD_outBuffer ob{out.data() + old, grow, 0};
     ret = ZSTD_decompressStream(ctx.get(), &ob, &in);
     out.resize(old + ob.pos);
@@ -83,29 +98,32 @@ absl::StatusOr<std::string> Zstd(std::string_view input, size_t max_output) {
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string&& input,
-                                       size_t max_output) {
+absl::StatusOr<std::string> DecompressInput(std::string_view encoding, std::string& input,
+                                            size_t max_output, MemoryLease* lease) {
   std::string enc = absl::AsciiStrToLower(absl::StripAsciiWhitespace(std::string(encoding)));
   if (enc.empty() || enc == "identity") {
     if (input.size() > max_output) return TooLarge(max_output);
     return std::move(input);
   }
-  if (enc == "gzip" || enc == "x-gzip") return Inflate(input, 16 + MAX_WBITS, max_output, "gzip");
+  if (enc == "gzip" || enc == "x-gzip") {
+    return Inflate(input, 16 + MAX_WBITS, max_output, "gzip", lease);
+  }
   if (enc == "deflate") {
     // HTTP "deflate" is zlib-wrapped, but raw deflate is common in the wild: accept both.
-    auto zlib = Inflate(input, MAX_WBITS, max_output, "deflate");
+    auto zlib = Inflate(input, MAX_WBITS, max_output, "deflate", lease);
     if (zlib.ok() || zlib.status().code() == absl::StatusCode::kResourceExhausted) return zlib;
-    return Inflate(input, -MAX_WBITS, max_output, "deflate");
+    return Inflate(input, -MAX_WBITS, max_output, "deflate", lease);
   }
-  if (enc == "zstd") return Zstd(input, max_output);
+  if (enc == "zstd") return Zstd(input, max_output, lease);
   if (enc == "snappy") {
     size_t len = 0;
     if (!snappy::GetUncompressedLength(input.data(), input.size(), &len)) {
       return absl::InvalidArgumentError("invalid snappy body");
     }
     if (len > max_output) return TooLarge(max_output);
+    if (lease != nullptr) {
+      RETURN_IF_ERROR(lease->TryResize(input.size() + len, "inflated request body"));
+    }
     std::string out;
     if (!snappy::Uncompress(input.data(), input.size(), &out)) {
       return absl::InvalidArgumentError("invalid snappy body");
@@ -115,6 +133,16 @@ absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string&& 
   return absl::InvalidArgumentError(absl::StrCat("unsupported Content-Encoding \"",
                                                  std::string(encoding),
                                                  "\" (supported: gzip, deflate, zstd, snappy)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string&& input,
+                                       size_t max_output, MemoryLease* lease) {
+  auto out = DecompressInput(encoding, input, max_output, lease);
+  std::string().swap(input);  // consumed (moved from when it was the output)
+  if (lease != nullptr && out.ok()) lease->Resize(out->capacity());
+  return out;
 }
 
 absl::StatusOr<std::string> Compress(std::string_view encoding, std::string_view input, int level) {

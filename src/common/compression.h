@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/memory_budget.h"
 
 namespace strand {
 
@@ -15,8 +16,12 @@ namespace strand {
 // "" or "identity" returns the input). Unknown encodings → InvalidArgument ("unsupported
 // Content-Encoding"); corrupt data → InvalidArgument; output over `max_output` →
 // ResourceExhausted.
+//
+// With a `lease`, the output's memory is taken from the lease's budget as it grows (the
+// lease is then resized to input plus output); when the budget cannot give it, the
+// decoding stops with Unavailable. `input` is consumed: its memory is freed before return.
 absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string&& input,
-                                       size_t max_output);
+                                       size_t max_output, MemoryLease* lease = nullptr);
 
 // The gzip / deflate level Compress uses when none is given: level 1 is the fastest, and
 // on strand-loadgen's OTLP protobuf its output is ~13% larger than level 6's

@@ -11,8 +11,13 @@ size_t VectorBytes(const std::vector<T>& v) {
 }  // namespace
 
 size_t SpanBatch::MemoryUsage() const {
-  size_t total = sizeof(SpanBatch);
+  size_t total = DecodedMemoryUsage();
   if (buffer_ != nullptr) total += sizeof(std::string) + buffer_->capacity();
+  return total;
+}
+
+size_t SpanBatch::DecodedMemoryUsage() const {
+  size_t total = sizeof(SpanBatch);
   total += arena_.MemoryUsage();
   total += VectorBytes(resources) + VectorBytes(scopes) + VectorBytes(spans) + VectorBytes(events) +
            VectorBytes(links) + VectorBytes(attributes) + VectorBytes(array_values) +

@@ -179,6 +179,8 @@ class SpanBatch {
 
   // Bytes held by this batch (buffer, arena, vectors): the figure live-trace budgets count.
   size_t MemoryUsage() const;
+  // MemoryUsage() without the buffer: what decoding added to bytes someone holds already.
+  size_t DecodedMemoryUsage() const;
 
  private:
   std::shared_ptr<const std::string> buffer_;

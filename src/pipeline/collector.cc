@@ -113,6 +113,7 @@ BuildContext Collector::ContextFor(const ComponentId& id, const std::string& pip
   ctx.env = options_.env;
   ctx.store = options_.store;
   ctx.multitenancy = options_.multitenancy;
+  ctx.memory = options_.memory;
   ctx.find_storage = [this](const ComponentId& storage) -> FileStorage* {
     for (const auto& [eid, ext] : extensions_) {
       if (eid == storage) return dynamic_cast<FileStorage*>(ext.get());

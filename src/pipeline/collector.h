@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/memory_budget.h"
 #include "pipeline/collector_config.h"
 
 namespace strand::pipeline {
@@ -25,6 +26,7 @@ struct CollectorOptions {
   Env* env = nullptr;                  // required
   TracesConsumer* store = nullptr;     // the embedded store, for the `strand` exporter
   bool multitenancy = false;
+  MemoryBudget* memory = nullptr;      // the process's memory limit; may be null
 };
 
 // The component types Strand builds.

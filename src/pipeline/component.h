@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/memory_budget.h"
 #include "common/metrics.h"
 #include "pipeline/config_map.h"
 #include "pipeline/traces_consumer.h"
@@ -89,6 +90,9 @@ struct BuildContext {
   TracesConsumer* store = nullptr;
   // Receivers require X-Scope-OrgID (the store runs with multitenancy on).
   bool multitenancy = false;
+  // The process's memory limit (may be null): receivers take request bodies from it,
+  // in-memory export queues their requests.
+  MemoryBudget* memory = nullptr;
   // Finds a file_storage extension by ID (for `sending_queue::storage`); null when absent.
   std::function<FileStorage*(const ComponentId&)> find_storage;
   // Find an authenticator extension's server or client side by ID; null when there is no

@@ -4,11 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/logging.h"
@@ -31,47 +28,6 @@ MemoryLimits ComputeMemoryLimits(const MemoryLimiterSettings& s, uint64_t total_
     l.soft = l.hard > spike ? l.hard - spike : 0;
   }
   return l;
-}
-
-namespace {
-
-uint64_t ReadFirstNumber(const std::string& path) {
-  std::ifstream in(path);
-  std::string text;
-  if (!(in >> text)) return 0;
-  uint64_t v = 0;
-  if (!absl::SimpleAtoi(text, &v)) return 0;  // "max": no limit
-  return v;
-}
-
-}  // namespace
-
-uint64_t AvailableMemoryBytes() {
-  uint64_t total = 0;
-  {
-    std::ifstream in("/proc/meminfo");
-    std::string key, unit;
-    uint64_t kb = 0;
-    while (in >> key >> kb >> unit) {
-      if (key == "MemTotal:") {
-        total = kb * 1024;
-        break;
-      }
-    }
-  }
-  for (const char* path :
-       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    const uint64_t limit = ReadFirstNumber(path);
-    if (limit > 0 && (total == 0 || limit < total)) return limit;
-  }
-  return total;
-}
-
-uint64_t ResidentBytes() {
-  std::ifstream in("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 struct MemoryLimiter::State {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/memory_budget.h"
 #include "pipeline/component.h"
 
 namespace strand::pipeline {
@@ -36,11 +37,6 @@ struct MemoryLimits {
   uint64_t soft = 0;
 };
 MemoryLimits ComputeMemoryLimits(const MemoryLimiterSettings& s, uint64_t total_bytes);
-
-// The memory available to this process: the cgroup limit if there is one, else MemTotal.
-uint64_t AvailableMemoryBytes();
-// The process's resident set size in bytes.
-uint64_t ResidentBytes();
 
 class MemoryLimiter : public Processor {
  public:

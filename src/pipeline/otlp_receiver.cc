@@ -90,6 +90,7 @@ class OtlpReceiver : public Receiver {
       : settings_(s),
         id_(ctx.id.ToString()),
         multitenancy_(ctx.multitenancy),
+        memory_(ctx.memory),
         auth_(std::move(auth)),
         handler_(next, *ctx.metrics, *ctx.clock) {}
 
@@ -102,6 +103,7 @@ class OtlpReceiver : public Receiver {
       o.include_metadata = settings_.grpc_metadata;
       o.tls = settings_.grpc_tls;
       o.auth = auth_.grpc;
+      o.memory = memory_;
       auto ms = [](int64_t nanos, int64_t fallback) {
         return nanos > 0 ? nanos / 1'000'000 : fallback;
       };
@@ -127,6 +129,7 @@ class OtlpReceiver : public Receiver {
       o.include_metadata = settings_.http_metadata;
       o.tls = settings_.http_tls;
       o.auth = auth_.http;
+      o.memory = memory_;
       auto h = receiver::OtlpHttpReceiver::Start(o, handler_);
       if (!h.ok()) {
         return absl::Status(h.status().code(), absl::StrCat("receivers::", id_, ": ",
@@ -155,6 +158,7 @@ class OtlpReceiver : public Receiver {
   OtlpReceiverSettings settings_;
   std::string id_;
   bool multitenancy_;
+  MemoryBudget* memory_;
   ReceiverAuth auth_;
   receiver::OtlpTraceHandler handler_;
   std::unique_ptr<receiver::OtlpGrpcReceiver> grpc_;

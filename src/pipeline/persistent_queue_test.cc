@@ -318,5 +318,32 @@ TEST_F(PersistentQueueTest, ExporterKeepsRequestsOnDiskWhileTheBackendFails) {
   EXPECT_EQ(queue_->recovered(), 0u);
 }
 
+// The in-memory queue holds request bodies: it takes them from the memory budget and
+// refuses (Unavailable, retryable) past it, whatever its own capacity says.
+TEST(MemoryQueueTest, BodiesAreChargedToTheMemoryLimit) {
+  MemoryBudget budget(10'000, [] { return uint64_t{0}; });  // 8,000 bytes tracked
+  MemoryQueue queue(100, &budget);
+  auto offer = [&](size_t bytes) {
+    ExportRequest r;
+    r.body = std::make_shared<const std::string>(std::string(bytes, 'x'));
+    absl::Status out = absl::InternalError("not answered");
+    queue.Offer(std::move(r), [](absl::Status) {}, [&](absl::Status s) { out = s; });
+    return out;
+  };
+  ASSERT_TRUE(offer(3000).ok());
+  ASSERT_TRUE(offer(3000).ok());
+  EXPECT_GE(budget.used(), 6000u);
+  absl::Status refused = offer(3000);
+  EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+  EXPECT_NE(refused.message().find("memory limit"), std::string::npos) << refused;
+  {
+    auto popped = queue.Pop(absl::Milliseconds(20));
+    ASSERT_TRUE(popped.has_value());
+    EXPECT_TRUE(absl::IsUnavailable(offer(3000)));  // being sent: still held
+  }
+  EXPECT_TRUE(offer(3000).ok());  // sent and let go: given back
+  queue.Close();
+}
+
 }  // namespace
 }  // namespace strand::pipeline

@@ -326,10 +326,10 @@ QueuedExporter::QueuedExporter(SenderSettings settings, std::unique_ptr<RequestS
   if (!impl_->settings.queue.enabled) {
     // The holding line in front of the senders: requests wait here with their callers.
     impl_->settings.queue.num_consumers = std::max(impl_->settings.queue.num_consumers, 1);
-    queue =
-        std::make_unique<MemoryQueue>(std::max<uint64_t>(impl_->settings.queue.queue_size, 1000));
+    queue = std::make_unique<MemoryQueue>(
+        std::max<uint64_t>(impl_->settings.queue.queue_size, 1000), ctx.memory);
   } else if (queue == nullptr) {
-    queue = std::make_unique<MemoryQueue>(impl_->settings.queue.queue_size);
+    queue = std::make_unique<MemoryQueue>(impl_->settings.queue.queue_size, ctx.memory);
   }
   impl_->queue = std::move(queue);
   impl_->sender = sender_.get();

@@ -3,15 +3,17 @@
 namespace strand::pipeline {
 
 void MemoryQueue::Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone accepted) {
+  MemoryLease lease(memory_);
   absl::Status status;
-  {
+  if (request.body != nullptr) status = lease.TryResize(request.body->capacity(), "export queue");
+  if (status.ok()) {
     absl::MutexLock lock(&mu_);
     if (closed_) {
       status = absl::UnavailableError("exporter is shutting down; retry later");
     } else if (items_.size() >= capacity_) {
       status = absl::UnavailableError("sending queue is full; retry later");
     } else {
-      items_.push_back({next_id_++, std::move(request), std::move(sent)});
+      items_.push_back({next_id_++, std::move(request), std::move(sent), std::move(lease)});
     }
   }
   accepted(std::move(status));

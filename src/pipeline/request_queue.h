@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/memory_budget.h"
 #include "pipeline/export_request.h"
 
 namespace strand::pipeline {
@@ -19,6 +20,7 @@ struct QueuedRequest {
   uint64_t id = 0;
   ExportRequest request;
   ConsumeDone done;  // set only when the queue is a holding line (queue disabled)
+  MemoryLease lease;  // an in-memory queue's hold on the body, from the memory budget
 };
 
 class RequestQueue {
@@ -42,7 +44,10 @@ class RequestQueue {
 
 class MemoryQueue : public RequestQueue {
  public:
-  explicit MemoryQueue(uint64_t capacity) : capacity_(capacity) {}
+  // `memory` (the process's limit; may be null) is charged with each request's body
+  // while the request is queued or being sent; past it Offer refuses with Unavailable.
+  explicit MemoryQueue(uint64_t capacity, MemoryBudget* memory = nullptr)
+      : capacity_(capacity), memory_(memory) {}
   void Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone accepted) override;
   std::optional<QueuedRequest> Pop(absl::Duration wait) override;
   void Ack(uint64_t /*id*/) override {}
@@ -54,6 +59,7 @@ class MemoryQueue : public RequestQueue {
   bool Ready() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !items_.empty() || closed_; }
 
   const uint64_t capacity_;
+  MemoryBudget* const memory_;
   mutable absl::Mutex mu_;
   std::deque<QueuedRequest> items_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -106,6 +106,13 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       return;
     }
     tenant_ = *std::move(tenant);
+    if (options_.memory != nullptr) {
+      if (absl::Status s = options_.memory->CheckAdmission(0, "request"); !s.ok()) {
+        handler_.CountRefusedRequest("grpc", "memory_limit");
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
+        return;
+      }
+    }
     StartRead(&request_);
   }
 
@@ -120,15 +127,29 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     const std::string_view encoding = MessageEncoding(request_);
     std::vector<grpc::Slice> slices;
     std::string body;
+    MemoryLease lease(options_.memory);
     if (request_.Dump(&slices).ok()) {
       size_t total = 0;
       for (const auto& s : slices) total += s.size();
+      // gRPC's copy of the message and ours, until gRPC's is released below.
+      if (absl::Status s = lease.TryResize(2 * total, "request message"); !s.ok()) {
+        handler_.CountRefusedRequest("grpc", "memory_limit");
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
+        return;
+      }
       body.reserve(total);
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
+    slices.clear();
     request_.Clear();
+    lease.Resize(body.capacity());
     if (!encoding.empty()) {
-      auto inflated = Decompress(encoding, std::move(body), options_.max_request_bytes);
+      auto inflated = Decompress(encoding, std::move(body), options_.max_request_bytes, &lease);
+      if (absl::IsUnavailable(inflated.status())) {
+        handler_.CountRefusedRequest("grpc", "memory_limit");
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(inflated.status().message())));
+        return;
+      }
       if (!inflated.ok()) {
         const bool too_large = absl::IsResourceExhausted(inflated.status());
         handler_.CountRefusedRequest("grpc", too_large ? "too_large" : "encoding");
@@ -144,7 +165,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
         rc.metadata.emplace_back(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
       }
     }
-    handler_.Export("grpc", std::move(rc), BodyFormat::kProtobuf, std::move(body),
+    handler_.Export("grpc", std::move(rc), BodyFormat::kProtobuf, std::move(body), std::move(lease),
                     [this](ExportResult result) { Answer(std::move(result)); });
   }
 

@@ -60,6 +60,10 @@ struct OtlpGrpcOptions {
   api::TlsSettings tls;
   // Checks every call's credentials when set (the `auth` setting; docs/security.md).
   std::shared_ptr<const auth::ServerAuthenticator> auth;
+  // The process's memory limit (may be null): a call is refused with UNAVAILABLE before
+  // its message is read while the budget is full, and a message is taken from it (with
+  // its inflated and decoded forms) before it is copied.
+  MemoryBudget* memory = nullptr;
 };
 
 class OtlpGrpcReceiver {

@@ -95,6 +95,7 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
   so.name = "otlp-http";
   so.limits = r->options_.limits;
   so.tls = r->options_.tls;
+  so.memory = r->options_.memory;
   auto* self = r.get();
   auto server = api::HttpServer::Start(so, [self](api::HttpRequest&& req, api::Responder resp) {
     self->Handle(std::move(req), std::move(resp));
@@ -167,9 +168,13 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
                 std::string(tenant.status().message()), "tenant");
   }
   ctx.tenant = *std::move(tenant);
-  auto body =
-      Decompress(req.Header("content-encoding"), std::move(req.body), options_.max_request_bytes);
+  auto body = Decompress(req.Header("content-encoding"), std::move(req.body),
+                         options_.max_request_bytes, &req.body_lease.lease);
   if (!body.ok()) {
+    if (absl::IsUnavailable(body.status())) {
+      return fail(503, absl::StatusCode::kUnavailable, std::string(body.status().message()),
+                  "memory_limit");
+    }
     if (body.status().code() == absl::StatusCode::kResourceExhausted) {
       return fail(413, absl::StatusCode::kResourceExhausted, std::string(body.status().message()),
                   "too_large");
@@ -179,7 +184,7 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
   }
   if (options_.include_metadata) ctx.metadata = req.headers;
   handler_.Export(
-      "http", std::move(ctx), format, std::move(*body),
+      "http", std::move(ctx), format, std::move(*body), std::move(req.body_lease.lease),
       [respond = std::move(respond), format](ExportResult result) {
         if (!result.status.ok()) {
           respond(StatusResponse(HttpStatusFor(result.status.code()), result.status.code(),

@@ -29,6 +29,8 @@ struct OtlpHttpOptions {
   api::TlsSettings tls;
   // Checks every request's credentials when set (the `auth` setting; docs/security.md).
   std::shared_ptr<const auth::ServerAuthenticator> auth;
+  // The process's memory limit (may be null); see api::HttpServerOptions::memory.
+  MemoryBudget* memory = nullptr;
 };
 
 class OtlpHttpReceiver {

@@ -55,7 +55,7 @@ void OtlpTraceHandler::CountRefusedRequest(const std::string& protocol, const st
 }
 
 void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestContext&& ctx,
-                              BodyFormat format, std::string&& body,
+                              BodyFormat format, std::string&& body, MemoryLease lease,
                               std::function<void(ExportResult)> done) {
   const int64_t start = clock_.MonotonicNanos();
   ProtocolMetrics& pm = For(protocol);
@@ -69,10 +69,18 @@ void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestCont
   }
   auto decoded = format == BodyFormat::kProtobuf ? otlp::DecodeProtoRequest(std::move(body))
                                                  : otlp::DecodeJsonRequest(body);
+  std::string().swap(body);  // JSON: the text is no longer needed (protobuf: adopted)
   if (!decoded.ok()) {
     CountRefusedRequest(protocol, "malformed");
     pm.latency->Observe((clock_.MonotonicNanos() - start) / 1e9);
     done({decoded.status(), 0, {}});
+    return;
+  }
+  // The decoded batch (with the request bytes it keeps) is held until the answer.
+  if (absl::Status s = lease.TryResize(decoded->batch.MemoryUsage(), "decoded batch"); !s.ok()) {
+    CountRefusedRequest(protocol, "memory_limit");
+    pm.latency->Observe((clock_.MonotonicNanos() - start) / 1e9);
+    done({std::move(s), 0, {}});
     return;
   }
   const uint64_t n = decoded->batch.spans.size();
@@ -82,7 +90,9 @@ void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestCont
                        std::move(decoded->rejection_message)};
   consumer_.Consume(std::move(ctx), std::move(decoded->batch),
                     [this, protocol, n, start, &pm, partial = std::move(partial),
+                     lease = std::make_shared<MemoryLease>(std::move(lease)),
                      done = std::move(done)](absl::Status s) mutable {
+                      lease->Reset();  // the batch is the consumer's now (live traces count it)
                       if (s.ok()) {
                         pm.spans_accepted->Increment(n);
                       } else {

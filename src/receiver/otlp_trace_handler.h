@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "common/memory_budget.h"
 #include "common/metrics.h"
 #include "pipeline/traces_consumer.h"
 
@@ -33,9 +34,11 @@ class OtlpTraceHandler {
   OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRegistry& metrics, Clock& clock);
 
   // Decodes `body` and hands the spans on; `done` runs exactly once from any thread.
-  // `protocol` labels metrics ("grpc", "http").
+  // `protocol` labels metrics ("grpc", "http"). `lease` holds the body's memory from the
+  // process's budget: it is resized to the decoded batch (refused with Unavailable when
+  // the budget cannot give it) and held until the request is answered.
   void Export(const std::string& protocol, pipeline::RequestContext&& ctx, BodyFormat format,
-              std::string&& body, std::function<void(ExportResult)> done);
+              std::string&& body, MemoryLease lease, std::function<void(ExportResult)> done);
 
   // Counts a request refused before decoding (bad method, too large, bad encoding, ...).
   void CountRefusedRequest(const std::string& protocol, const std::string& reason);

@@ -65,13 +65,15 @@ class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(false); }
   void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {},
-             std::shared_ptr<const auth::ServerAuthenticator> auth = nullptr) {
+             std::shared_ptr<const auth::ServerAuthenticator> auth = nullptr,
+             MemoryBudget* memory = nullptr) {
     handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, *Clock::Real());
     OtlpHttpOptions ho;
     ho.address = "127.0.0.1:0";
     ho.max_request_bytes = max_bytes;
     ho.multitenancy = multitenancy;
     ho.auth = auth;
+    ho.memory = memory;
     auto http = OtlpHttpReceiver::Start(ho, *handler_);
     ASSERT_TRUE(http.ok()) << http.status();
     http_ = std::move(*http);
@@ -81,6 +83,7 @@ class ReceiverTest : public ::testing::Test {
     go.multitenancy = multitenancy;
     go.tls = tls;
     go.auth = auth;
+    go.memory = memory;
     auto grpc = OtlpGrpcReceiver::Start(go, *handler_);
     ASSERT_TRUE(grpc.ok()) << grpc.status();
     grpc_ = std::move(*grpc);
@@ -293,6 +296,38 @@ TEST_F(ReceiverTest, GrpcCompressionBombIsRefusedByTheBoundedInflater) {
             std::string::npos)
       << s.error_message();
   EXPECT_EQ(consumer_.spans, 0u);
+}
+
+TEST_F(ReceiverTest, RequestsPastTheMemoryLimitAreRefusedRetryably) {
+  TearDown();
+  // Tracked share: 4/5 of 1 MB = 800 kB; the resident gate is kept out of the way.
+  MemoryBudget budget(1'000'000, [] { return uint64_t{0}; });
+  Start(false, 1 << 20, {}, nullptr, &budget);
+  auto req = Request(1);
+  req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_name(
+      std::string(100'000, 'a'));
+  const std::string body = req.SerializeAsString();
+
+  // Other holders have most of the budget: neither listener takes the request in.
+  ASSERT_TRUE(budget.TryTake(750'000, "test").ok());
+  std::string response;
+  grpc::Status s = GrpcExport(body, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("memory limit"), std::string::npos) << s.error_message();
+  auto r = HttpCall("POST", url_, body, {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("retry-after"), "1");
+  EXPECT_EQ(consumer_.spans, 0u);
+
+  // Once they give it back, the same requests go through and give back what they held.
+  budget.Give(750'000);
+  EXPECT_TRUE(GrpcExport(body, &response).ok());
+  EXPECT_EQ(HttpCall("POST", url_, body, {"Content-Type: application/x-protobuf"}).status, 200);
+  EXPECT_EQ(consumer_.spans, 2u);
+  for (int i = 0; i < 200 && budget.used() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(budget.used(), 0u);
 }
 
 // With every descriptor in use, accept() fails (EMFILE). gRPC's own listener stopped for

@@ -12,6 +12,7 @@ void LiveAccounting::Register(uint64_t epoch, uint64_t bytes) {
   ++batches_by_epoch_[epoch];
   bytes_.fetch_add(bytes, std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
+  if (memory_ != nullptr) memory_->Take(bytes);
 }
 
 void LiveAccounting::Release(uint64_t epoch, uint64_t bytes) {
@@ -20,6 +21,7 @@ void LiveAccounting::Release(uint64_t epoch, uint64_t bytes) {
   if (it != batches_by_epoch_.end() && --it->second == 0) batches_by_epoch_.erase(it);
   bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   batches_.fetch_sub(1, std::memory_order_relaxed);
+  if (memory_ != nullptr) memory_->Give(bytes);
 }
 
 std::optional<uint64_t> LiveAccounting::OldestLiveEpoch() const {

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "block/block_footer.h"
+#include "common/memory_budget.h"
 #include "otlp/span_batch.h"
 
 namespace strand::store {
@@ -41,6 +42,9 @@ namespace strand::store {
 // segments still hold spans that no block has. Thread-safe.
 class LiveAccounting {
  public:
+  // Live bytes are charged to `memory` (the process's budget; may be null) without
+  // refusal: they belong to requests that were admitted and acknowledged.
+  explicit LiveAccounting(MemoryBudget* memory = nullptr) : memory_(memory) {}
   void Register(uint64_t epoch, uint64_t bytes);
   void Release(uint64_t epoch, uint64_t bytes);
   // The lowest epoch that still has live batches, or nullopt when none is live.
@@ -49,6 +53,7 @@ class LiveAccounting {
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
 
  private:
+  MemoryBudget* const memory_;
   mutable absl::Mutex mu_;
   std::map<uint64_t, uint64_t> batches_by_epoch_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> bytes_{0};

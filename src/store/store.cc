@@ -44,7 +44,7 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
     : env_(env),
       clock_(clock),
       options_(std::move(options)),
-      accounting_(std::make_shared<LiveAccounting>()),
+      accounting_(std::make_shared<LiveAccounting>(options_.memory)),
       live_(std::make_unique<LiveTraces>(options_.ingestion_time_range_slack_nanos)),
       blocks_(std::make_unique<BlockList>(
           env, clock, JoinPath(options_.data_dir, "blocks"),
@@ -391,6 +391,21 @@ absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, cons
   return result;
 }
 
+std::vector<std::string> FitToMemoryLimit(StoreOptions& options, uint64_t request_memory) {
+  std::vector<std::string> changed;
+  auto fit = [&changed](const char* key, uint64_t& value, uint64_t most) {
+    if (value <= most) return;
+    changed.push_back(absl::StrCat(key, " ", value, " -> ", most));
+    value = most;
+  };
+  fit("max_live_bytes", options.max_live_bytes, request_memory / 2);
+  fit("max_head_bytes", options.max_head_bytes, options.max_live_bytes / 4);
+  constexpr uint64_t kCutBytesPerSpan = 1536;
+  fit("max_cut_spans", options.max_cut_spans,
+      std::max<uint64_t>(request_memory / 8 / kCutBytesPerSpan, 1000));
+  return changed;
+}
+
 absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
                                                     std::span<const LiveTrace> traces) {
   block::BlockWriterOptions wo;
@@ -410,6 +425,9 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
                                     env_, JoinPath(blocks_->blocks_dir(), tenant), tenant, wo));
   // Each batch is decoded once, when the first trace that needs it is written.
   absl::flat_hash_map<const LiveBatch*, std::shared_ptr<const otlp::SpanBatch>> decoded;
+  // The decoded batches are charged to the memory limit while the cut holds them (without
+  // refusal: the cut is what frees live memory), so admissions see them.
+  MemoryLease decoded_lease(options_.memory);
   std::vector<otlp::SpanRef> refs;
   SeenSpans seen;
   uint64_t duplicates = 0;
@@ -419,6 +437,8 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
     for (const LiveBatchPtr& b : trace.batches) {
       if (decoded.contains(b.get())) continue;
       ASSIGN_OR_RETURN(decoded[b.get()], b->Decode());
+      // (The request bytes it decodes from are the live batch's, counted already.)
+      decoded_lease.Resize(decoded_lease.bytes() + decoded[b.get()]->DecodedMemoryUsage());
     }
     for (const LiveSpanRef& ref : trace.spans) {
       otlp::SpanRef span{decoded[ref.batch].get(), ref.index};

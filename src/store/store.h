@@ -94,6 +94,10 @@ struct StoreOptions {
   // that memory stays per block instead of ~1.2 bytes per stored trace.
   bool bloom_filters_in_memory = false;
 
+  // The process's memory limit (strand.memory_limit; may be null): live traces are charged
+  // to it, and a cut charges the spans it decodes while it runs.
+  MemoryBudget* memory = nullptr;
+
   // false: no background threads; tests drive CutBlocks / Compact / ApplyRetention.
   bool background = true;
 };
@@ -106,6 +110,13 @@ struct TraceResult {
   uint64_t inspected_bytes = 0;  // bytes read from blocks; 0 when only live traces answered
   uint32_t blocks_read = 0;
 };
+
+// Shrinks the store's own memory budgets to fit a process memory limit whose tracked share
+// is `request_memory` bytes (MemoryBudget::tracked_limit()): live traces get at most half
+// of it, the head that triggers a cut a quarter of that, and a cut decodes at most an
+// eighth of it at once (~1.5 KB per span). Budgets already smaller are kept. Returns the
+// settings it changed, as "key old -> new" strings for the log.
+std::vector<std::string> FitToMemoryLimit(StoreOptions& options, uint64_t request_memory);
 
 class Store {
  public:

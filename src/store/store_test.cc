@@ -141,6 +141,36 @@ TEST_F(StoreTest, OverMemoryBudgetRefusesRetryably) {
   EXPECT_EQ(SpansOf("t", 'a'), 3u);
 }
 
+TEST_F(StoreTest, LiveTracesAreChargedToTheProcessMemoryLimit) {
+  MemoryBudget budget(1ull << 30, [] { return uint64_t{0}; });
+  StoreOptions o;
+  o.data_dir = dir_;
+  o.memory = &budget;
+  o.background = false;
+  auto s = Store::Open(*env_, clock_, &metrics_, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  store_ = std::move(*s);
+  ASSERT_TRUE(IngestSync("t", Batch('a', 0, 3)).ok());
+  EXPECT_GT(budget.used(), 0u);
+  EXPECT_EQ(budget.used(), store_->live_bytes());
+  ASSERT_TRUE(store_->CutBlocks(/*all=*/true).ok());
+  EXPECT_EQ(budget.used(), 0u);  // cut into a block: given back, the cut's decoding too
+  EXPECT_EQ(SpansOf("t", 'a'), 3u);
+}
+
+TEST(StoreMemoryFitTest, BudgetsShrinkToFitASmallLimit) {
+  StoreOptions o;  // defaults: 384 MiB live, 64 MiB head, 50,000 spans per cut
+  auto changed = FitToMemoryLimit(o, 200ull << 20);
+  EXPECT_EQ(o.max_live_bytes, 100ull << 20);
+  EXPECT_EQ(o.max_head_bytes, 25ull << 20);
+  EXPECT_EQ(o.max_cut_spans, (200ull << 20) / 8 / 1536);
+  EXPECT_EQ(changed.size(), 3u);
+  // A large limit keeps the defaults.
+  StoreOptions big;
+  EXPECT_TRUE(FitToMemoryLimit(big, 16ull << 30).empty());
+  EXPECT_EQ(big.max_live_bytes, StoreOptions{}.max_live_bytes);
+}
+
 TEST_F(StoreTest, FailedSyncIsNotAcknowledged) {
   Open();
   env_->FailNext(FaultInjectionEnv::Op::kSync, 1);
