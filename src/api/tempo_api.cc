@@ -230,6 +230,8 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
     if (result.status().code() == absl::StatusCode::kNotFound) {
       return TextResponse(404, "trace not found");
     }
+    // DataLoss ("data unavailable: block ... is damaged ...") and anything else: 500 with
+    // the store's message, never a 404 that would say the trace does not exist.
     return TextResponse(500, std::string(result.status().message()));
   }
   // The answer (about as large as the trace's share of the batches found) is taken from
@@ -244,16 +246,23 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
   }
   const auto version = v2 ? TraceApiVersion::kV2 : TraceApiVersion::kV1;
   std::string accept = absl::AsciiStrToLower(std::string(req.Header("accept")));
+  HttpResponse r;
   if (absl::StrContains(accept, "application/protobuf") ||
       absl::StrContains(accept, "application/x-protobuf")) {
-    HttpResponse r;
     r.content_type = "application/protobuf";
-    r.body = TraceToProto(result->spans, version, result->inspected_bytes);
-    return r;
+    r.body = TraceToProto(result->spans, version, result->inspected_bytes, result->partial);
+  } else {
+    auto json = TraceToJson(result->spans, version, result->inspected_bytes, result->partial);
+    if (!json.ok()) return TextResponse(500, std::string(json.status().message()));
+    r = JsonResponse(std::move(*json));
   }
-  auto json = TraceToJson(result->spans, version, result->inspected_bytes);
-  if (!json.ok()) return TextResponse(500, std::string(json.status().message()));
-  return JsonResponse(std::move(*json));
+  // v2 carries it in the body (status PARTIAL); v1 has only this header.
+  if (!result->partial.empty()) {
+    std::string header = result->partial;
+    for (char& c : header) c = (c >= 0x20 && c != 0x7f) ? c : ' ';
+    r.headers.emplace_back("X-Strand-Partial", std::move(header));
+  }
+  return r;
 }
 
 }  // namespace strand::api

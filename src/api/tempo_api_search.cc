@@ -136,6 +136,7 @@ std::string SearchJson(const traceql::SearchResult& r) {
       .Field("rowGroupsFiltered", r.row_groups_filtered)
       .Field("rowGroupsDecoded", r.row_groups_read)
       .Field("rowGroupsSkipped", r.row_groups_skipped)
+      .Field("rowGroupsDamaged", r.row_groups_damaged)
       .Field("completedJobs", r.blocks_read + 1)
       .Field("totalJobs", r.blocks_read + 1)
       .EndObject();

@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "api/http_test_client.h"
 #include "auth/basic_authenticator.h"
+#include "block/block_test_util.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
 #include "simdjson.h"
@@ -286,6 +287,43 @@ TEST_F(TempoApiTest, SearchReadsBlocksToo) {
   auto skipped = testing::HttpCall(
       "GET", base_ + "/api/search?q=" + testing::UrlEncode("{ resource.service.name = \"cart\" }"));
   EXPECT_EQ(ParseJson(parser, skipped.body)["traces"].get_array().value_unsafe().size(), 0u);
+}
+
+// A trace whose row group is damaged is unavailable, not missing: 500 with the reason, not
+// 404. With spans found elsewhere (here: live), the answer is those spans, marked partial.
+TEST_F(TempoApiTest, TraceInADamagedRowGroupIsUnavailableNotNotFound) {
+  ASSERT_TRUE(store_->CutBlocks(true).ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  const store::BlockHandlePtr block = store_->blocks()->front();
+  const block::RowGroupInfo& rg = block->reader->footer().row_groups[0];
+  block::testing::FlipByte(block->dir + "/data", rg.offset + rg.size / 2);
+  const std::string reason =
+      "data unavailable: block " + block->meta.block_id.ToHex() + " row group 0 is damaged";
+  for (const char* path : {"/api/traces/2a", "/api/v2/traces/2a"}) {
+    auto r = testing::HttpCall("GET", base_ + path);
+    EXPECT_EQ(r.status, 500) << path;
+    EXPECT_NE(r.body.find(reason), std::string::npos) << r.body;
+  }
+
+  pb::collector::trace::v1::ExportTraceServiceRequest more;
+  auto* span = more.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(15, '\0') + "\x2a");
+  span->set_span_id("\x09\x02\x03\x04\x05\x06\x07\x08");
+  span->set_name("later");
+  span->set_start_time_unix_nano(1700000002000000000ULL);
+  span->set_end_time_unix_nano(1700000002500000000ULL);
+  Ingest("single-tenant", more);
+  auto v2 =
+      testing::HttpCall("GET", base_ + "/api/v2/traces/2a", "", {"Accept: application/protobuf"});
+  ASSERT_EQ(v2.status, 200) << v2.body;
+  tempopb::TraceByIDResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(v2.body));
+  EXPECT_EQ(resp.trace().resource_spans(0).scope_spans(0).spans(0).name(), "later");
+  EXPECT_EQ(resp.status(), tempopb::PARTIAL);
+  EXPECT_NE(resp.message().find(reason), std::string::npos) << resp.message();
+  auto v1 = testing::HttpCall("GET", base_ + "/api/traces/2a");
+  ASSERT_EQ(v1.status, 200) << v1.body;
+  EXPECT_NE(v1.Header("x-strand-partial").find(reason), std::string::npos);
 }
 
 TEST_F(TempoApiTest, SearchAndTagsSeeOnlyTheirTenant) {

@@ -20,18 +20,24 @@ std::string Metrics(uint64_t inspected_bytes) {
 }  // namespace
 
 std::string TraceToProto(std::span<const otlp::SpanRef> spans, TraceApiVersion version,
-                         uint64_t inspected_bytes) {
+                         uint64_t inspected_bytes, std::string_view partial) {
   std::string trace = otlp::EncodeResourceSpans(spans);
   if (version == TraceApiVersion::kV1) return trace;
   std::string out;
   otlp::AppendLengthDelimited(out, 1, trace);
   otlp::AppendLengthDelimited(out, 2, Metrics(inspected_bytes));
+  if (!partial.empty()) {
+    out.push_back(0x18);  // field 3 (status), varint: PARTIAL
+    out.push_back(0x01);
+    otlp::AppendLengthDelimited(out, 4, partial);
+  }
   return out;
 }
 
 absl::StatusOr<std::string> TraceToJson(std::span<const otlp::SpanRef> spans,
-                                        TraceApiVersion version, uint64_t inspected_bytes) {
-  std::string bytes = TraceToProto(spans, version, inspected_bytes);
+                                        TraceApiVersion version, uint64_t inspected_bytes,
+                                        std::string_view partial) {
+  std::string bytes = TraceToProto(spans, version, inspected_bytes, partial);
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   google::protobuf::util::Status st;

@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "otlp/proto_encoder.h"
@@ -15,11 +16,14 @@ namespace strand::api {
 
 enum class TraceApiVersion { kV1, kV2 };
 
-// Protobuf body: v1 is the Trace message; v2 the TraceByIDResponse message.
+// Protobuf body: v1 is the Trace message; v2 the TraceByIDResponse message, whose status
+// is PARTIAL with `partial` as its message when `partial` is not empty (v1 has no place
+// for it).
 std::string TraceToProto(std::span<const otlp::SpanRef> spans, TraceApiVersion version,
-                         uint64_t inspected_bytes);
+                         uint64_t inspected_bytes, std::string_view partial = {});
 
 absl::StatusOr<std::string> TraceToJson(std::span<const otlp::SpanRef> spans,
-                                        TraceApiVersion version, uint64_t inspected_bytes);
+                                        TraceApiVersion version, uint64_t inspected_bytes,
+                                        std::string_view partial = {});
 
 }  // namespace strand::api

@@ -81,6 +81,20 @@ class BlockCorruptionTest : public ::testing::Test {
     data_ = *data;
   }
 
+  // Opens `bytes` as a data file (checksums on); null when that fails.
+  std::unique_ptr<BlockReader> OpenData(std::string bytes) {
+    absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+        BlockReader::OpenFile(NewStringRandomAccessFile(std::move(bytes), kName));
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    return reader.ok() ? *std::move(reader) : nullptr;
+  }
+  // The data file with a byte of row group `rg` flipped (a page checksum catches it).
+  std::string WithRowGroupDamaged(const RowGroupInfo& rg) const {
+    std::string bad = data_;
+    bad[rg.offset + rg.size / 3] ^= 1;
+    return bad;
+  }
+
   // Opens `bytes` as a data file and reads everything: the first error, or OK.
   absl::Status ReadEverything(std::string bytes, BlockReaderOptions options = {}) {
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
@@ -230,18 +244,14 @@ TEST_F(BlockCorruptionTest, DataFileOfAnotherBlockIsDataLoss) {
 
 TEST_F(BlockCorruptionTest, DamagedRowGroupFailsOnlyItsLookups) {
   WriteBlock(2);
-  absl::StatusOr<std::unique_ptr<BlockReader>> clean =
-      BlockReader::OpenFile(NewStringRandomAccessFile(data_, kName));
-  ASSERT_TRUE(clean.ok());
-  const RowGroupInfo rg = (*clean)->footer().row_groups[3];
-  std::string bad = data_;
-  bad[rg.offset + rg.size / 3] ^= 1;
-  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::OpenFile(NewStringRandomAccessFile(bad, kName));
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  const std::unique_ptr<BlockReader> clean = OpenData(data_);
+  ASSERT_NE(clean, nullptr);
+  const RowGroupInfo rg = clean->footer().row_groups[3];
+  const std::unique_ptr<BlockReader> reader = OpenData(WithRowGroupDamaged(rg));
+  ASSERT_NE(reader, nullptr);
   int damaged = 0;
   for (const auto& [id, spans] : set_.traces) {
-    absl::StatusOr<std::optional<FoundTrace>> found = (*reader)->FindTrace(id);
+    absl::StatusOr<std::optional<FoundTrace>> found = reader->FindTrace(id);
     const bool in_group = !(id < rg.first_trace) && !(rg.last_trace < id);
     if (in_group) {
       ++damaged;
@@ -253,7 +263,84 @@ TEST_F(BlockCorruptionTest, DamagedRowGroupFailsOnlyItsLookups) {
     }
   }
   EXPECT_GT(damaged, 0);
-  EXPECT_EQ((*reader)->Verify().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(reader->Verify().code(), absl::StatusCode::kDataLoss);
+}
+
+// Told to go on past damage, a lookup lists the damaged row group as unread (with its
+// DataLoss) and keeps what the others hold; a row group the caller skips is listed too.
+TEST_F(BlockCorruptionTest, LookupGoingOnPastDamageListsTheUnreadRowGroup) {
+  WriteBlock(2);
+  const std::unique_ptr<BlockReader> clean = OpenData(data_);
+  ASSERT_NE(clean, nullptr);
+  const RowGroupInfo rg = clean->footer().row_groups[3];
+  const std::unique_ptr<BlockReader> reader = OpenData(WithRowGroupDamaged(rg));
+  ASSERT_NE(reader, nullptr);
+  FindTraceOptions go_on;
+  go_on.continue_past_damage = true;
+  FindTraceOptions skip_5;
+  skip_5.skip = [](size_t index) {
+    return index == 5 ? absl::DataLossError("known damaged") : absl::OkStatus();
+  };
+  const RowGroupInfo skipped = clean->footer().row_groups[5];
+  auto in = [](const otlp::TraceId& id, const RowGroupInfo& g) {
+    return !(id < g.first_trace) && !(g.last_trace < id);
+  };
+  int unread = 0;
+  for (const auto& [id, spans] : set_.traces) {
+    absl::StatusOr<std::optional<FoundTrace>> found = reader->FindTrace(id, go_on);
+    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_TRUE(found->has_value());
+    if (in(id, rg)) {
+      ++unread;
+      ASSERT_EQ((*found)->unread.size(), 1u);
+      EXPECT_EQ((*found)->unread[0].index, 3u);
+      EXPECT_EQ((*found)->unread[0].error.code(), absl::StatusCode::kDataLoss);
+      // Whatever came from an intact neighbour is a well-formed batch of the trace.
+      EXPECT_EQ(otlp::testutil::BatchInvariantViolation((*found)->spans), "");
+      EXPECT_LT((*found)->spans.spans.size(), spans.size());
+    } else {
+      EXPECT_TRUE((*found)->unread.empty());
+      EXPECT_EQ((*found)->spans.spans.size(), spans.size());
+    }
+    absl::StatusOr<std::optional<FoundTrace>> from_clean = clean->FindTrace(id, skip_5);
+    ASSERT_TRUE(from_clean.ok()) << from_clean.status();
+    ASSERT_TRUE(from_clean->has_value());
+    EXPECT_EQ((*from_clean)->unread.size(), in(id, skipped) ? 1u : 0u);
+  }
+  EXPECT_GT(unread, 0);
+}
+
+// The statistics must agree with the footer on every row group's counts: a section that
+// passes its checksum but describes other row groups is damage, found when it is read.
+TEST_F(BlockCorruptionTest, StatisticsThatDisagreeWithTheFooterAreDataLoss) {
+  WriteBlock(1);
+  absl::StatusOr<std::unique_ptr<BlockReader>> clean =
+      BlockReader::OpenFile(NewStringRandomAccessFile(data_, kName));
+  ASSERT_TRUE(clean.ok());
+  ASSERT_TRUE((*clean)->ReadStats().ok());
+  // One more trace segment in the footer's entry for row group 0 (span count, segment
+  // count, first trace ID), which the footer's own checks allow; its checksum is off.
+  const RowGroupInfo& rg = (*clean)->footer().row_groups[0];
+  std::string entry, changed;
+  PutVarint64(&entry, rg.span_count);
+  PutVarint64(&changed, rg.span_count);
+  PutVarint64(&entry, rg.trace_count);
+  PutVarint64(&changed, rg.trace_count + 1);
+  ASSERT_EQ(entry.size(), changed.size());
+  const std::string first(reinterpret_cast<const char*>(rg.first_trace.data()), 16);
+  const size_t at = data_.find(entry + first, (*clean)->footer().bloom.offset);
+  ASSERT_NE(at, std::string::npos);
+  std::string bad = data_;
+  bad.replace(at, changed.size(), changed);
+  BlockReaderOptions unchecked;
+  unchecked.verify_checksums = false;
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+      BlockReader::OpenFile(NewStringRandomAccessFile(bad, kName), unchecked);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_EQ((*reader)->footer().row_groups[0].trace_count, rg.trace_count + 1);
+  const absl::Status status = (*reader)->ReadStats().status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(status.message(), HasSubstr("differ from the footer"));
 }
 
 // With checksums off and pages uncompressed, random damage reaches the structural checks:

@@ -1,6 +1,7 @@
 #include "block/block_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "absl/memory/memory.h"
@@ -135,6 +136,15 @@ absl::StatusOr<BlockStats> BlockReader::ReadStats() const {
   if (stats.row_groups.size() != footer_.row_groups.size()) {
     return Corruption(path(), footer_.stats.offset, "stats: wrong number of row groups");
   }
+  for (size_t i = 0; i < stats.row_groups.size(); ++i) {
+    const RowGroupStats& rg = stats.row_groups[i];
+    if (rg.span_count != footer_.row_groups[i].span_count ||
+        rg.trace_count != footer_.row_groups[i].trace_count) {
+      return Corruption(
+          path(), footer_.stats.offset,
+          "stats: counts of row group " + std::to_string(i) + " differ from the footer's");
+    }
+  }
   return stats;
 }
 
@@ -151,7 +161,8 @@ bool BlockReader::MayContain(const otlp::TraceId& id) const {
       });
 }
 
-absl::StatusOr<std::optional<FoundTrace>> BlockReader::FindTrace(const otlp::TraceId& id) const {
+absl::StatusOr<std::optional<FoundTrace>> BlockReader::FindTrace(
+    const otlp::TraceId& id, const FindTraceOptions& options) const {
   if (!MayContain(id)) return std::nullopt;
   const std::vector<RowGroupInfo>& groups = footer_.row_groups;
   // Row groups are ordered by trace ID; those whose range holds `id` are consecutive.
@@ -166,34 +177,71 @@ absl::StatusOr<std::optional<FoundTrace>> BlockReader::FindTrace(const otlp::Tra
   BlockTables::BatchMap map = tables.NewBatchMap();
   for (; it != groups.end() && !(id < it->first_trace); ++it) {
     const size_t index = static_cast<size_t>(it - groups.begin());
-    ASSIGN_OR_RETURN(std::string bytes, ReadExactly(it->offset, it->size));
-    found.inspected_bytes += it->size;
-    ++found.row_groups_read;
-    ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
-                     RowGroupDecoder::Open(std::move(bytes), *it, index, path(),
-                                           options_.max_page_bytes, options_.verify_checksums));
-    RETURN_IF_ERROR(decoder->LoadTraces());
-    std::optional<uint32_t> segment = decoder->FindTrace(id);
-    if (!segment.has_value()) continue;
-    RETURN_IF_ERROR(decoder->DecodeTraces(*segment, *segment + 1, tables, map, found.spans));
+    if (options.skip) {
+      if (absl::Status skip = options.skip(index); !skip.ok()) {
+        found.unread.push_back({index, std::move(skip)});
+        continue;
+      }
+    }
+    absl::Status read = FindInRowGroup(id, index, tables, map, options.continue_past_damage, found);
+    if (!read.ok()) {
+      if (!options.continue_past_damage || !absl::IsDataLoss(read)) return read;
+      found.unread.push_back({index, std::move(read)});
+    }
   }
-  if (found.spans.spans.empty()) return std::nullopt;
+  if (found.spans.spans.empty() && found.unread.empty()) return std::nullopt;
   return found;
 }
 
-absl::StatusOr<RowGroupData> BlockReader::ReadRowGroup(size_t index,
-                                                       const BlockTables& tables) const {
-  if (index >= footer_.row_groups.size()) {
-    return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
+absl::Status BlockReader::FindInRowGroup(const otlp::TraceId& id, size_t index,
+                                         const BlockTables& tables, BlockTables::BatchMap& map,
+                                         bool all_or_nothing, FoundTrace& found) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder, ReadWholeRowGroup(index));
+  found.inspected_bytes += footer_.row_groups[index].size;
+  ++found.row_groups_read;
+  RETURN_IF_ERROR(decoder->LoadTraces());
+  std::optional<uint32_t> segment = decoder->FindTrace(id);
+  if (!segment.has_value()) return absl::OkStatus();
+  if (!all_or_nothing) {
+    return decoder->DecodeTraces(*segment, *segment + 1, tables, map, found.spans);
   }
+  // The lookup goes on after this row group fails: check its pages first, and take back
+  // whatever a decode that still fails half-way appended.
+  RETURN_IF_ERROR(decoder->VerifyPages());
+  otlp::SpanBatch& b = found.spans;
+  const std::array<size_t, 8> sizes = {
+      b.resources.size(), b.scopes.size(),     b.spans.size(),        b.events.size(),
+      b.links.size(),     b.attributes.size(), b.array_values.size(), b.kvlist_values.size()};
+  const BlockTables::BatchMap saved = map;
+  absl::Status decoded = decoder->DecodeTraces(*segment, *segment + 1, tables, map, b);
+  if (!decoded.ok()) {
+    b.resources.resize(sizes[0]);
+    b.scopes.resize(sizes[1]);
+    b.spans.resize(sizes[2]);
+    b.events.resize(sizes[3]);
+    b.links.resize(sizes[4]);
+    b.attributes.resize(sizes[5]);
+    b.array_values.resize(sizes[6]);
+    b.kvlist_values.resize(sizes[7]);
+    map = saved;
+  }
+  return decoded;
+}
+
+absl::StatusOr<std::unique_ptr<RowGroupDecoder>> BlockReader::ReadWholeRowGroup(
+    size_t index) const {
   if (index >= footer_.row_groups.size()) {
     return absl::OutOfRangeError("row group " + std::to_string(index) + " does not exist");
   }
   const RowGroupInfo& info = footer_.row_groups[index];
   ASSIGN_OR_RETURN(std::string bytes, ReadExactly(info.offset, info.size));
-  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
-                   RowGroupDecoder::Open(std::move(bytes), info, index, path(),
-                                         options_.max_page_bytes, options_.verify_checksums));
+  return RowGroupDecoder::Open(std::move(bytes), info, index, path(), options_.max_page_bytes,
+                               options_.verify_checksums);
+}
+
+absl::StatusOr<RowGroupData> BlockReader::ReadRowGroup(size_t index,
+                                                       const BlockTables& tables) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder, ReadWholeRowGroup(index));
   RETURN_IF_ERROR(decoder->LoadTraces());
   return DecodeRowGroup(*decoder, tables);
 }
@@ -235,19 +283,17 @@ absl::Status BlockReader::Scan(absl::FunctionRef<absl::Status(RowGroupData&&)> f
 absl::Status BlockReader::Verify() const {
   ASSIGN_OR_RETURN(BlockTables tables, ReadTables());
   RETURN_IF_ERROR(ReadStats().status());
-  for (size_t i = 0; i < num_row_groups(); ++i) {
-    const RowGroupInfo& info = footer_.row_groups[i];
-    ASSIGN_OR_RETURN(std::string bytes, ReadExactly(info.offset, info.size));
-    ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder,
-                     RowGroupDecoder::Open(std::move(bytes), info, i, path(),
-                                           options_.max_page_bytes, options_.verify_checksums));
-    RETURN_IF_ERROR(decoder->VerifyPages());
-    RETURN_IF_ERROR(decoder->LoadTraces());
-    otlp::SpanBatch batch;
-    BlockTables::BatchMap map = tables.NewBatchMap();
-    RETURN_IF_ERROR(decoder->DecodeTraces(0, decoder->num_traces(), tables, map, batch));
-  }
+  for (size_t i = 0; i < num_row_groups(); ++i) RETURN_IF_ERROR(VerifyRowGroup(i, tables));
   return absl::OkStatus();
+}
+
+absl::Status BlockReader::VerifyRowGroup(size_t index, const BlockTables& tables) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<RowGroupDecoder> decoder, ReadWholeRowGroup(index));
+  RETURN_IF_ERROR(decoder->VerifyPages());
+  RETURN_IF_ERROR(decoder->LoadTraces());
+  otlp::SpanBatch batch;
+  BlockTables::BatchMap map = tables.NewBatchMap();
+  return decoder->DecodeTraces(0, decoder->num_traces(), tables, map, batch);
 }
 
 size_t BlockReader::MemoryUsage() const {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,11 +52,29 @@ struct BlockReaderOptions {
   bool bloom_in_memory = true;
 };
 
+// A row group that may hold a trace but was not read: skipped, or found damaged.
+struct UnreadRowGroup {
+  size_t index = 0;
+  absl::Status error;  // why (DataLoss for damage)
+};
+
 // The spans of one trace found in a block, and what finding them cost.
 struct FoundTrace {
   otlp::SpanBatch spans;  // owns its strings; spans in start-time order
   uint64_t inspected_bytes = 0;
   uint32_t row_groups_read = 0;
+  // Row groups whose trace-ID range holds the trace but that were not read (see
+  // FindTraceOptions); the trace may have more spans in them. Empty by default.
+  std::vector<UnreadRowGroup> unread;
+};
+
+struct FindTraceOptions {
+  // Asked before reading a row group whose range holds the trace: a non-OK answer skips
+  // it (listed in FoundTrace::unread with that error). Null reads every such row group.
+  std::function<absl::Status(size_t index)> skip;
+  // A row group found damaged (DataLoss) is listed in FoundTrace::unread and the lookup
+  // goes on with the others, instead of failing with its error.
+  bool continue_past_damage = false;
 };
 
 // The decoded spans of one row group.
@@ -88,8 +107,11 @@ class BlockReader {
   // False means the trace is certainly not in the block.
   bool MayContain(const otlp::TraceId& id) const;
 
-  // The trace's spans in this block, or nullopt if it has none.
-  absl::StatusOr<std::optional<FoundTrace>> FindTrace(const otlp::TraceId& id) const;
+  // The trace's spans in this block, or nullopt if it has none (and no row group that
+  // may hold it went unread). Damage in the tables section fails the lookup (DataLoss);
+  // in a row group, too, unless `options` say to go on past it.
+  absl::StatusOr<std::optional<FoundTrace>> FindTrace(const otlp::TraceId& id,
+                                                      const FindTraceOptions& options = {}) const;
 
   // The resource and scope tables (needed to decode row groups).
   absl::StatusOr<BlockTables> ReadTables() const;
@@ -108,11 +130,15 @@ class BlockReader {
   // Calls `fn` with every row group in order; stops at the first error (its or ours).
   absl::Status Scan(absl::FunctionRef<absl::Status(RowGroupData&&)> fn) const;
 
+  // The statistics section, checked against the footer (row group count, and each row
+  // group's span and trace segment counts): DataLoss when it does not agree.
   absl::StatusOr<BlockStats> ReadStats() const;
 
   // Checks every checksum (header, footer, every page and section) and decodes every row
   // group. OK means the block is intact.
   absl::Status Verify() const;
+  // Checks row group `index` alone: its page checksums, and that it decodes in full.
+  absl::Status VerifyRowGroup(size_t index, const BlockTables& tables) const;
 
   // Bytes held while open (footer and bloom filter).
   size_t MemoryUsage() const;
@@ -128,6 +154,13 @@ class BlockReader {
   // Reads exactly `size` bytes at `offset`.
   absl::StatusOr<std::string> ReadExactly(uint64_t offset, uint64_t size) const;
   absl::StatusOr<std::string> ReadSection(const PageRef& ref) const;
+  // Reads row group `index` whole and opens it (its directory checked; pages not yet).
+  absl::StatusOr<std::unique_ptr<RowGroupDecoder>> ReadWholeRowGroup(size_t index) const;
+  // Adds the trace's segment in row group `index` (if any) to `found`. With
+  // `all_or_nothing`, a failure leaves `found.spans` and `map` as they were.
+  absl::Status FindInRowGroup(const otlp::TraceId& id, size_t index, const BlockTables& tables,
+                              BlockTables::BatchMap& map, bool all_or_nothing,
+                              FoundTrace& found) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   BlockReaderOptions options_;

@@ -36,6 +36,24 @@ std::vector<std::pair<std::string, uint64_t>> PartSizes(const BlockFooter& foote
           {"tables", footer.tables.stored_size}};
 }
 
+// The compaction fields of the writer's `meta.json.tmp` when it survived whole and
+// describes this very data file (a crash between writing it and renaming it); else the
+// meta as it is. A torn or foreign file is ignored: it is only a hint.
+void TakeCompactionFromWriterMeta(Env& env, const std::string& block_dir, BlockMeta& meta) {
+  const std::string tmp = JoinPath(block_dir, std::string(kMetaFileName) + ".tmp");
+  if (!env.FileExists(tmp)) return;
+  absl::StatusOr<std::string> json = env.ReadFileToString(tmp);
+  if (!json.ok()) return;
+  absl::StatusOr<BlockMeta> written = BlockMeta::FromJson(*json, tmp);
+  if (!written.ok() || written->block_id != meta.block_id || written->data_size != meta.data_size ||
+      written->header_checksum != meta.header_checksum ||
+      written->footer_checksum != meta.footer_checksum) {
+    return;
+  }
+  meta.compaction_level = written->compaction_level;
+  meta.compacted_from = written->compacted_from;
+}
+
 }  // namespace
 
 absl::StatusOr<BlockMeta> RebuildBlockMeta(Env& env, const std::string& block_dir,
@@ -63,6 +81,7 @@ absl::StatusOr<BlockMeta> RebuildBlockMeta(Env& env, const std::string& block_di
   meta.created_unix_nano = now_unix_nano;
   meta.compaction_level = 0;
   meta.column_sizes = PartSizes(footer, size);
+  TakeCompactionFromWriterMeta(env, block_dir, meta);
   return meta;
 }
 

@@ -8,7 +8,10 @@
 // What the data file does not hold gets a safe value: `tenant` comes from the caller (the
 // directory the block lives in), `created_unix_nano` is `now_unix_nano` (the recovery),
 // `compaction_level` is 0 and `compacted_from` is empty (a recovered compaction output is
-// therefore merged again by compaction; its spans are de-duplicated at read meanwhile),
+// therefore merged again by compaction; its spans are de-duplicated at read meanwhile)
+// unless the writer's `meta.json.tmp` survived whole and names this data file (block ID,
+// size and both checksums): then both come from it, so the block list deletes the inputs
+// of a compaction whose output is recovered,
 // and `column_sizes` has one entry per part of the file (`row_group.columns` for all
 // column pages together) instead of one per column.
 //

@@ -20,6 +20,7 @@ namespace {
 
 using testdata::CanonicalSpans;
 using testdata::TraceSet;
+using testing::FlipByte;
 using testing::TempDir;
 using testing::WriteTraceSet;
 
@@ -39,13 +40,6 @@ class BlockRecoveryTest : public ::testing::Test {
   }
   std::string BlockDir(const BlockMeta& meta) {
     return JoinPath(dir_.path(), meta.block_id.ToHex());
-  }
-  static void FlipByte(const std::string& path, uint64_t pos) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(pos));
-    const char c = static_cast<char>(f.get());
-    f.seekp(static_cast<std::streamoff>(pos));
-    f.put(static_cast<char>(c ^ 0x5a));
   }
 
   Env& env_ = *Env::Default();
@@ -84,6 +78,35 @@ TEST_F(BlockRecoveryTest, RebuiltMetaIsTheWrittenOneInEverythingTheDataFileHolds
 
 // The writer's time range (where the store placed the spans) is in the footer, so a
 // rebuilt meta.json has it too, not the spans' own times.
+// A crash between writing meta.json.tmp and renaming it: the compaction fields, which the
+// data file does not hold, come from that file when it names this data file.
+TEST_F(BlockRecoveryTest, CompactionInputsComeFromAWholeWriterMetaOfTheSameData) {
+  options_.compaction_level = 2;
+  options_.compacted_from = {BlockId::Random(), BlockId::Random()};
+  absl::StatusOr<BlockMeta> written = WriteTraceSet(env_, dir_.path(), set_, options_, "acme");
+  ASSERT_TRUE(written.ok()) << written.status();
+  const std::string meta_path = JoinPath(BlockDir(*written), kMetaFileName);
+  const std::string tmp_path = meta_path + ".tmp";
+  ASSERT_TRUE(env_.RenameFile(meta_path, tmp_path).ok());
+  absl::StatusOr<BlockMeta> rebuilt = RebuildBlockMeta(env_, BlockDir(*written), "acme", 42);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(rebuilt->compaction_level, 2u);
+  EXPECT_EQ(rebuilt->compacted_from, options_.compacted_from);
+
+  // A torn meta.json.tmp, or one of another data file, is ignored.
+  absl::StatusOr<std::string> json = env_.ReadFileToString(tmp_path);
+  ASSERT_TRUE(json.ok());
+  BlockMeta other = *written;
+  other.footer_checksum ^= 1;
+  for (const std::string& bad : {json->substr(0, json->size() / 2), other.ToJson()}) {
+    ASSERT_TRUE(WriteFileAtomically(env_, tmp_path, bad).ok());
+    rebuilt = RebuildBlockMeta(env_, BlockDir(*written), "acme", 42);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    EXPECT_EQ(rebuilt->compaction_level, 0u);
+    EXPECT_TRUE(rebuilt->compacted_from.empty());
+  }
+}
+
 TEST_F(BlockRecoveryTest, RebuiltMetaKeepsTheWrittenTimeRange) {
   options_.time_range = TimeRange{5000, 6000, 5100, 6100};
   const BlockMeta written = WriteWithoutMeta();

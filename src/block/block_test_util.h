@@ -1,11 +1,13 @@
-// Helpers shared by the block tests and benchmark: a temporary directory and writing a
-// TraceSet into a block. Header-only, test-only.
+// Helpers shared by the block tests and benchmark (and the tests that damage blocks): a
+// temporary directory, flipping a byte of a file, and writing a TraceSet into a block. Header-only,
+// test-only.
 #pragma once
 
 #include <stdlib.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <span>
 #include <string>
 
@@ -34,6 +36,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Flips the bits of one byte of a file in place (damage that checksums must catch).
+inline void FlipByte(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  const char c = static_cast<char>(f.get());
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x5a));
+}
 
 // Writes every trace of `set` (ascending IDs) into a new block under `parent_dir`.
 inline absl::StatusOr<BlockMeta> WriteTraceSet(Env& env, const std::string& parent_dir,

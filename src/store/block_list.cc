@@ -51,6 +51,21 @@ absl::StatusOr<BlockHandlePtr> BlockList::OpenBlock(const std::string& dir) cons
   handle->meta = *reader->meta();
   handle->dir = dir;
   handle->reader = std::move(reader);
+  // The sections every search reads, checked now rather than by the first search.
+  const absl::Status tables = handle->reader->ReadTables().status();
+  const absl::Status stats = handle->reader->ReadStats().status();
+  for (const auto& [part, status] :
+       {std::pair{BlockPart::kTables, tables}, {BlockPart::kStats, stats}}) {
+    if (status.ok()) continue;
+    if (!absl::IsDataLoss(status)) return status;
+    handle->damage->Mark(part, 0, status);
+    LOG_ERROR("block {}: its {} section is damaged; {}: {}", dir, BlockPartName(part),
+              part == BlockPart::kTables
+                  ? "none of its spans can be read (lookups of its traces answer that data is "
+                    "unavailable)"
+                  : "searches skip it (lookups by trace ID still read it)",
+              std::string(status.message()));
+  }
   return BlockHandlePtr(std::move(handle));
 }
 
@@ -73,7 +88,10 @@ absl::StatusOr<BlockLoadReport> BlockList::Load() {
     }
     for (const std::string& name : *names) {
       ASSIGN_OR_RETURN(DirResult result, LoadDir(tenant, name));
-      if (result.block != nullptr) blocks->push_back(std::move(result.block));
+      if (result.block != nullptr) {
+        report.damaged += result.block->damage->any();
+        blocks->push_back(std::move(result.block));
+      }
       report.loaded += result.fate == Fate::kLoaded || result.fate == Fate::kRecovered;
       report.recovered += result.fate == Fate::kRecovered;
       report.quarantined += result.fate == Fate::kQuarantined;
@@ -168,8 +186,11 @@ absl::StatusOr<BlockList::DirResult> BlockList::LoadUnpublished(const std::strin
   }
   LOG_WARN(
       "recovered block {}: it had no meta.json (a crash before publication); rebuilt it from "
-      "its verified data file ({} traces, {} spans, compaction level unknown: 0)",
-      dir, (*handle)->meta.trace_count, (*handle)->meta.span_count);
+      "its verified data file ({} traces, {} spans, compaction level {}, {} compaction inputs "
+      "named{})",
+      dir, (*handle)->meta.trace_count, (*handle)->meta.span_count,
+      (*handle)->meta.compaction_level, (*handle)->meta.compacted_from.size(),
+      (*handle)->meta.compacted_from.empty() ? "; the level is unknown, 0" : "");
   return DirResult{Fate::kRecovered, *std::move(handle)};
 }
 
@@ -231,11 +252,6 @@ absl::Status BlockList::QuarantineDir(const std::string& tenant, const std::stri
   RETURN_IF_ERROR(env_.RenameFile(dir, target));
   RETURN_IF_ERROR(env_.SyncDir(DirName(dir)));
   return env_.SyncDir(target_parent);
-}
-
-absl::Status BlockList::Quarantine(const BlockHandlePtr& block) {
-  Update({block}, {});
-  return QuarantineDir(block->meta.tenant, block->meta.block_id.ToHex(), block->dir);
 }
 
 absl::Status BlockList::DeleteFiles(const BlockHandle& block) {

@@ -10,7 +10,8 @@
 // Layout on disk: `<blocks_dir>/<tenant>/<block id>/{data,meta.json}`. Load() never
 // deletes a byte that could hold a span (docs/format/block.md, "Recovery at start"):
 //   - a block with meta.json is opened; one that fails to open with DataLoss is moved to
-//     `<quarantine_dir>/<tenant>/<id>` and reported;
+//     `<quarantine_dir>/<tenant>/<id>` and reported; one whose tables or statistics
+//     section is damaged is opened with that damage recorded (BlockDamage);
 //   - a directory without meta.json is removed only when it holds nothing (no data file,
 //     or an empty one, and no other file than the writer's meta.json.tmp); otherwise its
 //     data file is verified in full and meta.json rebuilt from it (the block is
@@ -34,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
+#include "store/block_damage.h"
 #include "common/clock.h"
 #include "common/env.h"
 
@@ -43,6 +45,8 @@ struct BlockHandle {
   block::BlockMeta meta;
   std::string dir;  // <blocks_dir>/<tenant>/<block id>
   std::unique_ptr<block::BlockReader> reader;
+  // What is known damaged in it (the handle is shared as const; the damage record is not).
+  std::unique_ptr<BlockDamage> damage = std::make_unique<BlockDamage>();
 };
 using BlockHandlePtr = std::shared_ptr<const BlockHandle>;
 using BlockSnapshot = std::vector<BlockHandlePtr>;
@@ -55,6 +59,7 @@ struct BlockLoadReport {
   uint64_t deletions_finished = 0;  // `.deleting` directories left by a crash, removed
   uint64_t skipped = 0;             // newer format version
   uint64_t superseded_removed = 0;  // inputs of a published compaction, left by a crash
+  uint64_t damaged = 0;             // loaded with a damaged tables or statistics section
 };
 
 class BlockList {
@@ -66,17 +71,15 @@ class BlockList {
   // Opens every block on disk (see the class comment) and replaces the list with them.
   absl::StatusOr<BlockLoadReport> Load();
 
-  // Opens the block in `dir` (just published by a writer).
+  // Opens the block in `dir` (just published by a writer, or at Load). Besides what
+  // BlockReader::Open checks, reads the tables and statistics sections (two pages) and
+  // records their damage in the handle instead of failing: the rest stays readable.
   absl::StatusOr<BlockHandlePtr> OpenBlock(const std::string& dir) const;
 
   std::shared_ptr<const BlockSnapshot> snapshot() const;
 
   // Publishes a snapshot with `added` and without `removed` (compared by identity).
   void Update(const std::vector<BlockHandlePtr>& removed, const std::vector<BlockHandlePtr>& added);
-
-  // Moves a block's directory to quarantine and drops it from the list. For blocks found
-  // damaged while serving.
-  absl::Status Quarantine(const BlockHandlePtr& block);
 
   // Removes a block's files (after Update() dropped it): renames its directory to
   // `<id>.deleting` (durably), then removes that. A crash half-way leaves a directory that

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "block/block_compactor.h"
 #include "block/block_writer.h"
@@ -78,8 +79,15 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
   wal_segments_quarantined_ =
       counter("strand_wal_segments_quarantined_total",
               "Damaged WAL segments moved or copied to the quarantine directory at start.");
-  blocks_quarantined_ = counter("strand_blocks_quarantined_total",
-                                "Damaged blocks moved to the quarantine directory.");
+  blocks_quarantined_ =
+      counter("strand_blocks_quarantined_total",
+              "Blocks moved to the quarantine directory at start (unreadable: no footer, bloom "
+              "filter or matching meta.json).");
+  block_damage_ = m.AddCounter(
+      "strand_block_damage_total",
+      "Damaged parts of published blocks found (at open or by a read); the block stays listed "
+      "and its other parts are read. part=tables|stats|row_group.",
+      {"part"});
   blocks_recovered_ =
       counter("strand_blocks_recovered_total",
               "Blocks found without meta.json whose verified data file was published again.");
@@ -104,15 +112,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env& env, Clock& clock, Metri
   ASSIGN_OR_RETURN(BlockLoadReport report, store->blocks_->Load());
   store->blocks_quarantined_->Increment(report.quarantined);
   store->blocks_recovered_->Increment(report.recovered);
+  for (const BlockHandlePtr& b : *store->blocks_->snapshot()) store->CountOpenDamage(*b);
   if (report.loaded + report.quarantined + report.unfinished_removed + report.skipped +
           report.superseded_removed + report.deletions_finished >
       0) {
     LOG_INFO(
         "blocks: {} loaded ({} recovered without meta.json), {} quarantined, {} unfinished "
         "removed (empty), {} interrupted deletions finished, {} skipped (newer format), {} "
-        "removed as already compacted",
+        "removed as already compacted, {} with a damaged section (kept, read without it)",
         report.loaded, report.recovered, report.quarantined, report.unfinished_removed,
-        report.deletions_finished, report.skipped, report.superseded_removed);
+        report.deletions_finished, report.skipped, report.superseded_removed, report.damaged);
   }
   RETURN_IF_ERROR(store->Replay());
   WalOptions wo;
@@ -166,6 +175,14 @@ void Store::RegisterMetrics(MetricsRegistry& metrics) {
   BlockList* blocks = blocks_.get();
   metrics.AddCallback("strand_blocks", "Published blocks.", MetricType::kGauge,
                       [blocks] { return static_cast<double>(blocks->snapshot()->size()); });
+  metrics.AddCallback("strand_blocks_damaged",
+                      "Published blocks with a damaged part (read without it; see "
+                      "strand_block_damage_total).",
+                      MetricType::kGauge, [blocks] {
+                        double total = 0;
+                        for (const auto& b : *blocks->snapshot()) total += b->damage->any();
+                        return total;
+                      });
   metrics.AddCallback("strand_block_bytes", "Bytes of published block data files.",
                       MetricType::kGauge, [blocks] {
                         double total = 0;
@@ -344,14 +361,42 @@ void Store::AddLiveSpans(const LiveTrace& trace, TraceResult& result, SeenSpans&
   }
 }
 
-void Store::QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const {
-  LOG_ERROR("block {} is damaged, quarantining it: {}", block->dir, std::string(damage.message()));
-  if (absl::Status s = blocks_->Quarantine(block); s.ok()) {
-    blocks_quarantined_->Increment();
-  } else {
-    LOG_ERROR("quarantining {}: {}", block->dir, std::string(s.message()));
+void Store::ReportDamage(const BlockHandlePtr& block, BlockPart part, size_t row_group,
+                         const absl::Status& damage) const {
+  if (!block->damage->Mark(part, row_group, damage)) return;
+  block_damage_->With({BlockPartName(part)})->Increment();
+  switch (part) {
+    case BlockPart::kTables:
+      LOG_ERROR(
+          "block {} is damaged (tables section): none of its spans can be read; lookups of its "
+          "traces answer that data is unavailable, searches skip it. Files left in place: {}",
+          block->dir, std::string(damage.message()));
+      break;
+    case BlockPart::kStats:
+      LOG_ERROR("block {} is damaged (statistics section): searches skip it: {}", block->dir,
+                std::string(damage.message()));
+      break;
+    case BlockPart::kRowGroup:
+      LOG_ERROR(
+          "block {} row group {} is damaged: reads skip it and go on with the other {} row "
+          "groups; lookups of its traces answer that data is unavailable: {}",
+          block->dir, row_group, block->reader->num_row_groups() - 1,
+          std::string(damage.message()));
+      break;
   }
 }
+
+namespace {
+
+std::string DamageNote(const BlockHandle& block, std::optional<size_t> row_group,
+                       const absl::Status& damage) {
+  return row_group.has_value() ? absl::StrCat("block ", block.meta.block_id.ToHex(), " row group ",
+                                              *row_group, " is damaged (", damage.message(), ")")
+                               : absl::StrCat("block ", block.meta.block_id.ToHex(),
+                                              " is damaged (", damage.message(), ")");
+}
+
+}  // namespace
 
 absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, const otlp::TraceId& id,
                                                  int64_t start_unix_seconds,
@@ -363,6 +408,7 @@ absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, cons
       start_unix_seconds > 0 ? static_cast<uint64_t>(start_unix_seconds) * 1'000'000'000 : 0;
   const uint64_t end_ns =
       end_unix_seconds > 0 ? static_cast<uint64_t>(end_unix_seconds) * 1'000'000'000 : UINT64_MAX;
+  std::vector<std::string> unavailable;  // damaged parts that may hold some of the trace
   auto snapshot = blocks_->snapshot();
   for (const BlockHandlePtr& block : *snapshot) {
     const block::BlockMeta& meta = block->meta;
@@ -370,22 +416,39 @@ absl::StatusOr<TraceResult> Store::FindTraceById(const std::string& tenant, cons
         meta.min_start_unix_nano > end_ns || !block->reader->MayContain(id)) {
       continue;
     }
-    auto found = block->reader->FindTrace(id);
+    if (absl::Status tables = block->damage->Tables(); !tables.ok()) {
+      unavailable.push_back(DamageNote(*block, std::nullopt, tables));
+      continue;
+    }
+    block::FindTraceOptions find;
+    find.skip = [&block](size_t rg) { return block->damage->RowGroup(rg); };
+    find.continue_past_damage = true;
+    auto found = block->reader->FindTrace(id, find);
     if (!found.ok()) {
-      if (absl::IsDataLoss(found.status())) {
-        QuarantineBlock(block, found.status());
-        continue;
-      }
-      return found.status();
+      if (!absl::IsDataLoss(found.status())) return found.status();
+      ReportDamage(block, BlockPart::kTables, 0, found.status());
+      unavailable.push_back(DamageNote(*block, std::nullopt, found.status()));
+      continue;
     }
     ++result.blocks_read;
     if (!found->has_value()) continue;
+    for (const block::UnreadRowGroup& unread : (*found)->unread) {
+      ReportDamage(block, BlockPart::kRowGroup, unread.index, unread.error);
+      unavailable.push_back(DamageNote(*block, unread.index, unread.error));
+    }
     result.inspected_bytes += (*found)->inspected_bytes;
     auto batch = std::make_shared<const otlp::SpanBatch>(std::move((*found)->spans));
     for (uint32_t i = 0; i < batch->spans.size(); ++i) {
       if (FirstCopy(batch->spans[i], seen)) result.spans.push_back({batch.get(), i});
     }
     result.batches.push_back(std::move(batch));
+  }
+  if (!unavailable.empty()) {
+    const std::string what = absl::StrCat("data unavailable: ", absl::StrJoin(unavailable, "; "));
+    if (result.spans.empty()) {
+      return absl::DataLossError(absl::StrCat(what, "; the trace may be stored there"));
+    }
+    result.partial = absl::StrCat(what, "; the trace may be incomplete");
   }
   if (result.spans.empty()) return absl::NotFoundError("trace not found");
   return result;
@@ -452,7 +515,15 @@ absl::StatusOr<BlockHandlePtr> Store::WriteCutBlock(const std::string& tenant,
   }
   ASSIGN_OR_RETURN(block::BlockMeta meta, writer->Finish());
   duplicates_dropped_->Increment(duplicates);
-  return blocks_->OpenBlock(writer->dir());
+  ASSIGN_OR_RETURN(BlockHandlePtr block, blocks_->OpenBlock(writer->dir()));
+  CountOpenDamage(*block);
+  return block;
+}
+
+void Store::CountOpenDamage(const BlockHandle& block) const {
+  // BlockList::OpenBlock checked (and logged) these sections; row groups are found by reads.
+  if (!block.damage->Tables().ok()) block_damage_->With({"tables"})->Increment();
+  if (!block.damage->Stats().ok()) block_damage_->With({"stats"})->Increment();
 }
 
 absl::Status Store::CutChunk(std::vector<LiveTrace> traces) {
@@ -612,6 +683,9 @@ absl::StatusOr<bool> Store::Compact() {
   std::map<std::pair<std::string, int64_t>, std::vector<BlockHandlePtr>> groups;
   for (const BlockHandlePtr& b : *snapshot) {
     if (b->meta.span_count >= options_.compaction_max_block_spans / 2) continue;
+    // A block with unreadable spans stays as it is (until retention): merging it would
+    // either fail or drop them without a trace. Damaged statistics do not matter here.
+    if (!b->damage->Tables().ok() || b->damage->damaged_row_groups() > 0) continue;
     const int64_t window =
         static_cast<int64_t>(b->meta.min_start_unix_nano) / options_.compaction_window_nanos;
     groups[{b->meta.tenant, window}].push_back(b);
@@ -644,18 +718,17 @@ absl::StatusOr<bool> Store::Compact() {
         block::CompactBlocks(env_, readers, JoinPath(blocks_->blocks_dir(), tenant), tenant, co);
     if (!result.ok()) {
       compaction_errors_->Increment();
-      // A damaged input would fail every later compaction of its window: find it (its
-      // checksums) and quarantine it, so the next round merges the rest.
+      // A damaged input would fail every later compaction of its window: find the damage
+      // (checksums) and record it, so the next round merges the rest without that block.
       if (absl::IsDataLoss(result.status())) {
-        for (const BlockHandlePtr& b : inputs) {
-          if (absl::Status v = b->reader->Verify(); absl::IsDataLoss(v)) QuarantineBlock(b, v);
-        }
+        for (const BlockHandlePtr& b : inputs) FindDamage(b);
       }
       return result.status();
     }
     ASSIGN_OR_RETURN(BlockHandlePtr output,
                      blocks_->OpenBlock(JoinPath(JoinPath(blocks_->blocks_dir(), tenant),
                                                  result->meta.block_id.ToHex())));
+    CountOpenDamage(*output);
     blocks_->Update(inputs, {output});
     blocks_compacted_->Increment(inputs.size());
     compaction_spans_->Increment(result->output_spans);
@@ -674,6 +747,21 @@ absl::StatusOr<bool> Store::Compact() {
     return true;
   }
   return false;
+}
+
+void Store::FindDamage(const BlockHandlePtr& block) const {
+  auto tables = block->reader->ReadTables();
+  if (!tables.ok()) {
+    if (absl::IsDataLoss(tables.status())) {
+      ReportDamage(block, BlockPart::kTables, 0, tables.status());
+    }
+    return;
+  }
+  for (size_t i = 0; i < block->reader->num_row_groups(); ++i) {
+    if (absl::Status s = block->reader->VerifyRowGroup(i, *tables); absl::IsDataLoss(s)) {
+      ReportDamage(block, BlockPart::kRowGroup, i, s);
+    }
+  }
 }
 
 absl::StatusOr<int> Store::ApplyRetention() {

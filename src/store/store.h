@@ -109,6 +109,9 @@ struct TraceResult {
   std::vector<otlp::SpanRef> spans;
   uint64_t inspected_bytes = 0;  // bytes read from blocks; 0 when only live traces answered
   uint32_t blocks_read = 0;
+  // Set when damaged parts of blocks may hold more of the trace: "data unavailable: block
+  // <id> row group <n> is damaged (...); the trace may be incomplete".
+  std::string partial;
 };
 
 // Shrinks the store's own memory budgets to fit a process memory limit whose tracked share
@@ -139,7 +142,10 @@ class Store {
 
   // Every stored span of the trace, live and in blocks, one copy of each (by span ID and
   // kind), or NotFound. `start`/`end` (unix seconds, 0 = open) limit which blocks are
-  // read; live traces are always read.
+  // read; live traces are always read. Damaged parts of blocks that may hold the trace
+  // (by bloom filter and row group ID ranges) are skipped: with spans found elsewhere the
+  // result says so in `partial`; without, the answer is DataLoss "data unavailable: ..."
+  // (not NotFound: the trace may well be stored there).
   absl::StatusOr<TraceResult> FindTraceById(const std::string& tenant, const otlp::TraceId& id,
                                             int64_t start_unix_seconds = 0,
                                             int64_t end_unix_seconds = 0) const;
@@ -154,9 +160,11 @@ class Store {
   // Deletes blocks past retention. Returns how many.
   absl::StatusOr<int> ApplyRetention();
 
-  // Moves a block found damaged (by a lookup, a search, compaction) to quarantine,
-  // logged and counted; the store goes on without it.
-  void QuarantineBlock(const BlockHandlePtr& block, const absl::Status& damage) const;
+  // Records damage found in a block while serving (a lookup, a search, compaction): the
+  // block stays listed and its other parts go on being read (see BlockDamage). Logged and
+  // counted once per damaged part; `row_group` is used with BlockPart::kRowGroup.
+  void ReportDamage(const BlockHandlePtr& block, BlockPart part, size_t row_group,
+                    const absl::Status& damage) const;
 
   const LiveTraces& live() const { return *live_; }
   uint64_t live_bytes() const { return accounting_->bytes(); }
@@ -181,6 +189,11 @@ class Store {
   absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
                                                std::span<const LiveTrace> traces);
   absl::Status TruncateWal();
+  // Checks every part of a block (after a compaction that read it failed with damage) and
+  // reports what is damaged.
+  void FindDamage(const BlockHandlePtr& block) const;
+  // Counts the section damage BlockList::OpenBlock found in a block just opened.
+  void CountOpenDamage(const BlockHandle& block) const;
   // Counts (and logs, rate-limited) the out-of-range spans one ingest placed.
   void CountOutOfRange(const std::string& tenant, const OutOfRangeSpans& spans);
   void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
@@ -224,6 +237,7 @@ class Store {
   Counter* compaction_spans_ = nullptr;
   Counter* duplicates_dropped_ = nullptr;
   Counter* blocks_quarantined_ = nullptr;
+  Family<Counter>* block_damage_ = nullptr;
   Counter* blocks_recovered_ = nullptr;
   Counter* blocks_expired_ = nullptr;
   Counter* spans_out_of_range_past_ = nullptr;

@@ -140,6 +140,34 @@ TEST_F(StoreBlockRecoveryTest, BlockWithoutMetaButIntactDataIsRecovered) {
   ExpectAllFound("t", Expected(0, 4));
 }
 
+// A compaction whose output lost the rename of meta.json.tmp (a crash just before it) and
+// whose inputs are all still there: the recovered output names its inputs again, so they
+// are removed instead of being served and compacted a second time.
+TEST_F(StoreBlockRecoveryTest, RecoveredCompactionOutputRemovesItsInputs) {
+  options_.compaction_min_inputs = 2;
+  Open();
+  CutBlock(0, 1);
+  CutBlock(1, 1);
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  const std::string saved = dir_ + "/saved";
+  fs::copy(dir_ + "/blocks/t", saved, fs::copy_options::recursive);
+  ASSERT_TRUE(*store_->Compact());
+  const std::string output = store_->blocks()->front()->dir;
+  store_.reset();
+  fs::copy(saved, dir_ + "/blocks/t",
+           fs::copy_options::recursive | fs::copy_options::skip_existing);
+  fs::rename(output + "/meta.json", output + "/meta.json.tmp");
+
+  Open();
+  EXPECT_EQ(CounterValue("strand_blocks_recovered_total"), 1u);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(store_->blocks()->front()->dir, output);
+  EXPECT_EQ(store_->blocks()->front()->meta.compacted_from.size(), 2u);
+  EXPECT_EQ(store_->blocks()->front()->meta.compaction_level, 1u);
+  EXPECT_EQ(BlockSpans(), 1000u);
+  ExpectAllFound("t", Expected(0, 2));
+}
+
 TEST_F(StoreBlockRecoveryTest, BlockWithoutMetaAndDamagedDataIsQuarantined) {
   Open();
   const std::string block = CutBlock(0, 2);

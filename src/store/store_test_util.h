@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "block/block_test_util.h"
 #include "block/block_testdata.h"
 #include "common/fault_injection_env.h"
 #include "otlp/proto_decoder.h"
@@ -88,11 +89,7 @@ class StoreFixture : public ::testing::Test {
   }
   // Flips one byte of a file (damage that checksums must catch).
   static void FlipByte(const std::string& path, std::streamoff pos) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(pos);
-    const char c = static_cast<char>(f.get());
-    f.seekp(pos);
-    f.put(static_cast<char>(c ^ 0x5a));
+    block::testing::FlipByte(path, static_cast<uint64_t>(pos));
   }
   // The value of a counter of the store's metrics registry.
   uint64_t CounterValue(const char* name) {

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_reader.h"
+#include "common/status_macros.h"
 #include "traceql/searcher_internal.h"
 
 namespace strand::traceql {
@@ -25,6 +26,7 @@ namespace {
 // What a search does with one row group of a block.
 struct RowGroupPlan {
   bool decode = false;
+  bool damaged = false;               // known or found damaged: never decoded
   std::vector<char> candidates;       // per trace segment
   std::vector<uint64_t> starts;       // per trace segment: its first span's start
   std::vector<uint32_t> span_counts;  // per trace segment
@@ -53,15 +55,19 @@ struct Projection {
   bool links = false;
 };
 
+// Called with damage found in a row group: records a DataLoss (and returns OK) or returns
+// any other error, which ends the search.
+using DamageSink = std::function<absl::Status(size_t row_group, const absl::Status& error)>;
+
 // Plans a block: statistics first, then the column filter on the row groups they leave
 // (every segment is a candidate when it cannot judge), then the neighbours of candidate
-// traces that continue across row groups.
-absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& reader,
-                                                    const block::BlockStats& stats,
-                                                    const block::BlockTables& tables,
-                                                    const Planner* planner,
-                                                    const ColumnFilter* filter, uint64_t start,
-                                                    uint64_t end, SearchResult& result) {
+// traces that continue across row groups. A row group known damaged (`damage`) or found
+// damaged now (passed to `damaged`) is left out.
+absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(
+    const block::BlockReader& reader, const block::BlockStats& stats,
+    const block::BlockTables& tables, const store::BlockDamage& damage, const DamageSink& damaged,
+    const Planner* planner, const ColumnFilter* filter, uint64_t start, uint64_t end,
+    SearchResult& result) {
   const auto& groups = reader.footer().row_groups;
   const size_t n = groups.size();
   std::vector<RowGroupPlan> plans(n);
@@ -77,8 +83,7 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     ctx = std::move(*c);
   }
   size_t kept = 0;
-  // Opens a row group for its segments' starts and, with a filter, its candidates.
-  auto examine = [&](size_t i, bool all) -> absl::Status {
+  auto examine_once = [&](size_t i, bool all) -> absl::Status {
     RowGroupPlan& p = plans[i];
     auto opened = reader.OpenRowGroup(i);
     if (!opened.ok()) return opened.status();
@@ -106,9 +111,28 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     }
     return absl::OkStatus();
   };
+  // Opens a row group for its segments' starts and, with a filter, its candidates. A
+  // damaged one is marked and left out.
+  auto examine = [&](size_t i, bool all) -> absl::Status {
+    absl::Status s = examine_once(i, all);
+    if (s.ok()) return s;
+    RETURN_IF_ERROR(damaged(i, s));
+    RowGroupPlan& p = plans[i];
+    p.damaged = true;
+    p.decode = false;
+    p.starts.clear();
+    p.span_counts.clear();
+    p.opened.reset();
+    p.candidates.assign(groups[i].trace_count, 0);
+    return absl::OkStatus();
+  };
   for (size_t i = 0; i < n; ++i) {
     RowGroupPlan& p = plans[i];
     p.candidates.assign(groups[i].trace_count, 0);
+    if (!damage.RowGroup(i).ok()) {
+      p.damaged = true;
+      continue;
+    }
     if (i < stats.row_groups.size()) {
       const block::RowGroupStats& rg = stats.row_groups[i];
       const bool boundary = cont_before(i) || cont_after[i];
@@ -118,7 +142,8 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
     }
     if (!p.decode) continue;
     if (auto s = examine(i, false); !s.ok()) return s;
-    p.decode = std::find(p.candidates.begin(), p.candidates.end(), 1) != p.candidates.end();
+    p.decode =
+        !p.damaged && std::find(p.candidates.begin(), p.candidates.end(), 1) != p.candidates.end();
   }
   // A candidate trace that continues across row groups needs all of its parts: mark the
   // boundary, carry it through row groups that hold nothing else, and select both sides.
@@ -135,18 +160,22 @@ absl::StatusOr<std::vector<RowGroupPlan>> PlanBlock(const block::BlockReader& re
   for (size_t i = 0; i + 1 < n; ++i) {
     if (!boundary[i]) continue;
     for (size_t j : {i, i + 1}) {
+      if (plans[j].damaged) continue;  // the trace is read without its part there
       if (plans[j].starts.empty()) {
         // Not examined (statistics ruled it out): read its starts; only the boundary
         // segment becomes a candidate.
         if (auto s = examine(j, true); !s.ok()) return s;
+        if (plans[j].damaged) continue;
         std::fill(plans[j].candidates.begin(), plans[j].candidates.end(), 0);
       }
       plans[j].decode = true;
+      (j == i ? plans[j].candidates.back() : plans[j].candidates.front()) = 1;
     }
-    plans[i].candidates.back() = 1;
-    plans[i + 1].candidates.front() = 1;
   }
-  for (const RowGroupPlan& p : plans) result.row_groups_skipped += p.decode ? 0 : 1;
+  for (const RowGroupPlan& p : plans) {
+    result.row_groups_skipped += p.decode || p.damaged ? 0 : 1;
+    result.row_groups_damaged += p.damaged ? 1 : 0;
+  }
   return plans;
 }
 
@@ -185,8 +214,9 @@ std::vector<CandidateTrace> CandidateTraces(const std::vector<RowGroupPlan>& pla
 // their segments and the projected columns); asks `stop` with the newest start still
 // unread before each batch.
 absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTables& tables,
-                       std::vector<RowGroupPlan>& plans, const Projection& projection,
-                       SearchResult& stats, const std::function<void(const TraceView&)>& fn,
+                       const DamageSink& damaged, std::vector<RowGroupPlan>& plans,
+                       const Projection& projection, SearchResult& stats,
+                       const std::function<void(const TraceView&)>& fn,
                        const std::function<bool(uint64_t)>& stop, uint32_t limit,
                        uint64_t batch_spans) {
   const auto& groups = reader.footer().row_groups;
@@ -241,15 +271,25 @@ absl::Status ScanBlock(const block::BlockReader& reader, const block::BlockTable
     absl::flat_hash_map<uint64_t, Rows> where;  // (row group << 32 | segment) -> its rows
     for (const auto& [rg, sel] : wanted) {
       // The column pass's decoder the first time (then released: decoded pages are big).
+      if (plans[rg].damaged) continue;  // found damaged by an earlier batch
       absl::StatusOr<std::unique_ptr<block::RowGroupDecoder>> decoder =
           plans[rg].opened ? std::move(plans[rg].opened) : reader.OpenRowGroup(rg);
       plans[rg].opened.reset();
-      if (!decoder.ok()) return decoder.status();
       auto batch = std::make_unique<otlp::SpanBatch>();
-      auto map = tables.NewBatchMap();
-      options.segments = &sel;
+      absl::Status s = decoder.status();
+      if (s.ok()) {
+        auto map = tables.NewBatchMap();
+        options.segments = &sel;
+        s = (*decoder)->DecodeTraces(0, (*decoder)->num_traces(), tables, map, *batch, options);
+      }
+      if (!s.ok()) {
+        // Its traces go on without their part here (a trace wholly in it is left out).
+        RETURN_IF_ERROR(damaged(rg, s));
+        plans[rg].damaged = true;
+        ++stats.row_groups_damaged;
+        continue;
+      }
       const uint32_t n = (*decoder)->num_traces();
-      if (auto s = (*decoder)->DecodeTraces(0, n, tables, map, *batch, options); !s.ok()) return s;
       if (!decoded_once[rg]) {
         decoded_once[rg] = 1;
         ++stats.row_groups_read;
@@ -417,35 +457,45 @@ absl::Status Searcher::ForEachTrace(const std::string& tenant, uint64_t start, u
   for (const BlockHandlePtr& block : blocks) {
     if (stop && stop(block->meta.max_start_unix_nano)) break;
     const block::BlockReader& reader = *block->reader;
-    auto damaged = [&](const absl::Status& s) -> absl::Status {
+    // Damage in a section the whole block needs: the block is skipped.
+    auto block_damaged = [&](store::BlockPart part, const absl::Status& s) -> absl::Status {
       if (!absl::IsDataLoss(s)) return s;
-      store_.QuarantineBlock(block, s);
+      store_.ReportDamage(block, part, 0, s);
+      stats.row_groups_damaged += reader.num_row_groups();
       return absl::OkStatus();
     };
+    const DamageSink row_group_damaged = [&](size_t rg, const absl::Status& s) -> absl::Status {
+      if (!absl::IsDataLoss(s)) return s;
+      store_.ReportDamage(block, store::BlockPart::kRowGroup, rg, s);
+      return absl::OkStatus();
+    };
+    if (!block->damage->Searchable().ok()) {
+      stats.row_groups_damaged += reader.num_row_groups();
+      continue;
+    }
     auto block_stats = reader.ReadStats();
     if (!block_stats.ok()) {
-      if (auto s = damaged(block_stats.status()); !s.ok()) return s;
+      RETURN_IF_ERROR(block_damaged(store::BlockPart::kStats, block_stats.status()));
       continue;
     }
     auto tables = reader.ReadTables();
     if (!tables.ok()) {
-      if (auto s = damaged(tables.status()); !s.ok()) return s;
+      RETURN_IF_ERROR(block_damaged(store::BlockPart::kTables, tables.status()));
       continue;
     }
-    auto plans = PlanBlock(reader, *block_stats, *tables, planner, filter, start, end, stats);
+    auto plans = PlanBlock(reader, *block_stats, *tables, *block->damage, row_group_damaged,
+                           planner, filter, start, end, stats);
     if (!plans.ok()) {
-      if (auto s = damaged(plans.status()); !s.ok()) return s;
+      // Row group damage is handled inside; what is left concerns the tables.
+      RETURN_IF_ERROR(block_damaged(store::BlockPart::kTables, plans.status()));
       continue;
     }
     if (std::none_of(plans->begin(), plans->end(), [](const auto& p) { return p.decode; })) {
       continue;
     }
     ++stats.blocks_read;
-    if (auto s = ScanBlock(reader, *tables, *plans, projection, stats, consider, stop, limit,
-                           options_.decode_batch_spans);
-        !s.ok()) {
-      if (auto d = damaged(s); !d.ok()) return d;
-    }
+    RETURN_IF_ERROR(ScanBlock(reader, *tables, row_group_damaged, *plans, projection, stats,
+                              consider, stop, limit, options_.decode_batch_spans));
   }
   return absl::OkStatus();
 }

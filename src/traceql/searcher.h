@@ -10,7 +10,10 @@
 // holds `limit` traces and no unread block can hold a newer one, so the answer is the
 // newest `limit` matches.
 //
-// A block found damaged is quarantined (Store::QuarantineBlock) and the search goes on.
+// Damage goes no further than the damaged part: a damaged row group (known, or found
+// now and reported with Store::ReportDamage) is skipped and the search goes on with the
+// rest; a block whose tables or statistics are damaged is skipped whole. Both are counted
+// in SearchResult::row_groups_damaged (their traces may be missing from the answer).
 // Thread-safe: each call keeps its state on the stack; the store must outlive it.
 #pragma once
 
@@ -92,6 +95,7 @@ struct SearchResult {
   uint64_t row_groups_filtered = 0;  // read for the column filter
   uint64_t row_groups_read = 0;      // decoded in full
   uint64_t row_groups_skipped = 0;   // ruled out by statistics or the column filter
+  uint64_t row_groups_damaged = 0;   // not read because damaged (matches there are missing)
 };
 
 // Tag names by scope.

@@ -226,7 +226,7 @@ absl::StatusOr<TagNames> Searcher::Tags(const std::string& tenant, uint64_t star
     auto stats = block->reader->ReadStats();
     if (!stats.ok()) {
       if (absl::IsDataLoss(stats.status())) {
-        store_.QuarantineBlock(block, stats.status());
+        store_.ReportDamage(block, store::BlockPart::kStats, 0, stats.status());
         continue;
       }
       return stats.status();
@@ -244,7 +244,7 @@ absl::StatusOr<TagNames> Searcher::Tags(const std::string& tenant, uint64_t star
                                     : absl::StatusOr<otlp::SpanBatch>(block_tables.status());
     if (!tables.ok()) {
       if (absl::IsDataLoss(tables.status())) {
-        store_.QuarantineBlock(block, tables.status());
+        store_.ReportDamage(block, store::BlockPart::kTables, 0, tables.status());
         continue;
       }
       return tables.status();
@@ -350,6 +350,9 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
       }
     }
     std::set<TagValue> block_values;
+    // The part being read, to which damage found is attributed.
+    store::BlockPart part = store::BlockPart::kTables;
+    size_t part_row_group = 0;
     absl::Status status = [&, &values = block_values]() -> absl::Status {
       // Resource and scope values come from the tables; span names and span attributes
       // from the statistics when they list every value, else from the row groups.
@@ -359,9 +362,13 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
       if (!tables.ok()) return tables.status();
       CollectValues(*tables, field, values);
       if (FromTablesOnly(field)) return absl::OkStatus();
+      part = store::BlockPart::kStats;
       auto stats = reader.ReadStats();
       if (!stats.ok()) return stats.status();
+      part = store::BlockPart::kRowGroup;
       for (size_t i = 0; i < stats->row_groups.size() && values.size() < kMaxTagValues; ++i) {
+        if (!block->damage->RowGroup(i).ok()) continue;  // known damaged: its values are lost
+        part_row_group = i;
         const block::RowGroupStats& rg = stats->row_groups[i];
         if (!Overlaps(rg.min_start, rg.max_end, start, end)) continue;
         bool from_stats = false;
@@ -461,7 +468,7 @@ absl::StatusOr<std::vector<TagValue>> Searcher::TagValuesOf(const std::string& t
     }();
     if (!status.ok()) {
       if (absl::IsDataLoss(status)) {
-        store_.QuarantineBlock(block, status);
+        store_.ReportDamage(block, part, part_row_group, status);
       } else {
         absl::MutexLock lock(&mu);
         if (first_error.ok()) first_error = status;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/synchronization/notification.h"
+#include "block/block_test_util.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "gtest/gtest.h"
@@ -114,6 +115,28 @@ TEST_F(SearcherTest, LimitKeepsTheNewestAcrossLiveTracesAndBlocks) {
   one.decode_batch_spans = 1;
   EXPECT_EQ(Newest(2, one), (std::vector<int>{0x20, 0x40}));
   EXPECT_EQ(Newest(1, one), (std::vector<int>{0x20}));
+}
+
+// A damaged row group costs the search only its own traces: the rest of the block is
+// searched, and the answer counts what could not be read.
+TEST_F(SearcherTest, DamagedRowGroupIsSkippedAndCounted) {
+  for (int i = 0; i < 4; ++i) Ingest(static_cast<uint8_t>(0x60 + i), 100 + i);
+  ASSERT_TRUE(store_->CutBlocks(true).ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  const store::BlockHandlePtr block = store_->blocks()->front();
+  ASSERT_EQ(block->reader->num_row_groups(), 4u);
+  const block::RowGroupInfo rg = block->reader->footer().row_groups[1];  // trace 0x61
+  block::testing::FlipByte(block->dir + "/data", rg.offset + rg.size / 2);
+  for (int round = 0; round < 2; ++round) {  // found damaged, then known damaged
+    auto r = SearchAll(0);
+    ASSERT_TRUE(r.ok()) << r.status();
+    std::vector<int> ids;
+    for (const auto& t : r->traces) ids.push_back(t.id[15]);
+    EXPECT_EQ(ids, (std::vector<int>{0x63, 0x62, 0x60})) << "round " << round;
+    EXPECT_EQ(r->row_groups_damaged, 1u) << "round " << round;
+  }
+  EXPECT_EQ(store_->blocks()->size(), 1u) << "the block stays listed";
+  EXPECT_EQ(block->damage->damaged_row_groups(), 1u);
 }
 
 TEST_F(SearcherTest, LimitInsideOneBlockReadsNewestFirst) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the binary protobuf seeds of otlp_proto_fuzzer from seeds/*.textproto and,
 # given a fuzz build directory (with make_block_seeds built), the block data files of
-# block_reader_fuzzer, written by BlockWriter from those requests.
+# block_reader_fuzzer, written by BlockWriter from those requests, and the WAL segments of
+# wal_reader_fuzzer.
 # Run from anywhere; needs protoc. Usage: make_seeds.sh [BUILD_FUZZ_DIR]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,4 +25,8 @@ if [ $# -ge 1 ]; then
   # full.binpb first: it also gets a compressed variant.
   "$1/tests/fuzz/make_block_seeds" "$blocks" "$out/full.binpb" "$out/minimal.binpb" \
     "$out/multi.binpb"
+  wals="$here/corpus/wal_reader_fuzzer"
+  mkdir -p "$wals"
+  rm -f "$wals"/*.wal
+  "$1/tests/fuzz/make_wal_seeds" "$wals" "$out/minimal.binpb" "$out/multi.binpb"
 fi

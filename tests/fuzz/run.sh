@@ -9,7 +9,7 @@ seconds="${FUZZ_SECONDS:-20}"
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 for target in otlp_proto_fuzzer otlp_json_fuzzer block_reader_fuzzer traceql_parser_fuzzer \
-  http_request_fuzzer; do
+  http_request_fuzzer wal_reader_fuzzer; do
   bin="$build/tests/fuzz/$target"
   work="$(mktemp -d)"
   cp -r "$here/corpus/$target/." "$work/"
@@ -17,6 +17,7 @@ for target in otlp_proto_fuzzer otlp_json_fuzzer block_reader_fuzzer traceql_par
   [[ "$target" == otlp_json_fuzzer ]] && dict=(-dict="$here/otlp_json.dict")
   [[ "$target" == traceql_parser_fuzzer ]] && dict=(-dict="$here/traceql.dict")
   [[ "$target" == http_request_fuzzer ]] && dict=(-dict="$here/http.dict")
+  [[ "$target" == wal_reader_fuzzer ]] && dict=(-dict="$here/wal.dict")
   echo "fuzz: $target for ${seconds}s"
   "$bin" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=0 \
     -artifact_prefix="$artifacts/$target-" "$work" 2>"$artifacts/$target.log" ||
