@@ -7,6 +7,15 @@
 
 namespace strand::overrides {
 
+Family<Counter>* DiscardedSpans(MetricsRegistry& metrics) {
+  return metrics.AddCounter(
+      "strand_discarded_spans_total",
+      "Spans refused by a tenant's limits (strand.overrides), by tenant and reason: "
+      "rate_limited (ingestion rate_limit_bytes), trace_too_large (max_bytes_per_trace), "
+      "live_traces_exceeded (max_traces_per_user).",
+      {"tenant", "reason"});
+}
+
 Overrides::Overrides(Limits defaults)
     : defaults_(defaults), tenants_(std::make_shared<const TenantLimits>()) {}
 

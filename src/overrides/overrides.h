@@ -26,6 +26,14 @@
 
 namespace strand::overrides {
 
+// strand_discarded_spans_total{tenant,reason}, Tempo's tempo_discarded_spans_total: spans
+// refused by a tenant's limits, counted where the limit is enforced (the receiver for the
+// rate limit, the store for the trace limits). Registered once per registry.
+Family<Counter>* DiscardedSpans(MetricsRegistry& metrics);
+inline constexpr char kRateLimited[] = "rate_limited";                 // ingestion rate
+inline constexpr char kTraceTooLarge[] = "trace_too_large";            // max_bytes_per_trace
+inline constexpr char kLiveTracesExceeded[] = "live_traces_exceeded";  // max_traces_per_user
+
 struct OverridesConfig {
   Limits defaults;
   std::string per_tenant_override_config;  // the file's path; empty: no file
