@@ -25,6 +25,7 @@
 #include "api/http_server.h"
 #include "auth/authenticator.h"
 #include "common/metrics.h"
+#include "overrides/overrides.h"
 #include "store/store.h"
 #include "traceql/searcher.h"
 
@@ -41,6 +42,9 @@ struct TempoApiOptions {
   // The process's memory limit (may be null): request bodies and trace lookups' results
   // are taken from it; a lookup it cannot hold is answered 503 with Retry-After.
   MemoryBudget* memory = nullptr;
+  // Per-tenant read limits (max_search_duration, max_bytes_per_tag_values_query); null:
+  // Tempo's defaults (168h, no byte limit). Must outlive the API.
+  overrides::Overrides* overrides = nullptr;
 };
 
 class TempoApi {
@@ -69,10 +73,12 @@ class TempoApi {
   HttpResponse SearchTagValues(const HttpRequest& req, std::string_view tag, bool v2);
   // The request's tenant (X-Scope-OrgID when multi-tenancy is on), or InvalidArgument.
   absl::StatusOr<std::string> TenantOf(const HttpRequest& req) const;
-  // `start` and `end` (unix seconds) as unix nanoseconds (0 = open); with `limit_range`,
-  // ranges over Tempo's maximum of 168h are refused.
-  absl::StatusOr<std::pair<uint64_t, uint64_t>> TimeRange(const HttpRequest& req,
-                                                          bool limit_range) const;
+  // `start` and `end` (unix seconds) as unix nanoseconds (0 = open); with
+  // `limited_tenant`, ranges over that tenant's max_search_duration are refused.
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> TimeRange(
+      const HttpRequest& req, const std::string* limited_tenant = nullptr) const;
+  // The tenant's limits (the defaults without overrides).
+  overrides::Limits LimitsOf(const std::string& tenant) const;
 
   TempoApiOptions options_;
   store::Store& store_;

@@ -18,12 +18,18 @@ namespace strand::api {
 namespace {
 
 // Tempo's limits: search `limit` (default 20, at most 262144), spans per span set (3,
-// at most 100), the longest search range (168h).
+// at most 100). The longest search range is the tenant's max_search_duration.
 constexpr uint32_t kDefaultLimit = 20;
 constexpr uint32_t kMaxLimit = 262144;
 constexpr uint32_t kDefaultSpss = 3;
 constexpr uint32_t kMaxSpss = 100;
-constexpr int64_t kMaxRangeSeconds = 168 * 3600;
+
+// Whole seconds the way Go prints a time.Duration ("168h0m0s", "5m0s", "30s").
+std::string GoDuration(int64_t seconds) {
+  if (seconds < 60) return absl::StrCat(seconds, "s");
+  if (seconds < 3600) return absl::StrCat(seconds / 60, "m", seconds % 60, "s");
+  return absl::StrCat(seconds / 3600, "h", seconds / 60 % 60, "m", seconds % 60, "s");
+}
 
 HttpResponse Error(int status, const absl::Status& s) {
   return TextResponse(status, std::string(s.message()));
@@ -272,14 +278,24 @@ absl::StatusOr<std::string> TempoApi::TenantOf(const HttpRequest& req) const {
   return tenant;
 }
 
-absl::StatusOr<std::pair<uint64_t, uint64_t>> TempoApi::TimeRange(const HttpRequest& req,
-                                                                  bool limit_range) const {
+overrides::Limits TempoApi::LimitsOf(const std::string& tenant) const {
+  return options_.overrides != nullptr ? options_.overrides->For(tenant) : overrides::Limits{};
+}
+
+absl::StatusOr<std::pair<uint64_t, uint64_t>> TempoApi::TimeRange(
+    const HttpRequest& req, const std::string* limited_tenant) const {
   auto seconds = QueryTimeRange(req, /*non_negative=*/true);
   if (!seconds.ok()) return seconds.status();
   const auto [start, end] = *seconds;
-  if (limit_range && start != 0 && end != 0 && end - start > kMaxRangeSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "range specified by start and end exceeds 168h0m0s. received start=", start, " end=", end));
+  if (limited_tenant != nullptr && start != 0 && end != 0) {
+    const int64_t max_nanos = LimitsOf(*limited_tenant).max_search_duration_nanos;
+    if (max_nanos > 0 && (end - start) > max_nanos / 1'000'000'000) {
+      // Tempo's wording, then the limit's name.
+      return absl::InvalidArgumentError(
+          absl::StrCat("range specified by start and end exceeds ",
+                       GoDuration(max_nanos / 1'000'000'000), ". received start=", start,
+                       " end=", end, " (max_search_duration of tenant ", *limited_tenant, ")"));
+    }
   }
   // Seconds to nanoseconds; `end` covers its whole second.
   const uint64_t s = static_cast<uint64_t>(start) * 1'000'000'000ull;
@@ -290,7 +306,7 @@ absl::StatusOr<std::pair<uint64_t, uint64_t>> TempoApi::TimeRange(const HttpRequ
 HttpResponse TempoApi::Search(const HttpRequest& req) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  auto range = TimeRange(req, true);
+  auto range = TimeRange(req, &*tenant);
   if (!range.ok()) return Error(400, range.status());
 
   std::string q(req.Query("q"));
@@ -343,7 +359,7 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
 HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  auto range = TimeRange(req, false);
+  auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   std::string scope = absl::AsciiStrToLower(std::string(req.Query("scope")));
   static const char* kScopes[] = {
@@ -401,7 +417,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
                                        bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  auto range = TimeRange(req, false);
+  auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   // Grafana encodes the tag name twice; the server decoded the path once.
   std::string tag(encoded_tag);
@@ -450,6 +466,15 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     values = searcher_.TagValuesOf(*tenant, field, range->first, range->second);
   }
   if (!values.ok()) return Error(StatusFor(values.status()), values.status());
+  // Tempo's max_bytes_per_tag_values_query: values past it are left off.
+  if (const uint64_t max_bytes = LimitsOf(*tenant).max_bytes_per_tag_values_query; max_bytes) {
+    uint64_t bytes = 0;
+    size_t kept = 0;
+    while (kept < values->size() && bytes + (*values)[kept].value.size() <= max_bytes) {
+      bytes += (*values)[kept++].value.size();
+    }
+    values->resize(kept);
+  }
   if (!v2) {
     // v1 lists bare values: "500" once even if it is both a string and an int somewhere.
     std::vector<traceql::TagValue> unique;

@@ -240,6 +240,32 @@ TEST_F(TempoApiTest, BadSearchesAre400WithTheReason) {
   EXPECT_NE(wide.body.find("exceeds 168h"), std::string::npos) << wide.body;
 }
 
+TEST_F(TempoApiTest, TenantReadLimitsFromOverrides) {
+  overrides::Limits limits;
+  limits.max_search_duration_nanos = 3600ll * 1'000'000'000;
+  limits.max_bytes_per_tag_values_query = 5;
+  overrides::Overrides overrides(limits);
+  TempoApiOptions ao;
+  ao.address = "127.0.0.1:0";
+  ao.overrides = &overrides;
+  auto api = TempoApi::Start(ao, *store_, metrics_);
+  ASSERT_TRUE(api.ok()) << api.status();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*api)->port());
+  auto wide = testing::HttpCall("GET", base + "/api/search?start=1000&end=4601");
+  EXPECT_EQ(wide.status, 400);
+  EXPECT_NE(wide.body.find("exceeds 1h0m0s"), std::string::npos) << wide.body;
+  EXPECT_NE(wide.body.find("max_search_duration of tenant single-tenant"), std::string::npos)
+      << wide.body;
+  EXPECT_EQ(testing::HttpCall("GET", base + "/api/search?start=1000&end=4600").status, 200);
+  // "checkout" is 8 bytes, over the 5 the tenant may read in one tag-values query.
+  auto values = testing::HttpCall("GET", base + "/api/search/tag/service.name/values");
+  EXPECT_EQ(values.status, 200);
+  EXPECT_EQ(values.body, "{\"tagValues\":[]}\n");
+  auto unlimited = testing::HttpCall("GET", base_ + "/api/search/tag/service.name/values");
+  EXPECT_EQ(unlimited.body, "{\"tagValues\":[\"checkout\"]}\n");
+  (*api)->Stop();
+}
+
 TEST_F(TempoApiTest, TagNamesByScopeAndTagValues) {
   simdjson::dom::parser parser;
   auto v1 = testing::HttpCall("GET", base_ + "/api/search/tags");

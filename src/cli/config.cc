@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "pipeline/collector.h"
+#include "pipeline/config_map.h"
 
 namespace strand::cli {
 namespace {
@@ -223,6 +224,22 @@ absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::s
   return absl::OkStatus();
 }
 
+// strand.overrides: the default limits of every tenant (Tempo's key names) and the
+// per-tenant overrides file.
+absl::Status ParseOverrides(const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) return absl::InvalidArgumentError("strand.overrides must be a map");
+  pipeline::ConfigMap map(node, "strand.overrides");
+  pipeline::ConfigMap defaults = map.Sub("defaults");
+  overrides::ReadLimits(defaults, c.overrides.defaults);
+  defaults.Finish().IgnoreError();  // errors are shared with `map`
+  map.Read("per_tenant_override_config", c.overrides.per_tenant_override_config);
+  map.ReadDuration("per_tenant_override_period", c.overrides.per_tenant_override_period_nanos);
+  if (c.overrides.per_tenant_override_period_nanos <= 0) {
+    map.Fail("per_tenant_override_period", "must be positive");
+  }
+  return map.Finish();
+}
+
 absl::Status ParseStrand(const YAML::Node& node, Config& c) {
   if (!node.IsMap()) return absl::InvalidArgumentError("strand: must be a map");
   for (const auto& kv : node) {
@@ -273,6 +290,8 @@ absl::Status ParseStrand(const YAML::Node& node, Config& c) {
       s = ParseStore(v, c);
     } else if (key == "connections") {
       s = ParseConnections(v, c);
+    } else if (key == "overrides") {
+      s = ParseOverrides(v, c);
     } else if (key == "http_threads") {
       s = Get(v, "strand.http_threads", c.http_threads);
     } else if (key == "memory_limit") {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/http_server.h"
+#include "overrides/overrides.h"
 #include "pipeline/collector_config.h"
 #include "pipeline/env_expand.h"
 #include "store/store.h"
@@ -54,6 +55,8 @@ struct Config {
   // Cutting, compaction and retention (strand.store.*); data_dir, the WAL settings and
   // max_live_bytes above are copied into it by main.
   store::StoreOptions store;
+  // Per-tenant limits (strand.overrides): the defaults and the overrides file.
+  overrides::OverridesConfig overrides;
 
   // The file had a `strand:` section.
   bool strand_section = false;

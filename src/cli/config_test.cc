@@ -180,6 +180,52 @@ TEST(ConfigTest, DurationsAreValidated) {
   EXPECT_FALSE(m.ok());
 }
 
+TEST(ConfigTest, OverridesDefaultsAndPerTenantFile) {
+  auto c = ParseConfigYaml(R"(
+strand:
+  overrides:
+    defaults:
+      ingestion:
+        rate_limit_bytes: 15000000
+        burst_size_bytes: 20000000
+        max_traces_per_user: 10000
+      global:
+        max_bytes_per_trace: 5000000
+      read:
+        max_search_duration: 24h
+      compaction:
+        block_retention: 72h
+    per_tenant_override_config: /etc/strand/overrides.yaml
+    per_tenant_override_period: 30s
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const overrides::Limits& d = c->overrides.defaults;
+  EXPECT_EQ(d.ingestion_rate_limit_bytes, 15'000'000u);
+  EXPECT_EQ(d.ingestion_burst_size_bytes, 20'000'000u);
+  EXPECT_EQ(d.max_traces_per_user, 10'000u);
+  EXPECT_EQ(d.max_bytes_per_trace, 5'000'000u);
+  EXPECT_EQ(d.max_search_duration_nanos, 24 * 3600ll * 1'000'000'000);
+  EXPECT_EQ(d.block_retention_nanos, 72 * 3600ll * 1'000'000'000);
+  EXPECT_EQ(c->overrides.per_tenant_override_config, "/etc/strand/overrides.yaml");
+  EXPECT_EQ(c->overrides.per_tenant_override_period_nanos, 30'000'000'000);
+  // Legacy flat names too; no limits by default.
+  c = ParseConfigYaml("strand:\n  overrides:\n    defaults:\n      max_bytes_per_trace: 7\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->overrides.defaults.max_bytes_per_trace, 7u);
+  EXPECT_EQ(c->overrides.defaults.ingestion_rate_limit_bytes, 0u);
+  auto bad =
+      ParseConfigYaml("strand:\n  overrides:\n    defaults:\n      ingestion:\n        rate: 5\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("strand.overrides::defaults::ingestion::rate"),
+            std::string::npos)
+      << bad.status();
+  bad = ParseConfigYaml("strand:\n  overrides:\n    per_tenant_override_period: 0s\n");
+  EXPECT_FALSE(bad.ok());
+  bad = ParseConfigYaml("strand:\n  overrides:\n    reload: 1s\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("reload"), std::string::npos);
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {
   auto c = ParseConfigYaml("strand:\n  wal:\n    synk: true\n");
   ASSERT_FALSE(c.ok());

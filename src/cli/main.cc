@@ -20,6 +20,7 @@
 #include "common/memory_budget.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
+#include "overrides/overrides.h"
 #include "pipeline/collector.h"
 #include "pipeline/traces_consumer.h"
 #include "receiver/otlp_grpc_receiver.h"
@@ -42,7 +43,22 @@ class StoreConsumer : public pipeline::TracesConsumer {
   }
   void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
                pipeline::ConsumeDone done) override {
-    store_.Ingest(ctx.tenant, std::move(batch), std::move(done));
+    if (ctx.refused == nullptr) {
+      store_.Ingest(ctx.tenant, std::move(batch), std::move(done));
+      return;
+    }
+    // The store's refusals (per-tenant limits) reach the receiver's partial success.
+    auto refusals = std::make_shared<store::IngestRefusals>();
+    store::IngestRefusals* raw = refusals.get();
+    store_.Ingest(
+        ctx.tenant, std::move(batch),
+        [refusals = std::move(refusals), out = ctx.refused,
+         done = std::move(done)](absl::Status s) {
+          out->spans += refusals->spans;
+          out->message = std::move(refusals->message);
+          done(std::move(s));
+        },
+        raw);
   }
 
  private:
@@ -187,10 +203,14 @@ int Run(const Config& config) {
   memory.StartSampler();
   LOG_INFO("memory limit {} MiB ({} MiB for request memory)", memory.limit() >> 20,
            memory.tracked_limit() >> 20);
+  // Per-tenant limits (strand.overrides); a bad overrides file stops the start.
+  auto overrides = overrides::Overrides::Open(config.overrides, clock, &metrics);
+  if (!overrides.ok()) return Fail(overrides.status());
   std::unique_ptr<store::Store> store;
   std::unique_ptr<StoreConsumer> store_consumer;
   if (config.RunsStore()) {
     store::StoreOptions so = config.store;
+    so.overrides = overrides->get();
     so.data_dir = config.data_dir;
     so.wal_sync = config.wal_sync;
     so.wal_segment_bytes = config.wal_segment_bytes;
@@ -226,7 +246,8 @@ int Run(const Config& config) {
   OwnReceivers own;
   if (!config.HasPipelines()) {
     // No pipelines: the OTLP receivers feed the store directly.
-    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock);
+    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock,
+                                                           overrides->get());
     auto r = StartOwnReceivers(config, collector.get(), *handler, &memory);
     if (!r.ok()) return Fail(r.status());
     own = std::move(*r);
@@ -240,6 +261,7 @@ int Run(const Config& config) {
     ao.limits = config.connections;
     ao.tls = config.api_tls;
     ao.memory = &memory;
+    ao.overrides = overrides->get();
     auto auth = OwnAuthenticator(collector.get(), config.api_auth);
     if (!auth.ok()) return Fail(auth.status());
     ao.auth = std::move(*auth);

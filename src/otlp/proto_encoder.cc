@@ -248,6 +248,19 @@ std::string EncodeExportRequest(const SpanBatch& batch) {
   return EncodeResourceSpans(refs);
 }
 
+std::vector<uint32_t> EncodedSpanSizes(const SpanBatch& batch) {
+  std::vector<uint32_t> sizes;
+  sizes.reserve(batch.spans.size());
+  std::string scratch;
+  for (const Span& s : batch.spans) {
+    scratch.clear();
+    ProtoWriter w(scratch);
+    WriteSpan(w, batch, s);
+    sizes.push_back(static_cast<uint32_t>(scratch.size()));
+  }
+  return sizes;
+}
+
 void AppendLengthDelimited(std::string& out, uint32_t field, std::string_view bytes) {
   ProtoWriter w(out);
   w.BytesAlways(field, bytes);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "otlp/span_batch.h"
 
@@ -26,6 +27,10 @@ std::string EncodeResourceSpans(std::span<const SpanRef> spans);
 
 // Encodes every span of `batch` as an ExportTraceServiceRequest.
 std::string EncodeExportRequest(const SpanBatch& batch);
+
+// The size of each span of `batch` encoded alone (its Span message with tag and length):
+// what a trace's size limit counts (not the resource and scope it shares with others).
+std::vector<uint32_t> EncodedSpanSizes(const SpanBatch& batch);
 
 // Appends `bytes` as length-delimited field `field` to `out` (to wrap a message).
 void AppendLengthDelimited(std::string& out, uint32_t field, std::string_view bytes);

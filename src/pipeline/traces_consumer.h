@@ -8,6 +8,7 @@
 // not help. Implementations are thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,12 @@ namespace strand::pipeline {
 
 struct BatchPolicy;  // batch_policy.h
 
+// Spans a consumer refused by policy while accepting the rest (OTLP partial success).
+struct SpanRefusals {
+  uint64_t spans = 0;
+  std::string message;
+};
+
 // What a receiver knows about a request besides its spans.
 struct RequestContext {
   std::string tenant;
@@ -31,6 +38,10 @@ struct RequestContext {
   // Set by a `batch` processor: exporters that send join requests into batches by this
   // policy (batch_processor.h). Null: send each request as it is.
   std::shared_ptr<const BatchPolicy> batching;
+  // Set by a receiver that answers with OTLP partial success: a consumer that refuses some
+  // spans by policy (the store's per-tenant limits) records them here before `done` runs.
+  // Null: nobody asks.
+  std::shared_ptr<SpanRefusals> refused;
 
   // The first value of metadata `key` (lower-case), or "" when absent.
   std::string_view Metadata(std::string_view key) const {

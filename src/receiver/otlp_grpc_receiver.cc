@@ -195,7 +195,17 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
 
   void Answer(ExportResult result) {
     if (!result.status.ok()) {
-      Finish(grpc::Status(GrpcCode(result.status.code()), std::string(result.status.message())));
+      std::string message(result.status.message());
+      if (result.retry_after_seconds > 0) {
+        // grpc-status-details-bin with a RetryInfo: OTLP clients retry RESOURCE_EXHAUSTED
+        // only with one.
+        std::string details =
+            EncodeRetryableStatusDetails(result.status.code(), message, result.retry_after_seconds);
+        Finish(
+            grpc::Status(GrpcCode(result.status.code()), std::move(message), std::move(details)));
+        return;
+      }
+      Finish(grpc::Status(GrpcCode(result.status.code()), std::move(message)));
       return;
     }
     std::string bytes = EncodeExportResponse(result);

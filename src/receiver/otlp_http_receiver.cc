@@ -1,5 +1,7 @@
 #include "receiver/otlp_http_receiver.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "auth/request_tenant.h"
@@ -43,9 +45,9 @@ int HttpStatusFor(absl::StatusCode code) {
   }
 }
 
-// A google.rpc.Status body in the request's encoding.
+// A google.rpc.Status body in the request's encoding; 503 and 429 say when to retry.
 api::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::string_view message,
-                                 BodyFormat format) {
+                                 BodyFormat format, int64_t retry_after_seconds = 1) {
   api::HttpResponse r;
   r.status = http_status;
   if (format == BodyFormat::kJson) {
@@ -59,7 +61,9 @@ api::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::st
     PutVarint64(&r.body, static_cast<uint64_t>(code));
     otlp::AppendLengthDelimited(r.body, 2, message);
   }
-  if (http_status == 503 || http_status == 429) r.headers.emplace_back("Retry-After", "1");
+  if (http_status == 503 || http_status == 429) {
+    r.headers.emplace_back("Retry-After", absl::StrCat(std::max<int64_t>(retry_after_seconds, 1)));
+  }
   return r;
 }
 
@@ -188,7 +192,8 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
       [respond = std::move(respond), format](ExportResult result) {
         if (!result.status.ok()) {
           respond(StatusResponse(HttpStatusFor(result.status.code()), result.status.code(),
-                                 std::string(result.status.message()), format));
+                                 std::string(result.status.message()), format,
+                                 result.retry_after_seconds));
           return;
         }
         respond(SuccessResponse(result, format));

@@ -15,6 +15,7 @@
 #include "common/compression.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "overrides/overrides.h"
 #include "receiver/otlp_grpc_receiver.h"
 #include "receiver/otlp_http_receiver.h"
 
@@ -23,6 +24,7 @@ namespace {
 
 namespace pb = opentelemetry::proto;
 using strand::testing::HttpCall;
+using strand::testing::HttpResult;
 
 class FakeConsumer : public pipeline::TracesConsumer {
  public:
@@ -31,6 +33,10 @@ class FakeConsumer : public pipeline::TracesConsumer {
     absl::MutexLock lock(&mu_);
     tenants.push_back(ctx.tenant);
     spans += batch.spans.size();
+    if (ctx.refused != nullptr && refuse_spans > 0) {
+      ctx.refused->spans = refuse_spans;
+      ctx.refused->message = "TRACE_TOO_LARGE: by the limit";
+    }
     done(next_status);
   }
   absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override { return admit_status; }
@@ -39,6 +45,7 @@ class FakeConsumer : public pipeline::TracesConsumer {
   size_t spans = 0;
   absl::Status next_status = absl::OkStatus();
   absl::Status admit_status = absl::OkStatus();
+  uint64_t refuse_spans = 0;  // spans to report refused by limits
 };
 
 pb::collector::trace::v1::ExportTraceServiceRequest Request(int n, bool bad_one = false) {
@@ -67,7 +74,9 @@ class ReceiverTest : public ::testing::Test {
   void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {},
              std::shared_ptr<const auth::ServerAuthenticator> auth = nullptr,
              MemoryBudget* memory = nullptr) {
-    handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, *Clock::Real());
+    // With per-tenant limits, the fake clock drives the rate limiter.
+    Clock& clock = overrides_ != nullptr ? static_cast<Clock&>(clock_) : *Clock::Real();
+    handler_ = std::make_unique<OtlpTraceHandler>(consumer_, metrics_, clock, overrides_.get());
     OtlpHttpOptions ho;
     ho.address = "127.0.0.1:0";
     ho.max_request_bytes = max_bytes;
@@ -137,6 +146,8 @@ class ReceiverTest : public ::testing::Test {
 
   FakeConsumer consumer_;
   MetricsRegistry metrics_;
+  FakeClock clock_;
+  std::unique_ptr<overrides::Overrides> overrides_;
   std::unique_ptr<OtlpTraceHandler> handler_;
   std::unique_ptr<OtlpHttpReceiver> http_;
   std::unique_ptr<OtlpGrpcReceiver> grpc_;
@@ -509,6 +520,87 @@ TEST_F(AuthReceiverTest, BoundCredentialsDecideTheTenantOverGrpc) {
   EXPECT_EQ(GrpcAs({bob}), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(GrpcAs({bob}, "beta"), grpc::StatusCode::OK);
   EXPECT_EQ(consumer_.tenants, (std::vector<std::string>{"acme", "beta"}));
+}
+
+class ReceiverLimitsTest : public ReceiverTest {
+ protected:
+  void SetUp() override {}
+  void StartWithLimits(const overrides::Limits& limits) {
+    overrides_ = std::make_unique<overrides::Overrides>(limits);
+    Start(/*multitenancy=*/true);
+  }
+  HttpResult Post(const std::string& tenant, const std::string& body) {
+    return HttpCall("POST", url_, body,
+                    {"Content-Type: application/x-protobuf", "X-Scope-OrgID: " + tenant});
+  }
+};
+
+TEST_F(ReceiverLimitsTest, HttpRateLimitIs429NamingTheLimitPerTenant) {
+  const std::string body = Request(5).SerializeAsString();
+  overrides::Limits limits;
+  limits.ingestion_rate_limit_bytes = body.size();  // one request a second
+  limits.ingestion_burst_size_bytes = body.size() * 2;
+  StartWithLimits(limits);
+  EXPECT_EQ(Post("a", body).status, 200);
+  EXPECT_EQ(Post("a", body).status, 200);
+  auto refused = Post("a", body);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  google::rpc::Status st;
+  ASSERT_TRUE(st.ParseFromString(refused.body));
+  EXPECT_EQ(st.code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_NE(st.message().find("rate_limit_bytes=" + std::to_string(body.size())), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("tenant a"), std::string::npos) << st.message();
+  EXPECT_EQ(Post("b", body).status, 200);  // another tenant has its own bucket
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Post("a", body).status, 200);  // refilled
+  EXPECT_EQ(consumer_.spans, 20u);
+  const std::string text = metrics_.RenderText();
+  EXPECT_NE(text.find("strand_rate_limited_requests_total{tenant=\"a\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("strand_rate_limited_bytes_total{tenant=\"a\"} " + std::to_string(body.size())),
+      std::string::npos);
+  EXPECT_NE(text.find("strand_receiver_tenant_bytes_received_total{tenant=\"b\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("strand_discarded_spans_total{tenant=\"a\",reason=\"rate_limited\"} 5"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("strand_discarded_spans_total{tenant=\"b\""), std::string::npos);
+}
+
+TEST_F(ReceiverLimitsTest, GrpcRateLimitIsResourceExhaustedWithRetryInfo) {
+  const std::string body = Request(5).SerializeAsString();
+  overrides::Limits limits;
+  limits.ingestion_rate_limit_bytes = body.size();
+  StartWithLimits(limits);
+  std::string response;
+  const std::string method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+  EXPECT_TRUE(GrpcExport(body, &response, method, "a").ok());
+  grpc::Status s = GrpcExport(body, &response, method, "a");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("rate_limit_bytes="), std::string::npos) << s.error_message();
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(), "type.googleapis.com/google.rpc.RetryInfo");
+  // RetryInfo{retry_delay: Duration{seconds: 1}}
+  EXPECT_EQ(details.details(0).value(), std::string("\x0a\x02\x08\x01", 4));
+}
+
+TEST_F(ReceiverLimitsTest, SpansTheConsumerRefusesByLimitArePartialSuccess) {
+  StartWithLimits(overrides::Limits{});
+  consumer_.refuse_spans = 2;
+  auto r = Post("a", Request(5).SerializeAsString());
+  ASSERT_EQ(r.status, 200);
+  pb::collector::trace::v1::ExportTraceServiceResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(r.body));
+  EXPECT_EQ(resp.partial_success().rejected_spans(), 2);
+  EXPECT_EQ(resp.partial_success().error_message(), "TRACE_TOO_LARGE: by the limit");
+  EXPECT_NE(metrics_.RenderText().find(
+                "strand_receiver_spans_refused_total{protocol=\"http\",reason=\"limits\"} 2"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -81,7 +81,8 @@ size_t LiveTraces::ShardOf(const otlp::TraceId& id) const {
 }
 
 OutOfRangeSpans LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& batch,
-                                const otlp::SpanBatch& decoded, int64_t now_unix_nanos) {
+                                const otlp::SpanBatch& decoded, int64_t now_unix_nanos,
+                                std::span<const uint32_t> span_bytes) {
   OutOfRangeSpans out_of_range;
   const auto& spans = decoded.spans;
   if (spans.empty()) return out_of_range;
@@ -92,6 +93,7 @@ OutOfRangeSpans LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& b
   }
   std::sort(order.begin(), order.end());
   Key key{tenant, {}};
+  int64_t new_traces = 0;
   size_t i = 0;
   while (i < order.size()) {
     Shard& shard = *shards_[order[i].first];
@@ -102,7 +104,11 @@ OutOfRangeSpans LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& b
       key.id = s.trace_id;
       auto [it, inserted] = shard.traces.try_emplace(key);
       Entry& e = it->second;
-      if (inserted) e.first_update = now_unix_nanos;
+      if (inserted) {
+        e.first_update = now_unix_nanos;
+        ++new_traces;
+      }
+      if (!span_bytes.empty()) e.bytes += span_bytes[order[i].second];
       if (e.batches.empty() || e.batches.back() != batch) e.batches.push_back(batch);
       e.spans.push_back({batch.get(), order[i].second});
       const SpanPlacement p =
@@ -114,7 +120,64 @@ OutOfRangeSpans LiveTraces::Add(const std::string& tenant, const LiveBatchPtr& b
       ++shard.spans;
     }
   }
+  AddTraceCount(tenant, new_traces);
   return out_of_range;
+}
+
+void LiveTraces::AddTraceCount(const std::string& tenant, int64_t delta) {
+  if (delta == 0) return;
+  absl::MutexLock lock(&counts_mu_);
+  uint64_t& n = trace_counts_[tenant];
+  n += static_cast<uint64_t>(delta);
+  if (n == 0) trace_counts_.erase(tenant);
+}
+
+uint64_t LiveTraces::NumTraces(const std::string& tenant) const {
+  absl::MutexLock lock(&counts_mu_);
+  auto it = trace_counts_.find(tenant);
+  return it == trace_counts_.end() ? 0 : it->second;
+}
+
+std::vector<SpanRefusal> LiveTraces::CheckLimits(const std::string& tenant,
+                                                 const otlp::SpanBatch& decoded,
+                                                 std::span<const uint32_t> span_bytes,
+                                                 const TraceLimits& limits) const {
+  std::vector<SpanRefusal> out(decoded.spans.size(), SpanRefusal::kNone);
+  struct Pending {
+    bool refused = false;  // a new trace past max_traces
+    uint64_t bytes = 0;
+  };
+  absl::flat_hash_map<otlp::TraceId, Pending> traces;
+  uint64_t live = NumTraces(tenant);
+  Key key{tenant, {}};
+  for (size_t i = 0; i < decoded.spans.size(); ++i) {
+    key.id = decoded.spans[i].trace_id;
+    auto [it, first] = traces.try_emplace(key.id);
+    Pending& p = it->second;
+    if (first) {
+      const Shard& shard = *shards_[ShardOf(key.id)];
+      absl::MutexLock lock(&shard.mu);
+      auto found = shard.traces.find(key);
+      if (found != shard.traces.end()) {
+        p.bytes = found->second.bytes;
+      } else if (limits.max_traces != 0 && live >= limits.max_traces) {
+        p.refused = true;
+      } else {
+        ++live;
+      }
+    }
+    if (p.refused) {
+      out[i] = SpanRefusal::kLiveTracesExceeded;
+      continue;
+    }
+    const uint64_t size = span_bytes.empty() ? 0 : span_bytes[i];
+    if (limits.max_bytes_per_trace != 0 && p.bytes + size > limits.max_bytes_per_trace) {
+      out[i] = SpanRefusal::kTraceTooLarge;
+      continue;
+    }
+    p.bytes += size;
+  }
+  return out;
 }
 
 LiveTrace LiveTraces::Copy(const Key& key, const Entry& e) {
@@ -199,6 +262,7 @@ std::vector<LiveTrace> LiveTraces::SelectForCut(const CutSelection& sel) const {
 
 void LiveTraces::Remove(const std::vector<LiveTrace>& cut) {
   Key key;
+  absl::flat_hash_map<std::string, int64_t> erased;  // by tenant
   for (const LiveTrace& t : cut) {
     Shard& shard = *shards_[ShardOf(t.id)];
     absl::MutexLock lock(&shard.mu);
@@ -211,6 +275,7 @@ void LiveTraces::Remove(const std::vector<LiveTrace>& cut) {
     shard.spans -= n;
     if (n == e.spans.size()) {
       shard.traces.erase(it);
+      --erased[t.tenant];
       continue;
     }
     e.spans.erase(e.spans.begin(), e.spans.begin() + static_cast<ptrdiff_t>(n));
@@ -227,6 +292,7 @@ void LiveTraces::Remove(const std::vector<LiveTrace>& cut) {
     e.batches = std::move(kept);
     e.first_update = e.last_update;
   }
+  for (const auto& [tenant, delta] : erased) AddTraceCount(tenant, delta);
 }
 
 uint64_t LiveTraces::NumTraces() const {

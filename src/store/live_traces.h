@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,15 @@ struct OutOfRangeSpans {
   uint64_t future = 0;
 };
 
+// Why a tenant's limits refuse a span (LiveTraces::CheckLimits).
+enum class SpanRefusal : uint8_t { kNone, kTraceTooLarge, kLiveTracesExceeded };
+
+// The limits of one tenant that live traces enforce; 0 is no limit.
+struct TraceLimits {
+  uint64_t max_bytes_per_trace = 0;  // protobuf bytes of one live trace's spans
+  uint64_t max_traces = 0;           // live traces of the tenant
+};
+
 // Which traces a cut takes (clock times in unix nanoseconds).
 struct CutSelection {
   bool all = false;                    // everything (shutdown)
@@ -150,8 +160,22 @@ class LiveTraces {
   // Indexes every span of `decoded` (the decoded form of `batch`) under `tenant`.
   // `now_unix_nanos` is the ingest time: it stamps the traces' update times (what idle
   // cutting looks at) and places out-of-range spans, which it returns the count of.
+  // `span_bytes`, when not empty, holds each span's encoded size, added to its trace's
+  // byte count (what max_bytes_per_trace looks at; spans added without it count 0).
   OutOfRangeSpans Add(const std::string& tenant, const LiveBatchPtr& batch,
-                      const otlp::SpanBatch& decoded, int64_t now_unix_nanos);
+                      const otlp::SpanBatch& decoded, int64_t now_unix_nanos,
+                      std::span<const uint32_t> span_bytes = {});
+
+  // Which spans of `decoded` `limits` refuse, changing nothing: spans of a trace that is
+  // not live when the tenant already has max_traces live traces (counting the batch's new
+  // ones), and spans that would take their trace over max_bytes_per_trace (`span_bytes`:
+  // each span's encoded size). Concurrent adds can overshoot a limit by one batch.
+  std::vector<SpanRefusal> CheckLimits(const std::string& tenant, const otlp::SpanBatch& decoded,
+                                       std::span<const uint32_t> span_bytes,
+                                       const TraceLimits& limits) const;
+
+  // Live traces of one tenant.
+  uint64_t NumTraces(const std::string& tenant) const;
 
   // A copy of one trace's entry, or nullopt if no live spans have that trace ID.
   std::optional<LiveTrace> Find(const std::string& tenant, const otlp::TraceId& id) const;
@@ -183,6 +207,7 @@ class LiveTraces {
     std::vector<LiveBatchPtr> batches;
     std::vector<LiveSpanRef> spans;
     block::TimeRange placed;  // of the spans' placements
+    uint64_t bytes = 0;       // encoded size of the spans added with their sizes
     int64_t first_update = 0;
     int64_t last_update = 0;
   };
@@ -195,8 +220,12 @@ class LiveTraces {
   size_t ShardOf(const otlp::TraceId& id) const;
   static LiveTrace Copy(const Key& key, const Entry& e);
 
+  void AddTraceCount(const std::string& tenant, int64_t delta);
+
   const int64_t slack_nanos_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  mutable absl::Mutex counts_mu_;  // after a shard's mutex, never before
+  absl::flat_hash_map<std::string, uint64_t> trace_counts_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 }  // namespace strand::store

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -51,6 +52,7 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
           env, clock, JoinPath(options_.data_dir, "blocks"),
           JoinPath(options_.data_dir, "quarantine"),
           block::BlockReaderOptions{.bloom_in_memory = options_.bloom_filters_in_memory})),
+      limits_log_(60'000'000'000, &clock),
       out_of_range_log_(60'000'000'000, &clock) {
   static MetricsRegistry unused;
   MetricsRegistry& m = metrics ? *metrics : unused;
@@ -101,6 +103,7 @@ Store::Store(Env& env, Clock& clock, MetricsRegistry* metrics, StoreOptions opti
       {"direction"});
   spans_out_of_range_past_ = out_of_range->With({"past"});
   spans_out_of_range_future_ = out_of_range->With({"future"});
+  discarded_spans_ = overrides::DiscardedSpans(m);
 }
 
 Store::~Store() { Close(); }
@@ -284,10 +287,14 @@ absl::Status Store::CheckAdmission() const {
 }
 
 void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
-                   std::function<void(absl::Status)> done) {
+                   std::function<void(absl::Status)> done, IngestRefusals* refused) {
   if (absl::Status admit = CheckAdmission(); !admit.ok()) {
     done(std::move(admit));
     return;
+  }
+  std::vector<uint32_t> sizes;
+  if (options_.overrides != nullptr && !batch.spans.empty()) {
+    ApplyTraceLimits(tenant, batch, sizes, refused);
   }
   if (batch.spans.empty()) {
     done(absl::OkStatus());
@@ -311,7 +318,7 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
   header += tenant;
   // The spans become queryable before the fsync completes; the client is answered only
   // after it. If the append fails the client retries, and duplicates are dropped at read.
-  CountOutOfRange(tenant, live_->Add(tenant, live_batch, batch, clock_.NowUnixNanos()));
+  CountOutOfRange(tenant, live_->Add(tenant, live_batch, batch, clock_.NowUnixNanos(), sizes));
   appends_since_rotate_.fetch_add(1, std::memory_order_relaxed);
   const std::string_view body = *bytes;
   wal_->Append(kWalRecordSpans, std::move(header), body,
@@ -326,6 +333,52 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
       bg_cv_.SignalAll();
     }
   }
+}
+
+void Store::ApplyTraceLimits(const std::string& tenant, otlp::SpanBatch& batch,
+                             std::vector<uint32_t>& sizes, IngestRefusals* refused) {
+  const overrides::Limits limits = options_.overrides->For(tenant);
+  const TraceLimits trace_limits{limits.max_bytes_per_trace, limits.max_traces_per_user};
+  if (trace_limits.max_bytes_per_trace == 0 && trace_limits.max_traces == 0) return;
+  if (trace_limits.max_bytes_per_trace != 0) sizes = otlp::EncodedSpanSizes(batch);
+  const std::vector<SpanRefusal> verdict = live_->CheckLimits(tenant, batch, sizes, trace_limits);
+  uint64_t too_large = 0, too_many = 0;
+  std::vector<otlp::SpanRef> kept;
+  for (uint32_t i = 0; i < verdict.size(); ++i) {
+    too_large += verdict[i] == SpanRefusal::kTraceTooLarge;
+    too_many += verdict[i] == SpanRefusal::kLiveTracesExceeded;
+    if (verdict[i] == SpanRefusal::kNone) kept.push_back({&batch, i});
+  }
+  if (too_large + too_many == 0) return;
+  std::string message;
+  if (too_large > 0) {
+    discarded_spans_->With({tenant, overrides::kTraceTooLarge})->Increment(too_large);
+    message = absl::StrCat("TRACE_TOO_LARGE: ", too_large,
+                           " spans refused: their traces would exceed max_bytes_per_trace=",
+                           limits.max_bytes_per_trace, " for tenant ", tenant);
+  }
+  if (too_many > 0) {
+    discarded_spans_->With({tenant, overrides::kLiveTracesExceeded})->Increment(too_many);
+    absl::StrAppend(&message, message.empty() ? "" : "; ", "LIVE_TRACES_EXCEEDED: ", too_many,
+                    " spans of new traces refused: tenant ", tenant,
+                    " has max_traces_per_user=", limits.max_traces_per_user, " live traces");
+  }
+  LOG_WARN_LIMITED(limits_log_, "{}", message);
+  if (refused != nullptr) {
+    refused->spans += too_large + too_many;
+    refused->message = std::move(message);
+  }
+  // The kept spans become the batch, re-encoded and decoded again: the live batch's bytes
+  // must be exactly its spans.
+  otlp::SpanBatch filtered;
+  if (!kept.empty()) {
+    auto decoded = otlp::DecodeProtoRequest(otlp::EncodeResourceSpans(kept));
+    assert(decoded.ok());  // our own encoding of spans that decoded once
+    filtered = std::move(decoded->batch);
+  }
+  batch = std::move(filtered);
+  sizes.clear();
+  if (trace_limits.max_bytes_per_trace != 0) sizes = otlp::EncodedSpanSizes(batch);
 }
 
 void Store::CountOutOfRange(const std::string& tenant, const OutOfRangeSpans& spans) {
@@ -765,12 +818,29 @@ void Store::FindDamage(const BlockHandlePtr& block) const {
 }
 
 absl::StatusOr<int> Store::ApplyRetention() {
-  if (options_.retention_nanos <= 0) return 0;
-  const int64_t cutoff = clock_.NowUnixNanos() - options_.retention_nanos;
-  if (cutoff <= 0) return 0;
+  const int64_t now = clock_.NowUnixNanos();
+  // The cutoff of each tenant: its block_retention, else the store-wide retention; 0 keeps.
+  absl::flat_hash_map<std::string, int64_t> cutoffs;
+  auto cutoff_of = [&](const std::string& tenant) {
+    auto [it, inserted] = cutoffs.try_emplace(tenant, 0);
+    if (inserted) {
+      int64_t retention = options_.retention_nanos;
+      if (options_.overrides != nullptr) {
+        const int64_t own = options_.overrides->For(tenant).block_retention_nanos;
+        if (own > 0) retention = own;
+      }
+      it->second = retention > 0 ? std::max<int64_t>(now - retention, 0) : 0;
+    }
+    return it->second;
+  };
   std::vector<BlockHandlePtr> expired;
+  int64_t oldest_cutoff = INT64_MAX;
   for (const BlockHandlePtr& b : *blocks_->snapshot()) {
-    if (b->meta.max_end_unix_nano < static_cast<uint64_t>(cutoff)) expired.push_back(b);
+    const int64_t cutoff = cutoff_of(b->meta.tenant);
+    if (cutoff > 0 && b->meta.max_end_unix_nano < static_cast<uint64_t>(cutoff)) {
+      expired.push_back(b);
+      oldest_cutoff = std::min(oldest_cutoff, cutoff);
+    }
   }
   if (expired.empty()) return 0;
   blocks_->Update(expired, {});
@@ -779,8 +849,9 @@ absl::StatusOr<int> Store::ApplyRetention() {
     if (auto s = blocks_->DeleteFiles(*b); !s.ok() && first.ok()) first = s;
   }
   blocks_expired_->Increment(expired.size());
-  LOG_INFO("retention: deleted {} blocks that ended before {}", expired.size(),
-           absl::FormatTime(absl::FromUnixNanos(cutoff), absl::UTCTimeZone()));
+  LOG_INFO("retention: deleted {} blocks past their tenant's retention (cutoffs from {})",
+           expired.size(),
+           absl::FormatTime(absl::FromUnixNanos(oldest_cutoff), absl::UTCTimeZone()));
   if (!first.ok()) return first;
   return static_cast<int>(expired.size());
 }

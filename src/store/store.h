@@ -34,6 +34,7 @@
 #include "common/metrics.h"
 #include "otlp/proto_decoder.h"
 #include "otlp/proto_encoder.h"
+#include "overrides/overrides.h"
 #include "store/block_list.h"
 #include "store/live_traces.h"
 
@@ -100,6 +101,17 @@ struct StoreOptions {
 
   // false: no background threads; tests drive CutBlocks / Compact / ApplyRetention.
   bool background = true;
+
+  // Per-tenant limits (strand.overrides): max_bytes_per_trace and max_traces_per_user at
+  // ingest, block_retention in ApplyRetention. Null: none (retention_nanos for all).
+  // Must outlive the store.
+  overrides::Overrides* overrides = nullptr;
+};
+
+// Spans of one Ingest refused by the tenant's limits (OTLP partial success).
+struct IngestRefusals {
+  uint64_t spans = 0;
+  std::string message;  // names the limit and the tenant
 };
 
 // A finished trace lookup: the spans (deduplicated), the batches that own them, and what
@@ -136,9 +148,11 @@ class Store {
   // closing or its live traces are over their memory budget. Cheap.
   absl::Status CheckAdmission() const;
 
-  // Makes the batch durable and queryable; see the class comment for `done`.
+  // Makes the batch durable and queryable; see the class comment for `done`. Spans the
+  // tenant's limits refuse are left out, counted in strand_discarded_spans_total and, when
+  // `refused` is not null, recorded there before `done` runs (it must outlive `done`).
   void Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
-              std::function<void(absl::Status)> done);
+              std::function<void(absl::Status)> done, IngestRefusals* refused = nullptr);
 
   // Every stored span of the trace, live and in blocks, one copy of each (by span ID and
   // kind), or NotFound. `start`/`end` (unix seconds, 0 = open) limit which blocks are
@@ -194,6 +208,11 @@ class Store {
   void FindDamage(const BlockHandlePtr& block) const;
   // Counts the section damage BlockList::OpenBlock found in a block just opened.
   void CountOpenDamage(const BlockHandle& block) const;
+  // Leaves out of `batch` the spans the tenant's limits refuse (re-encoding it when some
+  // are), counts them and describes them in `refused`; `sizes` becomes the encoded size of
+  // each span left (empty when no byte limit applies).
+  void ApplyTraceLimits(const std::string& tenant, otlp::SpanBatch& batch,
+                        std::vector<uint32_t>& sizes, IngestRefusals* refused);
   // Counts (and logs, rate-limited) the out-of-range spans one ingest placed.
   void CountOutOfRange(const std::string& tenant, const OutOfRangeSpans& spans);
   void AddLiveSpans(const LiveTrace& trace, TraceResult& result,
@@ -242,6 +261,8 @@ class Store {
   Counter* blocks_expired_ = nullptr;
   Counter* spans_out_of_range_past_ = nullptr;
   Counter* spans_out_of_range_future_ = nullptr;
+  Family<Counter>* discarded_spans_ = nullptr;  // {tenant, reason}
+  LogLimiter limits_log_;                       // one line a minute about refused spans
   LogLimiter out_of_range_log_;  // one line a minute about out-of-range spans
 };
 
