@@ -266,6 +266,32 @@ TEST_F(TempoApiTest, TenantReadLimitsFromOverrides) {
   (*api)->Stop();
 }
 
+TEST_F(TempoApiTest, QueriesAreRefusedRetryablyWhileTheMemoryLimitIsReached) {
+  MemoryBudget budget(10 << 20, [] { return uint64_t{0}; });
+  TempoApiOptions ao;
+  ao.address = "127.0.0.1:0";
+  ao.memory = &budget;
+  auto api = TempoApi::Start(ao, *store_, metrics_);
+  ASSERT_TRUE(api.ok()) << api.status();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*api)->port());
+  const std::string trace = "/api/traces/0000000000000000000000000000002a";
+  budget.Take(budget.tracked_limit() + 1);  // live traces, say, over the request share
+  for (const std::string path : {trace, std::string("/api/search?q=%7B%7D"),
+                                 std::string("/api/search/tags"),
+                                 std::string("/api/search/tag/service.name/values")}) {
+    auto r = testing::HttpCall("GET", base + path);
+    EXPECT_EQ(r.status, 503) << path;
+    EXPECT_EQ(r.Header("retry-after"), "1") << path;
+    EXPECT_NE(r.body.find("memory limit reached"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(testing::HttpCall("GET", base + "/ready").status, 200);  // not a query
+  budget.Give(budget.tracked_limit() + 1);
+  EXPECT_EQ(testing::HttpCall("GET", base + trace).status, 200);
+  EXPECT_EQ(testing::HttpCall("GET", base + "/api/search?q=%7B%7D").status, 200);
+  EXPECT_EQ(budget.used(), 0u);  // the lookup's answer was given back
+  (*api)->Stop();
+}
+
 TEST_F(TempoApiTest, TagNamesByScopeAndTagValues) {
   simdjson::dom::parser parser;
   auto v1 = testing::HttpCall("GET", base_ + "/api/search/tags");
