@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "api/http_test_client.h"
+#include "api/self_signed_cert.h"
 #include "auth/basic_authenticator.h"
 #include "auth/bearer_token_authenticator.h"
 #include "common/env.h"
@@ -155,6 +159,60 @@ TEST_F(CollectorTest, HealthCheckAnswersWhileRunning) {
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("Server available"), std::string::npos) << r.body;
   EXPECT_EQ(HttpCall("GET", Url("health_check", "/other")).status, 404);
+}
+
+TEST_F(CollectorTest, HealthCheckAndZpagesServeTls) {
+  const std::string dir = ::testing::TempDir() + "/ext-tls-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  std::ofstream(dir + "/tls.crt") << pair->cert_pem;
+  std::ofstream(dir + "/tls.key") << pair->key_pem;
+  a_ = StartCollector(absl::StrCat(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+exporters:
+  debug:
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:0
+    tls: {cert_file: )", dir, "/tls.crt, key_file: ", dir, R"(/tls.key}
+  zpages:
+    endpoint: 127.0.0.1:0
+    tls: {cert_file: )", dir, "/tls.crt, key_file: ", dir, R"(/tls.key, min_version: "1.3"}
+service:
+  extensions: [health_check, zpages]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+)"),
+                      nullptr);
+  ASSERT_NE(a_, nullptr);
+  strand::testing::TlsClient client;
+  client.ca_file = dir + "/tls.crt";
+  for (const auto& [ext, path] : {std::pair<std::string, std::string>{"health_check", "/"},
+                                  {"zpages", "/debug/servicez"}}) {
+    const int port = a_->ListenerPortsForTest(ext).at(0);
+    client.resolve = absl::StrCat("localhost:", port, ":127.0.0.1");
+    auto r = HttpCall("GET", absl::StrCat("https://localhost:", port, path), "", {}, &client);
+    EXPECT_EQ(r.status, 200) << ext << ": " << r.body;
+    // Plaintext to a TLS port gets no HTTP answer.
+    EXPECT_EQ(HttpCall("GET", absl::StrCat("http://127.0.0.1:", port, path)).status, 0) << ext;
+  }
+  // zpages asked for TLS 1.3 at least: a TLS 1.2 client is turned away.
+  client.max_tls12 = true;
+  const int zport = a_->ListenerPortsForTest("zpages").at(0);
+  client.resolve = absl::StrCat("localhost:", zport, ":127.0.0.1");
+  EXPECT_EQ(HttpCall("GET", absl::StrCat("https://localhost:", zport, "/debug/servicez"), "", {},
+                     &client)
+                .status,
+            0);
+  a_->Shutdown();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(CollectorTest, ZpagesListPipelinesWithTheirCounters) {

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "api/http_server.h"
 #include "common/logging.h"
+#include "pipeline/server_tls.h"
 
 namespace strand::pipeline {
 namespace {
@@ -11,16 +12,21 @@ namespace {
 struct HttpExtensionSettings : ComponentSettings {
   std::string endpoint;
   std::string path = "/";
+  api::TlsSettings tls;  // off unless cert_file and key_file are set
 };
 
 // An extension that serves a few pages on its own listener.
 class HttpExtension : public Extension {
  public:
-  HttpExtension(std::string id, std::string endpoint, api::HttpHandler handler)
-      : id_(std::move(id)), endpoint_(std::move(endpoint)), handler_(std::move(handler)) {}
+  HttpExtension(std::string id, const HttpExtensionSettings& settings, api::HttpHandler handler)
+      : id_(std::move(id)),
+        endpoint_(settings.endpoint),
+        tls_(settings.tls),
+        handler_(std::move(handler)) {}
   absl::Status Start() override {
     api::HttpServerOptions o;
     o.address = endpoint_;
+    o.tls = tls_;
     o.threads = 1;
     o.max_body_bytes = 1 << 16;
     o.name = id_;
@@ -45,6 +51,7 @@ class HttpExtension : public Extension {
  private:
   std::string id_;
   std::string endpoint_;
+  api::TlsSettings tls_;
   api::HttpHandler handler_;
   std::unique_ptr<api::HttpServer> server_;
 };
@@ -63,7 +70,7 @@ class HealthCheckFactory : public ExtensionFactory {
     map.Read("path", s->path);
     // Deprecated upstream, and without effect there too.
     map.Ignore("check_collector_pipeline");
-    map.Unsupported("tls", "TLS on the health check endpoint");
+    ReadServerTls(map, s->tls);
     map.Unsupported("response_body", "custom health check bodies");
     return s;
   }
@@ -90,7 +97,7 @@ class HealthCheckFactory : public ExtensionFactory {
       }
       respond(std::move(r));
     };
-    return std::make_unique<HttpExtension>(ctx.id.ToString(), s.endpoint, std::move(handler));
+    return std::make_unique<HttpExtension>(ctx.id.ToString(), s, std::move(handler));
   }
 };
 
@@ -101,7 +108,7 @@ class ZpagesFactory : public ExtensionFactory {
     auto s = std::make_unique<HttpExtensionSettings>();
     s->endpoint = "localhost:55679";
     map.Read("endpoint", s->endpoint);
-    map.Unsupported("tls", "TLS on zpages");
+    ReadServerTls(map, s->tls);
     map.Ignore("expvar");  // Go runtime variables; there is no Go runtime here
     return s;
   }
@@ -135,7 +142,7 @@ class ZpagesFactory : public ExtensionFactory {
       }
       respond(std::move(r));
     };
-    return std::make_unique<HttpExtension>(ctx.id.ToString(), s.endpoint, std::move(handler));
+    return std::make_unique<HttpExtension>(ctx.id.ToString(), s, std::move(handler));
   }
 };
 
