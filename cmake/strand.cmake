@@ -25,7 +25,12 @@ function(strand_cc_test)
   target_compile_options(${ARG_NAME} PRIVATE ${STRAND_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
-  set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 300)
+  # Sanitized debug builds run several times slower than the release build.
+  if(STRAND_SANITIZE)
+    set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 900)
+  else()
+    set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 300)
+  endif()
   set_property(GLOBAL APPEND PROPERTY STRAND_UNIT_TESTS ${ARG_NAME})
 endfunction()
 
