@@ -1,7 +1,9 @@
 // Small response builders shared by the API's handlers.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "api/http_server.h"
@@ -22,6 +24,15 @@ inline HttpResponse MemoryRefusal(const absl::Status& why) {
   HttpResponse r = TextResponse(503, std::string(why.message()));
   r.headers.emplace_back("Retry-After", "1");
   return r;
+}
+
+// A query reads and gathers data: while the memory limit (may be null) is reached it is
+// refused up front, as MemoryRefusal, rather than adding to it. Nothing is taken.
+inline std::optional<HttpResponse> RefuseUnderMemoryPressure(const MemoryBudget* memory,
+                                                             std::string_view what) {
+  if (memory == nullptr) return std::nullopt;
+  if (absl::Status s = memory->CheckAdmission(0, what); !s.ok()) return MemoryRefusal(s);
+  return std::nullopt;
 }
 
 inline HttpResponse JsonResponse(std::string body) {

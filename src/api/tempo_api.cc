@@ -220,11 +220,7 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
   if (!id.ok()) return TextResponse(400, std::string(id.status().message()));
   auto range = QueryTimeRange(req, /*non_negative=*/false);
   if (!range.ok()) return TextResponse(400, std::string(range.status().message()));
-  if (options_.memory != nullptr) {
-    if (absl::Status s = options_.memory->CheckAdmission(0, "trace lookup"); !s.ok()) {
-      return MemoryRefusal(s);
-    }
-  }
+  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "trace lookup")) return *refused;
   auto result = store_.FindTraceById(tenant, *id, range->first, range->second);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound) {

@@ -269,14 +269,6 @@ absl::StatusOr<std::string> TagsToTraceQL(std::string_view tags) {
   return absl::StrCat("{ ", absl::StrJoin(conds, " && "), " }");
 }
 
-// Searches read row groups and gather results: while the memory limit is reached they are
-// refused up front (503 with Retry-After) rather than adding to it.
-std::optional<HttpResponse> RefuseUnderMemoryPressure(const MemoryBudget* memory) {
-  if (memory == nullptr) return std::nullopt;
-  if (absl::Status s = memory->CheckAdmission(0, "search"); !s.ok()) return MemoryRefusal(s);
-  return std::nullopt;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> TempoApi::TenantOf(const HttpRequest& req) const {
@@ -359,7 +351,7 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
     }
     *out = std::min(n, max);
   }
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory)) return *refused;
+  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto result = searcher_.Search(sr);
   if (!result.ok()) return Error(StatusFor(result.status()), result.status());
   return JsonResponse(SearchJson(*result));
@@ -368,7 +360,7 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
 HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory)) return *refused;
+  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   std::string scope = absl::AsciiStrToLower(std::string(req.Query("scope")));
@@ -427,7 +419,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
                                        bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory)) return *refused;
+  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   // Grafana encodes the tag name twice; the server decoded the path once.

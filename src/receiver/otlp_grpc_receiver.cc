@@ -108,8 +108,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     tenant_ = *std::move(tenant);
     if (options_.memory != nullptr) {
       if (absl::Status s = options_.memory->CheckAdmission(0, "request"); !s.ok()) {
-        handler_.CountRefusedRequest("grpc", "memory_limit");
-        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
+        RefuseMemory(s);
         return;
       }
     }
@@ -133,9 +132,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       for (const auto& s : slices) total += s.size();
       // gRPC's copy of the message and ours, until gRPC's is released below.
       if (absl::Status s = lease.TryResize(2 * total, "request message"); !s.ok()) {
-        handler_.CountRefusedRequest("grpc", "memory_limit");
-        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
-        return;
+        return RefuseMemory(s);
       }
       body.reserve(total);
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
@@ -145,11 +142,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     lease.Resize(body.capacity());
     if (!encoding.empty()) {
       auto inflated = Decompress(encoding, std::move(body), options_.max_request_bytes, &lease);
-      if (absl::IsUnavailable(inflated.status())) {
-        handler_.CountRefusedRequest("grpc", "memory_limit");
-        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(inflated.status().message())));
-        return;
-      }
+      if (absl::IsUnavailable(inflated.status())) return RefuseMemory(inflated.status());
       if (!inflated.ok()) {
         const bool too_large = absl::IsResourceExhausted(inflated.status());
         handler_.CountRefusedRequest("grpc", too_large ? "too_large" : "encoding");
@@ -173,6 +166,12 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
   void OnDone() override { delete this; }
 
  private:
+  // The memory limit cannot hold the request now: UNAVAILABLE, which clients retry.
+  void RefuseMemory(const absl::Status& why) {
+    handler_.CountRefusedRequest("grpc", "memory_limit");
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(why.message())));
+  }
+
   // The first value of metadata `name` (lower-case), or "".
   std::string_view Metadata(std::string_view name) const {
     auto it = ctx_->client_metadata().find(grpc::string_ref(name.data(), name.size()));
