@@ -43,7 +43,7 @@ class HttpExtension : public Extension {
   void Shutdown() override {
     if (server_) server_->Stop();
   }
-  std::vector<int> ListenerPortsForTest() const override {
+  std::vector<int> ListenerPorts() const override {
     if (!server_) return {};
     return {server_->port()};
   }

@@ -121,7 +121,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
-    pipeline::RequestContext rc;
+    RequestContext rc;
     rc.tenant = std::move(tenant_);
     const std::string_view encoding = MessageEncoding(request_);
     std::vector<grpc::Slice> slices;

@@ -163,7 +163,7 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
         absl::StrCat("request body exceeds the limit of ", options_.max_request_bytes, " bytes"),
         "too_large");
   }
-  pipeline::RequestContext ctx;
+  RequestContext ctx;
   auto tenant =
       auth::RequestTenant(options_.multitenancy, identity->has_value() ? &**identity : nullptr,
                           req.Header(auth::kOrgIdHeader));

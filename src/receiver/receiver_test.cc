@@ -26,10 +26,10 @@ namespace pb = opentelemetry::proto;
 using strand::testing::HttpCall;
 using strand::testing::HttpResult;
 
-class FakeConsumer : public pipeline::TracesConsumer {
+class FakeConsumer : public TracesConsumer {
  public:
-  void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
-               pipeline::ConsumeDone done) override {
+  void Consume(RequestContext&& ctx, otlp::SpanBatch&& batch,
+               ConsumeDone done) override {
     absl::MutexLock lock(&mu_);
     tenants.push_back(ctx.tenant);
     spans += batch.spans.size();
@@ -39,7 +39,7 @@ class FakeConsumer : public pipeline::TracesConsumer {
     }
     done(next_status);
   }
-  absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override { return admit_status; }
+  absl::Status Admit(const RequestContext& /*ctx*/) override { return admit_status; }
   absl::Mutex mu_;
   std::vector<std::string> tenants;
   size_t spans = 0;
