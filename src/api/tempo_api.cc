@@ -90,7 +90,11 @@ absl::StatusOr<std::pair<int64_t, int64_t>> QueryTimeRange(const HttpRequest& re
 }
 
 TempoApi::TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics)
-    : options_(std::move(options)), store_(store), searcher_(store), metrics_(metrics) {
+    : options_(std::move(options)),
+      store_(store),
+      storage_(store),
+      searcher_(storage_),
+      metrics_(metrics) {
   requests_ = metrics.AddCounter("strand_api_requests_total", "API requests by route and code.",
                                  {"route", "code"});
   latency_ =

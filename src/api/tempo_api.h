@@ -26,6 +26,7 @@
 #include "auth/authenticator.h"
 #include "common/metrics.h"
 #include "overrides/overrides.h"
+#include "query/local_storage.h"
 #include "store/store.h"
 #include "traceql/searcher.h"
 
@@ -82,6 +83,7 @@ class TempoApi {
 
   TempoApiOptions options_;
   store::Store& store_;
+  query::LocalStorage storage_;  // the store through the TraceQL storage seam
   traceql::Searcher searcher_;
   MetricsRegistry& metrics_;
   Family<Counter>* requests_;

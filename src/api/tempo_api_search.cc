@@ -319,14 +319,9 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
   if (!query.ok()) return Error(400, query.status());
   auto evaluator = traceql::Evaluator::Compile(std::move(*query));
   if (!evaluator.ok()) return Error(400, evaluator.status());
-  traceql::Planner planner((*evaluator)->query());
-  traceql::ColumnFilter column_filter((*evaluator)->query());
-
   traceql::SearchRequest sr;
   sr.tenant = *tenant;
   sr.evaluator = evaluator->get();
-  sr.planner = &planner;
-  sr.column_filter = &column_filter;
   sr.start_unix_nano = range->first;
   sr.end_unix_nano = range->second;
   for (auto [name, out] : {std::pair{"minDuration", &sr.min_duration_nanos},
@@ -462,9 +457,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     if (!(*e)->MatchesEverything()) filter = std::move(*e);
   }
   if (filter) {
-    traceql::Planner planner(filter->query());
-    values =
-        searcher_.TagValuesMatching(*tenant, field, *filter, &planner, range->first, range->second);
+    values = searcher_.TagValuesMatching(*tenant, field, *filter, range->first, range->second);
   } else {
     values = searcher_.TagValuesOf(*tenant, field, range->first, range->second);
   }
