@@ -22,7 +22,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "auth/authenticator.h"
 #include "common/metrics.h"
 #include "overrides/overrides.h"
@@ -31,6 +31,14 @@
 #include "traceql/searcher.h"
 
 namespace strand::api {
+
+// The HTTP vocabulary the handlers speak (src/http).
+using http::ConnectionLimits;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
+using http::Responder;
+using http::TlsSettings;
 
 struct TempoApiOptions {
   std::string address = "127.0.0.1:3200";

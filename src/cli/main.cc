@@ -39,14 +39,14 @@ int Fail(const absl::Status& s) {
 }
 
 // Serves the collector's own metrics when no Tempo API runs (collector-only mode).
-absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::string& address,
+absl::StatusOr<std::unique_ptr<http::HttpServer>> StartTelemetry(const std::string& address,
                                                                 MetricsRegistry& metrics) {
-  api::HttpServerOptions o;
+  http::HttpServerOptions o;
   o.address = address;
   o.threads = 1;
   o.name = "telemetry";
-  return api::HttpServer::Start(o, [&metrics](api::HttpRequest&& req, api::Responder respond) {
-    api::HttpResponse r;
+  return http::HttpServer::Start(o, [&metrics](http::HttpRequest&& req, http::Responder respond) {
+    http::HttpResponse r;
     if (req.path == "/metrics") {
       r.content_type = "text/plain; version=0.0.4";
       r.body = metrics.RenderText();
@@ -60,7 +60,7 @@ absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::strin
 
 // True when `address` (host:port) can only be reached from this machine.
 bool IsLocalOnly(const std::string& address) {
-  auto hp = api::ParseHostPort(address);
+  auto hp = http::ParseHostPort(address);
   if (!hp.ok()) return false;
   const std::string& host = hp->first;
   return host == "::1" || host.rfind("127.", 0) == 0;
@@ -72,7 +72,7 @@ void WarnAboutExposedListeners(const Config& config) {
   struct Listener {
     const char* key;
     const std::string* address;
-    const api::TlsSettings* tls;
+    const http::TlsSettings* tls;
     bool authenticated;
   };
   const Listener listeners[] = {
@@ -219,7 +219,7 @@ int Run(const Config& config) {
     if (!a.ok()) return Fail(a.status());
     api = std::move(*a);
   }
-  std::unique_ptr<api::HttpServer> telemetry;
+  std::unique_ptr<http::HttpServer> telemetry;
   if (config.HasPipelines() && api == nullptr &&
       !config.collector->telemetry.metrics_address.empty()) {
     auto t = StartTelemetry(config.collector->telemetry.metrics_address, metrics);

@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "api/http_test_client.h"
-#include "api/self_signed_cert.h"
+#include "http/http_test_client.h"
+#include "http/self_signed_cert.h"
 #include "auth/basic_authenticator.h"
 #include "auth/bearer_token_authenticator.h"
 #include "common/env.h"
@@ -215,7 +215,7 @@ TEST_F(CollectorTest, HealthCheckAnswersWhileRunning) {
 TEST_F(CollectorTest, HealthCheckAndZpagesServeTls) {
   const std::string dir = ::testing::TempDir() + "/ext-tls-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
-  auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+  auto pair = http::MakeSelfSignedCertificate({"localhost"}, 1);
   ASSERT_TRUE(pair.ok()) << pair.status();
   std::ofstream(dir + "/tls.crt") << pair->cert_pem;
   std::ofstream(dir + "/tls.key") << pair->key_pem;

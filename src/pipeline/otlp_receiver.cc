@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "pipeline/server_tls.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
