@@ -69,7 +69,7 @@ TEST_F(BlockRecoveryTest, RebuiltMetaIsTheWrittenOneInEverythingTheDataFileHolds
     if (name == "header" || name == "tables" || name == "stats" || name == "bloom" ||
         name == "footer" || name == "row_group.directory") {
       auto it = std::find_if(rebuilt->column_sizes.begin(), rebuilt->column_sizes.end(),
-                             [&](const auto& p) { return p.first == name; });
+                             [&name = name](const auto& p) { return p.first == name; });
       ASSERT_NE(it, rebuilt->column_sizes.end()) << name;
       EXPECT_EQ(it->second, size) << name;
     }

@@ -119,14 +119,19 @@ void MemoryBudget::Sample() {
   over_resident_.store(rss >= limit_, std::memory_order_relaxed);
 }
 
-void MemoryBudget::StartSampler(std::chrono::milliseconds interval) {
-  sampler_ = std::thread([this, interval] {
-    absl::MutexLock lock(&mu_);
-    while (!stop_) {
-      mu_.Unlock();
+void MemoryBudget::StartSampler(std::chrono::milliseconds interval, const Clock* clock) {
+  if (clock == nullptr) clock = Clock::Real();
+  const int64_t interval_nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count();
+  sampler_ = std::thread([this, interval_nanos, clock] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    for (;;) {
       Sample();
-      mu_.Lock();
-      mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::FromChrono(interval));
+      absl::MutexLock lock(&mu_);
+      if (clock->AwaitWithTimeout(mu_, absl::Condition(&stop_), interval_nanos)) return;
     }
   });
 }

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 
 namespace strand {
 
@@ -68,8 +69,10 @@ class MemoryBudget {
 
   // Reads the resident set once and updates over_resident() (the sampler's step).
   void Sample();
-  // Starts the sampler thread (stopped by the destructor).
-  void StartSampler(std::chrono::milliseconds interval = std::chrono::milliseconds(50));
+  // Starts the sampler thread (stopped by the destructor), sampling every `interval` of
+  // `clock`'s time (null: the real clock; it outlives the budget).
+  void StartSampler(std::chrono::milliseconds interval = std::chrono::milliseconds(50),
+                    const Clock* clock = nullptr);
   // Registers strand_memory_* gauges and the refusal counter in `metrics` (which must
   // outlive the budget).
   void RegisterMetrics(MetricsRegistry& metrics);

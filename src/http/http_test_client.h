@@ -90,7 +90,9 @@ inline HttpResult HttpCall(const std::string& method, const std::string& url,
     if (!tls->cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->cert_file.c_str());
     if (!tls->key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->key_file.c_str());
     if (tls->max_tls12) {
-      curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
+      const long versions = static_cast<long>(CURL_SSLVERSION_TLSv1_2) |
+                            static_cast<long>(CURL_SSLVERSION_MAX_TLSv1_2);
+      curl_easy_setopt(curl, CURLOPT_SSLVERSION, versions);
     }
     if (!tls->resolve.empty()) {
       resolve = curl_slist_append(resolve, tls->resolve.c_str());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/clock.h"
 #include "common/hex.h"
 #include "common/logging.h"
 
@@ -132,9 +133,10 @@ struct DebugSettings : ComponentSettings {
 
 class DebugExporter : public Exporter {
  public:
-  DebugExporter(const DebugSettings& s, std::string id) : settings_(s), id_(std::move(id)) {}
+  DebugExporter(const DebugSettings& s, std::string id, const Clock* clock)
+      : settings_(s), id_(std::move(id)), clock_(clock != nullptr ? *clock : *Clock::Real()) {}
   void Consume(RequestContext&& /*ctx*/, otlp::SpanBatch&& batch, ConsumeDone done) override {
-    const int64_t second = absl::GetCurrentTimeNanos() / 1'000'000'000;
+    const int64_t second = clock_.NowUnixNanos() / 1'000'000'000;
     if (second != second_.exchange(second)) count_ = 0;
     const int64_t n = count_++;
     const bool log = n < settings_.sampling_initial ||
@@ -147,6 +149,7 @@ class DebugExporter : public Exporter {
  private:
   DebugSettings settings_;
   std::string id_;
+  const Clock& clock_;  // the sampling's seconds
   std::atomic<int64_t> second_{0};
   std::atomic<int64_t> count_{0};
 };
@@ -175,7 +178,7 @@ class DebugFactory : public ExporterFactory {
   absl::StatusOr<std::unique_ptr<Exporter>> Create(const ComponentSettings& settings,
                                                    const BuildContext& ctx) const override {
     return std::make_unique<DebugExporter>(static_cast<const DebugSettings&>(settings),
-                                           ctx.id.ToString());
+                                           ctx.id.ToString(), ctx.clock);
   }
 };
 

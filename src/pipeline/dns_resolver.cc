@@ -47,6 +47,7 @@ struct DnsResolver::Lookup {
 
 DnsResolver::DnsResolver(DnsResolverOptions options, AddressLookup lookup)
     : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : *Clock::Real()),
       lookup_(std::make_shared<const AddressLookup>(std::move(lookup))) {}
 
 DnsResolver::~DnsResolver() { Shutdown(); }
@@ -80,8 +81,7 @@ void DnsResolver::Run() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                               absl::Nanoseconds(options_.interval_nanos))) {
+      if (clock_.AwaitWithTimeout(mu_, absl::Condition(&stopping_), options_.interval_nanos)) {
         return;
       }
     }
@@ -119,8 +119,7 @@ absl::Status DnsResolver::Resolve() {
   absl::StatusOr<std::vector<std::string>> result;
   {
     absl::MutexLock l(&call->mu);
-    if (!call->mu.AwaitWithTimeout(absl::Condition(&call->done),
-                                   absl::Nanoseconds(options_.timeout_nanos))) {
+    if (!clock_.AwaitWithTimeout(call->mu, absl::Condition(&call->done), options_.timeout_nanos)) {
       return fail(absl::DeadlineExceededError(
           absl::StrCat("resolving \"", options_.hostname, "\" took longer than ",
                        absl::FormatDuration(absl::Nanoseconds(options_.timeout_nanos)))));

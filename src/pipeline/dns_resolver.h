@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "common/metrics.h"
 #include "pipeline/backend_resolver.h"
 
@@ -31,6 +32,8 @@ struct DnsResolverOptions {
   // Counted per lookup; null: not counted.
   Counter* resolutions_ok = nullptr;
   Counter* resolutions_failed = nullptr;
+  // Times the interval and the timeout; null: the real clock. Outlives the resolver.
+  const Clock* clock = nullptr;
 };
 
 // Resolves a host name to numeric addresses ("10.0.0.1", "fd00::1"). May block.
@@ -57,6 +60,7 @@ class DnsResolver : public BackendResolver {
   void Run();
 
   const DnsResolverOptions options_;
+  const Clock& clock_;
   const std::shared_ptr<const AddressLookup> lookup_;
 
   absl::Mutex resolve_mu_;  // one Resolve at a time; held while announcing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 
 namespace strand::pipeline {
 namespace {
@@ -157,6 +158,38 @@ TEST_F(DnsResolverTest, BackgroundThreadResolvesEveryIntervalUntilShutdown) {
   absl::SleepFor(absl::Milliseconds(30));
   EXPECT_EQ(seen_.lists().size(), announced);  // nothing after Shutdown
   EXPECT_EQ(seen_.lists()[1], std::vector<std::string>{"10.0.0.2:4317"});
+}
+
+TEST_F(DnsResolverTest, IntervalAndTimeoutRunOnTheInjectedClock) {
+  FakeClock clock;
+  const int64_t t0 = clock.MonotonicNanos();
+  DnsResolverOptions o = Options();
+  o.interval_nanos = 30'000'000'000;
+  o.timeout_nanos = 5'000'000'000;
+  o.clock = &clock;
+  auto resolver = Start({"10.0.0.1"}, o);
+  // The next lookup comes 30 s of the clock after the first.
+  dns_.Answer(std::vector<std::string>{"10.0.0.2"});
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 30'000'000'000));
+  EXPECT_EQ(dns_.calls(), 1);
+  clock.Advance(std::chrono::seconds(30));
+  ASSERT_TRUE(seen_.WaitFor(2));
+  EXPECT_EQ(seen_.lists()[1], std::vector<std::string>{"10.0.0.2:4317"});
+  // A lookup that hangs is given up 5 s of the clock after it started.
+  dns_.Hold(true);
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 60'000'000'000));
+  clock.Advance(std::chrono::seconds(30));
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 65'000'000'000));
+  EXPECT_EQ(failed_.Value(), 0u);
+  clock.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 95'000'000'000));
+  EXPECT_EQ(failed_.Value(), 1u);
+  EXPECT_EQ(ok_.Value(), 2u);
+  // Let the abandoned lookup finish before dns_ goes away.
+  dns_.Hold(false);
+  for (int i = 0; i < 1000 && !resolver->ResolveNowForTest().ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
 }
 
 TEST_F(DnsResolverTest, SystemLookupResolvesNumericAddresses) {

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "otlp/proto_decoder.h"
 #include "pipeline/request_sender.h"
 
@@ -34,6 +35,11 @@ class SendLog {
     absl::MutexLock lock(&mu_);
     fallback_ = std::move(r);
   }
+  // The clock whose time times() records (default: the real clock); it outlives the log.
+  void UseClock(const Clock& clock) {
+    absl::MutexLock lock(&mu_);
+    clock_ = &clock;
+  }
   // While closed, Send blocks (an unreachable next hop that has not answered yet).
   void SetGate(bool open) {
     absl::MutexLock lock(&mu_);
@@ -50,7 +56,7 @@ class SendLog {
       script_.pop_front();
     }
     if (r.status.ok()) bodies_.emplace_back(body);
-    times_.push_back(absl::Now());
+    times_.push_back(absl::FromUnixNanos(clock_->NowUnixNanos()));
     return r;
   }
 
@@ -99,6 +105,7 @@ class SendLog {
   std::deque<SendResult> script_ ABSL_GUARDED_BY(mu_);
   SendResult fallback_ ABSL_GUARDED_BY(mu_);
   bool gate_open_ ABSL_GUARDED_BY(mu_) = true;
+  const Clock* clock_ ABSL_GUARDED_BY(mu_) = Clock::Real();
   std::vector<std::string> bodies_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Time> times_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;

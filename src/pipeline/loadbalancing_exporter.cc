@@ -61,6 +61,7 @@ struct LoadBalancingExporter::Impl {
   ComponentId id;
   MetricsRegistry own_metrics;  // when the context has no registry (tests)
   MetricsRegistry* metrics = nullptr;
+  Clock* clock = nullptr;  // null: the real clock
   std::unique_ptr<BackendResolver> resolver;
   Gauge* num_backends = nullptr;
   Counter* backend_updates = nullptr;
@@ -115,6 +116,7 @@ struct LoadBalancingExporter::Impl {
     BuildContext ctx;
     ctx.id = ComponentId{id.type, id.name.empty() ? endpoint : id.name + "/" + endpoint};
     ctx.metrics = metrics;
+    ctx.clock = clock;
     auto exporter =
         std::make_unique<QueuedExporter>(settings.otlp.sender, std::move(*sender), nullptr, ctx);
     if (absl::Status s = exporter->Start(); !s.ok()) return s;
@@ -172,6 +174,7 @@ LoadBalancingExporter::LoadBalancingExporter(const LoadBalancingSettings& settin
     : impl_(std::make_unique<Impl>()) {
   impl_->settings = settings;
   impl_->id = ctx.id;
+  impl_->clock = ctx.clock;
   impl_->metrics = ctx.metrics != nullptr ? ctx.metrics : &impl_->own_metrics;
   impl_->resolver = std::move(resolver);
   const std::vector<std::string> label{ctx.id.ToString()};
@@ -362,6 +365,7 @@ class LoadBalancingFactory : public ExporterFactory {
       resolver = std::make_unique<StaticResolver>(s.static_hostnames);
     } else {
       DnsResolverOptions o = s.dns;
+      o.clock = ctx.clock;
       if (ctx.metrics != nullptr) {
         auto* family = ctx.metrics->AddCounter("strand_loadbalancer_num_resolutions_total",
                                                "DNS lookups of the backends, by outcome.",

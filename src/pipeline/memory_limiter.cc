@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "common/logging.h"
 
 namespace strand::pipeline {
@@ -33,6 +34,7 @@ MemoryLimits ComputeMemoryLimits(const MemoryLimiterSettings& s, uint64_t total_
 struct MemoryLimiter::State {
   MemoryLimits limits;
   int64_t interval_nanos;
+  const Clock* clock = nullptr;  // times the checks
   std::function<uint64_t()> usage;
   std::string id;
   std::atomic<bool> refusing{false};
@@ -53,6 +55,7 @@ MemoryLimiter::MemoryLimiter(const MemoryLimiterSettings& settings, MemoryLimits
     : state_(std::make_unique<State>()), next_(next) {
   state_->limits = limits;
   state_->interval_nanos = settings.check_interval_nanos;
+  state_->clock = ctx.clock != nullptr ? ctx.clock : Clock::Real();
   state_->usage = std::move(usage);
   state_->id = ctx.id.ToString();
   if (ctx.metrics != nullptr) {
@@ -81,13 +84,14 @@ absl::Status MemoryLimiter::Start() {
   Check();
   State* st = state_.get();
   state_->thread = std::thread([this, st] {
-    absl::MutexLock lock(&st->mu);
-    while (!st->stop) {
-      st->mu.AwaitWithTimeout(absl::Condition(&st->stop), absl::Nanoseconds(st->interval_nanos));
-      if (st->stop) break;
-      st->mu.Unlock();
+    for (;;) {
+      {
+        absl::MutexLock lock(&st->mu);
+        if (st->clock->AwaitWithTimeout(st->mu, absl::Condition(&st->stop), st->interval_nanos)) {
+          return;
+        }
+      }
       Check();
-      st->mu.Lock();
     }
   });
   return absl::OkStatus();

@@ -307,11 +307,12 @@ void PersistentQueue::Offer(ExportRequest&& request, ConsumeDone /*sent*/, Consu
   accepted(std::move(refused));
 }
 
-std::optional<QueuedRequest> PersistentQueue::Pop(absl::Duration wait) {
+std::optional<QueuedRequest> PersistentQueue::Pop(const Clock& clock, absl::Duration wait) {
   Location loc;
   {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(this, &PersistentQueue::PopReady), wait);
+    clock.AwaitWithTimeout(mu_, absl::Condition(this, &PersistentQueue::PopReady),
+                           absl::ToInt64Nanoseconds(wait));
     // Once closed, what is left stays on disk for the next run.
     if (ready_.empty() || closed_) return std::nullopt;
     loc = ready_.front();

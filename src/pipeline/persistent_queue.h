@@ -47,7 +47,7 @@ class PersistentQueue : public RequestQueue {
   ~PersistentQueue() override;
 
   void Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone accepted) override;
-  std::optional<QueuedRequest> Pop(absl::Duration wait) override;
+  std::optional<QueuedRequest> Pop(const Clock& clock, absl::Duration wait) override;
   void Ack(uint64_t id) override;
   uint64_t Size() const override;
   uint64_t Capacity() const override { return capacity_; }

@@ -58,7 +58,7 @@ class PersistentQueueTest : public ::testing::Test {
   // Pops what is ready (without waiting long); bodies in order, with their ids.
   std::vector<std::pair<uint64_t, std::string>> PopAll() {
     std::vector<std::pair<uint64_t, std::string>> out;
-    while (auto r = queue_->Pop(absl::Milliseconds(20))) {
+    while (auto r = queue_->Pop(*Clock::Real(), absl::Milliseconds(20))) {
       out.emplace_back(r->id, *r->request.body);
     }
     return out;
@@ -225,7 +225,7 @@ TEST_F(PersistentQueueTest, CapacityRefusesWithUnavailable) {
   ASSERT_TRUE(Offer("b").ok());
   EXPECT_TRUE(absl::IsUnavailable(Offer("c")));
   EXPECT_EQ(queue_->Size(), 2u);
-  auto r = queue_->Pop(absl::Milliseconds(20));
+  auto r = queue_->Pop(*Clock::Real(), absl::Milliseconds(20));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(absl::IsUnavailable(Offer("c")));  // popped but not acknowledged: still held
   queue_->Ack(r->id);
@@ -337,7 +337,7 @@ TEST(MemoryQueueTest, BodiesAreChargedToTheMemoryLimit) {
   EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
   EXPECT_NE(refused.message().find("memory limit"), std::string::npos) << refused;
   {
-    auto popped = queue.Pop(absl::Milliseconds(20));
+    auto popped = queue.Pop(*Clock::Real(), absl::Milliseconds(20));
     ASSERT_TRUE(popped.has_value());
     EXPECT_TRUE(absl::IsUnavailable(offer(3000)));  // being sent: still held
   }

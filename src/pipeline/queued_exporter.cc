@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/log_limiter.h"
 #include "common/logging.h"
 
 namespace strand::pipeline {
@@ -85,7 +87,7 @@ struct Group {
   std::shared_ptr<const BatchPolicy> policy;
   std::vector<QueuedRequest> items;
   uint64_t spans = 0;
-  absl::Time deadline;
+  int64_t deadline_nanos = 0;  // on the exporter's monotonic clock
 };
 
 }  // namespace
@@ -93,6 +95,7 @@ struct Group {
 struct QueuedExporter::Impl {
   SenderSettings settings;
   std::string id;
+  const Clock* clock = nullptr;
   std::unique_ptr<RequestQueue> queue;
   RequestSender* sender = nullptr;
   ExporterStats stats;
@@ -103,7 +106,7 @@ struct QueuedExporter::Impl {
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread batcher;
   std::vector<std::thread> senders;
-  std::atomic<int64_t> last_warn_nanos{0};
+  std::unique_ptr<LogLimiter> warn_limiter;  // one warning a second
   bool started = false;
 
   uint64_t MaxOut() const { return static_cast<uint64_t>(settings.queue.num_consumers); }
@@ -152,11 +155,13 @@ struct QueuedExporter::Impl {
   void RunBatcher() {
     std::map<GroupKey, Group> groups;
     for (;;) {
-      absl::Time now = absl::Now();
-      absl::Duration wait = absl::Milliseconds(100);
+      // Wait for a request until the first group's timeout; with no group waiting, until
+      // a request comes or the queue is closed.
+      int64_t now = clock->MonotonicNanos();
+      absl::Duration wait = absl::InfiniteDuration();
       for (auto& [k, g] : groups) {
         if (!g.items.empty())
-          wait = std::min(wait, std::max(g.deadline - now, absl::ZeroDuration()));
+          wait = std::min(wait, absl::Nanoseconds(std::max<int64_t>(g.deadline_nanos - now, 0)));
       }
       // `stopping` is read before Pop: Shutdown closes the queue before it sets the flag,
       // so once the flag is seen every accepted request is already in the queue and an
@@ -167,12 +172,12 @@ struct QueuedExporter::Impl {
         absl::MutexLock lock(&mu);
         stopping_now = stopping;
       }
-      std::optional<QueuedRequest> item = queue->Pop(wait);
+      std::optional<QueuedRequest> item = queue->Pop(*clock, wait);
       if (stats.queue_size) stats.queue_size->Set(static_cast<int64_t>(queue->Size()));
       if (item) {
         const BatchPolicy* p = item->request.batching.get();
         if (p == nullptr || (p->timeout_nanos == 0 && p->send_batch_size <= item->request.spans)) {
-          Group single{item->request.batching, {}, 0, absl::Now()};
+          Group single{item->request.batching, {}, 0, now};
           single.spans = item->request.spans;
           single.items.push_back(std::move(*item));
           DispatchGroup(single);
@@ -180,14 +185,14 @@ struct QueuedExporter::Impl {
           GroupKey key = GroupKey::Of(*p, item->request.batch_key);
           auto it = groups.find(key);
           if (it == groups.end() && groups.size() >= p->metadata_cardinality_limit) {
-            Group single{item->request.batching, {}, item->request.spans, absl::Now()};
+            Group single{item->request.batching, {}, item->request.spans, now};
             single.items.push_back(std::move(*item));
             DispatchGroup(single);
           } else {
             Group& g = groups[key];
             if (g.items.empty()) {
               g.policy = item->request.batching;
-              g.deadline = absl::Now() + absl::Nanoseconds(p->timeout_nanos);
+              g.deadline_nanos = clock->MonotonicNanos() + p->timeout_nanos;
             }
             g.spans += item->request.spans;
             g.items.push_back(std::move(*item));
@@ -195,10 +200,10 @@ struct QueuedExporter::Impl {
           }
         }
       }
-      now = absl::Now();
+      now = clock->MonotonicNanos();
       for (auto it = groups.begin(); it != groups.end();) {
         Group& g = it->second;
-        if (!g.items.empty() && (now >= g.deadline || stopping_now)) DispatchGroup(g);
+        if (!g.items.empty() && (now >= g.deadline_nanos || stopping_now)) DispatchGroup(g);
         // Only groups with requests waiting count toward metadata_cardinality_limit.
         it = g.items.empty() ? groups.erase(it) : std::next(it);
       }
@@ -210,26 +215,25 @@ struct QueuedExporter::Impl {
     batcher_done = true;
   }
 
-  // Sleeps for `d` unless the exporter stops first; false when it stopped.
-  bool Sleep(absl::Duration d) {
+  // Sleeps for `nanos` of the clock's time unless the exporter stops first; false when it
+  // stopped.
+  bool Sleep(int64_t nanos) {
     absl::MutexLock lock(&mu);
-    return !mu.AwaitWithTimeout(absl::Condition(&stopping), d);
+    return !clock->AwaitWithTimeout(mu, absl::Condition(&stopping), nanos);
   }
 
   void Warn(const std::string& message) {
-    const int64_t now = absl::GetCurrentTimeNanos();
-    int64_t last = last_warn_nanos.load();
-    if (now - last < 1'000'000'000 || !last_warn_nanos.compare_exchange_strong(last, now)) return;
-    LOG_WARN("{}: {}", id, message);
+    uint64_t held_back = 0;
+    if (warn_limiter->Allow(held_back)) LOG_WARN("{}: {}", id, message);
   }
 
   // Sends one body with retries. OK, or the error that ended the attempts.
   absl::Status SendWithRetry(const std::string& body, uint64_t spans) {
     const RetrySettings& r = settings.retry;
-    const absl::Time start = absl::Now();
+    const int64_t start = clock->MonotonicNanos();
     double interval = static_cast<double>(r.initial_interval_nanos);
     std::mt19937_64 rng(std::hash<std::thread::id>()(std::this_thread::get_id()) ^
-                        static_cast<uint64_t>(absl::GetCurrentTimeNanos()));
+                        static_cast<uint64_t>(clock->NowUnixNanos()));
     for (;;) {
       SendResult res = sender->Send(body, settings.timeout_nanos);
       if (res.status.ok()) {
@@ -251,15 +255,15 @@ struct QueuedExporter::Impl {
         backoff *= jitter(rng);
       }
       if (res.retry_after_nanos > 0) backoff = static_cast<double>(res.retry_after_nanos);
-      const absl::Duration wait = absl::Nanoseconds(static_cast<int64_t>(backoff));
+      const int64_t wait = static_cast<int64_t>(backoff);
       if (r.max_elapsed_time_nanos > 0 &&
-          absl::Now() - start + wait > absl::Nanoseconds(r.max_elapsed_time_nanos)) {
+          clock->MonotonicNanos() - start + wait > r.max_elapsed_time_nanos) {
         Warn(absl::StrCat("dropping ", spans, " spans: retries ran out (max_elapsed_time) after ",
                           res.status.ToString()));
         return res.status;
       }
       Warn(absl::StrCat("sending to ", sender->Describe(), " failed (", res.status.ToString(),
-                        "); retrying in ", absl::FormatDuration(wait)));
+                        "); retrying in ", absl::FormatDuration(absl::Nanoseconds(wait))));
       if (stats.retries) stats.retries->Increment();
       if (!Sleep(wait)) {
         return absl::CancelledError("exporter stopped while waiting to retry");
@@ -323,6 +327,8 @@ QueuedExporter::QueuedExporter(SenderSettings settings, std::unique_ptr<RequestS
     : impl_(std::make_unique<Impl>()), sender_(std::move(sender)) {
   impl_->settings = std::move(settings);
   impl_->id = ctx.id.ToString();
+  impl_->clock = ctx.clock != nullptr ? ctx.clock : Clock::Real();
+  impl_->warn_limiter = std::make_unique<LogLimiter>(1'000'000'000, impl_->clock);
   if (!impl_->settings.queue.enabled) {
     // The holding line in front of the senders: requests wait here with their callers.
     impl_->settings.queue.num_consumers = std::max(impl_->settings.queue.num_consumers, 1);

@@ -56,6 +56,7 @@ class QueuedExporterTest : public ::testing::Test {
     BuildContext ctx;
     ctx.id = ComponentId{"otlp", "test"};
     ctx.metrics = &metrics_;
+    ctx.clock = clock_;
     exporter_ = std::make_unique<QueuedExporter>(
         settings_, std::make_unique<testutil::FakeSender>(log_), nullptr, ctx);
     if (start) {
@@ -85,7 +86,17 @@ class QueuedExporterTest : public ::testing::Test {
 
   const ExporterStats& stats() { return exporter_->stats(); }
 
+  // Sets a fake clock for the exporter and the send log; before Build().
+  FakeClock& UseFakeClock() {
+    fake_clock_ = std::make_unique<FakeClock>();
+    clock_ = fake_clock_.get();
+    log_.UseClock(*clock_);
+    return *fake_clock_;
+  }
+
   SenderSettings settings_;
+  std::unique_ptr<FakeClock> fake_clock_;
+  Clock* clock_ = nullptr;  // null: the real clock
   MetricsRegistry metrics_;
   testutil::SendLog log_;
   Answers answers_;
@@ -210,6 +221,71 @@ TEST_F(QueuedExporterTest, RetryableErrorsAreRetriedWithBackoff) {
   const auto t = log_.times();
   EXPECT_GE(t[1] - t[0], absl::Milliseconds(1));
   EXPECT_GE(t[2] - t[1], absl::Microseconds(1500));
+}
+
+TEST_F(QueuedExporterTest, BackoffSequenceRunsOnTheInjectedClock) {
+  FakeClock& clock = UseFakeClock();
+  settings_.retry.initial_interval_nanos = 1'000'000'000;
+  settings_.retry.multiplier = 1.5;
+  settings_.retry.max_interval_nanos = 2'000'000'000;
+  log_.Script({Retryable(), Retryable(), Retryable()});
+  Build();
+  const int64_t t0 = clock.MonotonicNanos();
+  Send(4);
+  // Each wait is exactly the back-off (1 s, 1.5 s, then capped at 2 s); time moves only
+  // when the sender is waiting for that deadline.
+  int64_t at = t0;
+  for (int64_t backoff : {1'000'000'000LL, 1'500'000'000LL, 2'000'000'000LL}) {
+    ASSERT_TRUE(clock.AwaitWaiterUntilForTest(at + backoff)) << "no wait of " << backoff;
+    clock.Advance(std::chrono::nanoseconds(backoff));
+    at += backoff;
+  }
+  ASSERT_TRUE(log_.WaitForBodies(1));
+  EXPECT_EQ(log_.attempts(), 4);
+  std::vector<int64_t> offsets;
+  for (absl::Time t : log_.times()) offsets.push_back(absl::ToUnixNanos(t) - t0);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1'000'000'000, 2'500'000'000, 4'500'000'000}));
+  EXPECT_TRUE(Eventually([&] { return stats().sent_spans->Value() == 4; }));
+  EXPECT_EQ(stats().retries->Value(), 3u);
+}
+
+TEST_F(QueuedExporterTest, MaxElapsedTimeIsMeasuredOnTheInjectedClock) {
+  FakeClock& clock = UseFakeClock();
+  settings_.retry.initial_interval_nanos = 1'000'000'000;
+  settings_.retry.multiplier = 2;
+  settings_.retry.max_interval_nanos = 60'000'000'000;
+  settings_.retry.max_elapsed_time_nanos = 3'500'000'000;
+  log_.SetFallback(Retryable());
+  Build();
+  const int64_t t0 = clock.MonotonicNanos();
+  Send(2);
+  // Attempts at 0 s and 1 s; the next wait (2 s) would end at 3 s, within 3.5 s; the one
+  // after (4 s) would end past it, so the third attempt is the last.
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 1'000'000'000));
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 3'000'000'000));
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_TRUE(Eventually([&] { return stats().failed_spans->Value() == 2; }));
+  EXPECT_EQ(log_.attempts(), 3);
+  EXPECT_EQ(stats().retries->Value(), 2u);
+  EXPECT_TRUE(log_.bodies().empty());
+}
+
+TEST_F(QueuedExporterTest, BatchTimeoutFiresOnTheInjectedClock) {
+  FakeClock& clock = UseFakeClock();
+  Build();
+  const int64_t t0 = clock.MonotonicNanos();
+  Send(3, Policy(/*size=*/1000, /*max_size=*/0, absl::Seconds(5)));
+  Send(2, Policy(/*size=*/1000, /*max_size=*/0, absl::Seconds(5)));
+  // The batcher waits for more requests until the group's timeout, then sends.
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 5'000'000'000));
+  clock.Advance(std::chrono::nanoseconds(4'999'999'999));
+  ASSERT_TRUE(clock.AwaitWaiterUntilForTest(t0 + 5'000'000'000));
+  EXPECT_EQ(log_.attempts(), 0);
+  clock.Advance(std::chrono::nanoseconds(1));
+  ASSERT_TRUE(log_.WaitForBodies(1));
+  EXPECT_EQ(log_.SpansPerBody(), std::vector<size_t>{5});
+  EXPECT_EQ(absl::ToUnixNanos(log_.times()[0]) - t0, 5'000'000'000);
 }
 
 TEST_F(QueuedExporterTest, RetryAfterHintIsHonoured) {

@@ -19,9 +19,10 @@ void MemoryQueue::Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone a
   accepted(std::move(status));
 }
 
-std::optional<QueuedRequest> MemoryQueue::Pop(absl::Duration wait) {
+std::optional<QueuedRequest> MemoryQueue::Pop(const Clock& clock, absl::Duration wait) {
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(this, &MemoryQueue::Ready), wait);
+  clock.AwaitWithTimeout(mu_, absl::Condition(this, &MemoryQueue::Ready),
+                         absl::ToInt64Nanoseconds(wait));
   if (items_.empty()) return std::nullopt;
   QueuedRequest r = std::move(items_.front());
   items_.pop_front();

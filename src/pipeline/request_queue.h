@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/memory_budget.h"
 #include "pipeline/export_request.h"
 
@@ -30,8 +31,9 @@ class RequestQueue {
   // it (on disk, for a persistent queue) or Unavailable when it is full or closed.
   // `sent` (may be null) travels with the request to the consumer that sends it.
   virtual void Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone accepted) = 0;
-  // The oldest request, waiting up to `wait`; nullopt on timeout or once closed and empty.
-  virtual std::optional<QueuedRequest> Pop(absl::Duration wait) = 0;
+  // The oldest request, waiting up to `wait` of `clock`'s time (absl::InfiniteDuration():
+  // no limit); nullopt on timeout or once closed and empty.
+  virtual std::optional<QueuedRequest> Pop(const Clock& clock, absl::Duration wait) = 0;
   virtual void Ack(uint64_t id) = 0;
   virtual uint64_t Size() const = 0;
   virtual uint64_t Capacity() const = 0;
@@ -49,7 +51,7 @@ class MemoryQueue : public RequestQueue {
   explicit MemoryQueue(uint64_t capacity, MemoryBudget* memory = nullptr)
       : capacity_(capacity), memory_(memory) {}
   void Offer(ExportRequest&& request, ConsumeDone sent, ConsumeDone accepted) override;
-  std::optional<QueuedRequest> Pop(absl::Duration wait) override;
+  std::optional<QueuedRequest> Pop(const Clock& clock, absl::Duration wait) override;
   void Ack(uint64_t /*id*/) override {}
   uint64_t Size() const override;
   uint64_t Capacity() const override { return capacity_; }

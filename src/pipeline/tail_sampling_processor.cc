@@ -138,7 +138,7 @@ void TailSamplingProcessor::Run() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
+      if (clock_->AwaitWithTimeout(mu_, absl::Condition(&stopping_), 1'000'000'000)) return;
     }
     Tick(/*everything=*/false);
   }

@@ -267,8 +267,11 @@ TEST_F(TailSamplingProcessorTest, LargeDecisionsAreSplitIntoBoundedRequests) {
 
 TEST_F(TailSamplingProcessorTest, BackgroundThreadDecidesWithoutTicksFromTheTest) {
   Make("decision_wait: 1s\npolicies: [{name: all, type: always_sample}]");
+  const int64_t t0 = clock_.MonotonicNanos();
   ASSERT_TRUE(processor_->Start().ok());
   ASSERT_TRUE(Send(TracesBatch({1})).ok());
+  // The thread ticks every second of the processor's clock.
+  ASSERT_TRUE(clock_.AwaitWaiterUntilForTest(t0 + 1'000'000'000));
   clock_.Advance(seconds(1));
   for (int i = 0; i < 100 && next_.TotalSpans() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -330,7 +330,7 @@ void Store::Ingest(const std::string& tenant, otlp::SpanBatch&& batch,
     absl::MutexLock lock(&bg_mu_);
     if (!cut_wanted_) {
       cut_wanted_ = true;
-      bg_cv_.SignalAll();
+      ++cut_requests_;
     }
   }
 }
@@ -876,7 +876,6 @@ void Store::StopBackground() {
   {
     absl::MutexLock lock(&bg_mu_);
     stopping_ = true;
-    bg_cv_.SignalAll();
   }
   if (cutter_.joinable()) cutter_.join();
   if (maintenance_.joinable()) maintenance_.join();
@@ -886,9 +885,9 @@ void Store::CutterLoop() {
   while (true) {
     {
       absl::MutexLock lock(&bg_mu_);
-      if (!stopping_ && !cut_wanted_) {
-        bg_cv_.WaitWithTimeout(&bg_mu_, absl::Nanoseconds(options_.cut_interval_nanos));
-      }
+      auto woken = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(bg_mu_) { return stopping_ || cut_wanted_; };
+      clock_.AwaitWithTimeout(bg_mu_, absl::Condition(&woken), options_.cut_interval_nanos);
       if (stopping_) return;
       cut_wanted_ = false;
     }
@@ -902,9 +901,11 @@ void Store::MaintenanceLoop() {
   while (true) {
     {
       absl::MutexLock lock(&bg_mu_);
-      if (!stopping_) {
-        bg_cv_.WaitWithTimeout(&bg_mu_, absl::Nanoseconds(options_.maintenance_interval_nanos));
-      }
+      const uint64_t requests = cut_requests_;
+      auto woken = [this, requests]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(bg_mu_) {
+        return stopping_ || cut_requests_ != requests;
+      };
+      clock_.AwaitWithTimeout(bg_mu_, absl::Condition(&woken), options_.maintenance_interval_nanos);
       if (stopping_) return;
     }
     if (auto n = ApplyRetention(); !n.ok()) {

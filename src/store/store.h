@@ -202,7 +202,7 @@ class Store {
   absl::Status CutChunk(std::vector<LiveTrace> traces);
   absl::StatusOr<BlockHandlePtr> WriteCutBlock(const std::string& tenant,
                                                std::span<const LiveTrace> traces);
-  absl::Status TruncateWal();
+  absl::Status TruncateWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(cut_mu_);
   // Checks every part of a block (after a compaction that read it failed with damage) and
   // reports what is damaged.
   void FindDamage(const BlockHandlePtr& block) const;
@@ -234,11 +234,12 @@ class Store {
   std::map<uint64_t, uint64_t> epoch_first_segment_ ABSL_GUARDED_BY(cut_mu_);
   std::atomic<uint64_t> appends_since_rotate_{0};
 
-  // Background threads.
+  // Background threads. They wait on clock_ (a test's fake clock moves them), and wake
+  // early when stopping or asked for a cut; a cut request also starts a maintenance pass.
   absl::Mutex bg_mu_;
-  absl::CondVar bg_cv_;
   bool stopping_ ABSL_GUARDED_BY(bg_mu_) = false;
   bool cut_wanted_ ABSL_GUARDED_BY(bg_mu_) = false;
+  uint64_t cut_requests_ ABSL_GUARDED_BY(bg_mu_) = 0;
   std::thread cutter_;
   std::thread maintenance_;
 

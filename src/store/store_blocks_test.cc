@@ -1,6 +1,7 @@
 // Store tests of the block side: cutting live traces into blocks, truncating the WAL
 // behind them, reading live traces and blocks together, compaction, retention and
-// damage. Background threads are off; the tests drive each step with a fake clock.
+// damage. Background threads are off (but in the test of the background threads
+// themselves); the tests drive each step with a fake clock.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -407,6 +408,28 @@ TEST_F(StoreBlocksTest, HalfWrittenBlockWithoutMetaIsQuarantinedAtStart) {
   EXPECT_TRUE(store_->blocks()->empty());
   EXPECT_TRUE(
       std::filesystem::exists(dir_ + "/quarantine/t/0123456789abcdef0123456789abcdef/data"));
+}
+
+TEST_F(StoreBlocksTest, BackgroundCutterRunsOnTheInjectedClock) {
+  options_.background = true;
+  options_.cut_interval_nanos = 5 * kSecond;
+  options_.trace_idle_nanos = 2 * kSecond;
+  options_.maintenance_interval_nanos = 3600 * kSecond;
+  Open();
+  const int64_t t0 = clock_.MonotonicNanos();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
+  // The cutter looks every 5 s of the store's clock: not before, however long it really
+  // takes, and after the cut it waits for the next round.
+  ASSERT_TRUE(clock_.AwaitWaiterUntilForTest(t0 + 5 * kSecond));
+  clock_.Advance(std::chrono::nanoseconds(5 * kSecond - 1));
+  ASSERT_TRUE(clock_.AwaitWaiterUntilForTest(t0 + 5 * kSecond));
+  EXPECT_TRUE(store_->blocks()->empty());
+  clock_.Advance(std::chrono::nanoseconds(1));
+  ASSERT_TRUE(clock_.AwaitWaiterUntilForTest(t0 + 10 * kSecond));
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 2000u);
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  ExpectAllFound("t", Expected(0, 4));
 }
 
 }  // namespace

@@ -6,12 +6,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "http/http_server.h"
 #include "http/listen.h"
 #include "common/logging.h"
@@ -34,9 +34,12 @@ class WebhookServer::Impl {
         acceptor_(asio::make_strand(ioc_)) {}
 
   absl::Status Listen() {
-    auto ctx = LoadContext();
-    if (!ctx.ok()) return ctx.status();
-    ctx_ = std::move(*ctx);
+    {
+      absl::MutexLock lock(&mu_);
+      auto ctx = LoadContext();
+      if (!ctx.ok()) return ctx.status();
+      ctx_ = std::move(*ctx);
+    }
     if (absl::Status s = strand::http::ListenOn(acceptor_, options_.address, "webhook"); !s.ok()) return s;
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
@@ -59,7 +62,7 @@ class WebhookServer::Impl {
 
   // The TLS context for a new connection; reloaded when the PEM files change.
   std::shared_ptr<ssl::context> Context() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     std::error_code ec;
     auto mtime = std::filesystem::last_write_time(options_.cert_file, ec);
     if (!ec && mtime != cert_mtime_) {
@@ -98,7 +101,7 @@ class WebhookServer::Impl {
   }
 
  private:
-  absl::StatusOr<std::shared_ptr<ssl::context>> LoadContext() {
+  absl::StatusOr<std::shared_ptr<ssl::context>> LoadContext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -122,9 +125,9 @@ class WebhookServer::Impl {
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::shared_ptr<ssl::context> ctx_;
-  std::filesystem::file_time_type cert_mtime_;
+  absl::Mutex mu_;
+  std::shared_ptr<ssl::context> ctx_ ABSL_GUARDED_BY(mu_);
+  std::filesystem::file_time_type cert_mtime_ ABSL_GUARDED_BY(mu_);
   int port_ = 0;
   std::atomic<bool> stopped_{false};
   friend class Session;
