@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
-#include "pipeline/collector.h"
+#include "pipeline/builtin_components.h"
 #include "pipeline/config_map.h"
 
 namespace strand::cli {

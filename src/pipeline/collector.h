@@ -30,9 +30,6 @@ struct CollectorOptions {
   MemoryBudget* memory = nullptr;      // the process's memory limit; may be null
 };
 
-// The component types Strand builds.
-const ComponentRegistry& BuiltinComponents();
-
 class Collector {
  public:
   static absl::StatusOr<std::unique_ptr<Collector>> Start(

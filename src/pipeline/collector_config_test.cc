@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "consumer/batch_policy.h"
+#include "pipeline/builtin_components.h"
 #include "pipeline/capture_consumer_testutil.h"
-#include "pipeline/collector.h"
 #include "pipeline/env_expand.h"
 #include "pipeline/exporter_settings.h"
 #include "pipeline/memory_limiter.h"

@@ -15,6 +15,7 @@
 #include "common/env.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "overrides/overrides.h"
+#include "pipeline/builtin_components.h"
 #include "pipeline/fake_sender_testutil.h"
 #include "pipeline/otlp_grpc_sender.h"
 #include "pipeline/otlp_http_sender.h"

@@ -4,8 +4,8 @@
 
 #include <atomic>
 
+#include "pipeline/builtin_components.h"
 #include "pipeline/capture_consumer_testutil.h"
-#include "pipeline/collector.h"
 #include "pipeline/tail_sampling_testutil.h"
 
 namespace strand::pipeline {

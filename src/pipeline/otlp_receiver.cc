@@ -1,7 +1,5 @@
 #include "pipeline/otlp_receiver.h"
 
-#include "pipeline/collector.h"
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -191,22 +189,6 @@ OtlpReceiverSettings::OtlpReceiverSettings() {
 
 std::unique_ptr<ReceiverFactory> NewOtlpReceiverFactory() {
   return std::make_unique<OtlpReceiverFactory>();
-}
-
-void AddDefaultPipeline(CollectorConfig& config, std::unique_ptr<OtlpReceiverSettings> settings) {
-  const ComponentRegistry& registry = BuiltinComponents();
-  for (const auto* ref : {&settings->grpc_auth, &settings->http_auth}) {
-    if (*ref) settings->authenticators.push_back(**ref);
-  }
-  const ComponentId otlp{"otlp", ""};
-  const ComponentId strand{"strand", ""};
-  config.receivers[otlp] = ComponentConfig{
-      otlp, registry.Find(ComponentKind::kReceiver, "otlp"), std::move(settings)};
-  const ComponentFactory* store_exporter = registry.Find(ComponentKind::kExporter, "strand");
-  ConfigMap no_settings(YAML::Node(), "exporters::strand");
-  config.exporters[strand] = ComponentConfig{strand, store_exporter,
-                                             store_exporter->Parse(no_settings)};
-  config.pipelines.push_back(PipelineConfig{"traces", {otlp}, {}, {strand}});
 }
 
 }  // namespace strand::pipeline

@@ -7,13 +7,12 @@
 //
 // Strand's own listeners (`strand.otlp`, used when a file defines no pipelines) are this
 // receiver too: cli builds an OtlpReceiverSettings from them and runs the default
-// pipeline `otlp` → `strand` (AddDefaultPipeline).
+// pipeline `otlp` → `strand` (AddDefaultPipeline, builtin_components.h).
 #pragma once
 
 #include <memory>
 #include <optional>
 
-#include "pipeline/collector_config.h"
 #include "pipeline/component.h"
 #include "receiver/otlp_grpc_receiver.h"
 #include "receiver/otlp_http_receiver.h"
@@ -33,9 +32,5 @@ struct OtlpReceiverSettings : ComponentSettings {
 };
 
 std::unique_ptr<ReceiverFactory> NewOtlpReceiverFactory();
-
-// Adds Strand's default pipeline to `config` (which may hold extensions but no pipelines):
-// `receivers: otlp` with `settings`, `exporters: strand`, `pipelines: traces: otlp → strand`.
-void AddDefaultPipeline(CollectorConfig& config, std::unique_ptr<OtlpReceiverSettings> settings);
 
 }  // namespace strand::pipeline
