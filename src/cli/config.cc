@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "pipeline/builtin_components.h"
-#include "pipeline/config_map.h"
+#include "pipeline/config/config_map.h"
 
 namespace strand::cli {
 namespace {

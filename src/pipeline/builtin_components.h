@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "pipeline/collector_config.h"
-#include "pipeline/otlp_receiver.h"
+#include "pipeline/config/collector_config.h"
+#include "pipeline/receiver/otlp/otlp_receiver.h"
 
 namespace strand::pipeline {
 

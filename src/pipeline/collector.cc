@@ -4,10 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "pipeline/auth_extensions.h"
+#include "pipeline/extension/auth/auth_extensions.h"
+#include "pipeline/extension/file_storage/file_storage.h"
 #include "pipeline/fanout.h"
-#include "pipeline/file_storage.h"
-#include "pipeline/queued_exporter.h"
+#include "pipeline/queue/queued_exporter.h"
 
 namespace strand::pipeline {
 

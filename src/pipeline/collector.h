@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/memory_budget.h"
-#include "pipeline/collector_config.h"
+#include "pipeline/config/collector_config.h"
 
 namespace strand::pipeline {
 
