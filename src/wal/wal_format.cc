@@ -20,7 +20,6 @@ constexpr size_t kCreatedOffset = 24;
 constexpr size_t kHeaderChecksumOffset = 32;
 static_assert(kHeaderChecksumOffset + 4 == kWalSegmentHeaderSize);
 
-constexpr std::string_view kSuffix = ".wal";
 constexpr size_t kSeqDigits = 16;
 
 }  // namespace
@@ -92,10 +91,14 @@ std::string EncodeWalRecord(uint64_t segment_mask, uint8_t type, std::string_vie
   return out;
 }
 
-std::string WalSegmentFileName(uint64_t seq) { return absl::StrFormat("%016u.wal", seq); }
+std::string WalSegmentFileName(uint64_t seq, std::string_view suffix) {
+  std::string name = absl::StrFormat("%016u", seq);
+  name.append(suffix);
+  return name;
+}
 
-std::optional<uint64_t> ParseWalSegmentFileName(std::string_view name) {
-  if (name.size() != kSeqDigits + kSuffix.size() || name.substr(kSeqDigits) != kSuffix) {
+std::optional<uint64_t> ParseWalSegmentFileName(std::string_view name, std::string_view suffix) {
+  if (name.size() != kSeqDigits + suffix.size() || name.substr(kSeqDigits) != suffix) {
     return std::nullopt;
   }
   uint64_t seq = 0;
@@ -106,17 +109,18 @@ std::optional<uint64_t> ParseWalSegmentFileName(std::string_view name) {
   return seq;
 }
 
-std::string WalSegmentPath(std::string_view dir, uint64_t seq) {
-  return JoinPath(dir, WalSegmentFileName(seq));
+std::string WalSegmentPath(std::string_view dir, uint64_t seq, std::string_view suffix) {
+  return JoinPath(dir, WalSegmentFileName(seq, suffix));
 }
 
-absl::StatusOr<std::vector<uint64_t>> ListWalSegments(Env& env, const std::string& dir) {
+absl::StatusOr<std::vector<uint64_t>> ListWalSegments(Env& env, const std::string& dir,
+                                                      std::string_view suffix) {
   std::vector<uint64_t> seqs;
   if (!env.FileExists(dir)) return seqs;
   absl::StatusOr<std::vector<std::string>> names = env.GetChildren(dir);
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
-    if (std::optional<uint64_t> seq = ParseWalSegmentFileName(name)) seqs.push_back(*seq);
+    if (std::optional<uint64_t> seq = ParseWalSegmentFileName(name, suffix)) seqs.push_back(*seq);
   }
   std::sort(seqs.begin(), seqs.end());
   return seqs;

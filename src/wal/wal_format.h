@@ -1,7 +1,8 @@
-// The write-ahead log's on-disk format, shared by WalWriter and WalReader. The byte-level
-// specification is docs/format/wal.md (format version 1); keep the two in step.
+// The segment log's on-disk format, shared by WalWriter and WalReader: the store's
+// write-ahead log and the collector's persistent queue are both written in it. The
+// byte-level specification is docs/format/wal.md (format version 1); keep the two in step.
 //
-//   segment file  <dir>/<seq as 16 decimal digits>.wal
+//   segment file  <dir>/<seq as 16 decimal digits><suffix>   (suffix ".wal" for the WAL)
 //   segment       = header (36 bytes) record*
 //   header        = "STRNDWAL" u32 version u32 flags u64 seq i64 created_unix_nanos
 //                   u32 header_checksum            (little-endian)
@@ -23,6 +24,9 @@
 namespace strand {
 
 inline constexpr std::string_view kWalMagic = "STRNDWAL";
+// The file name suffix of the store's WAL segments. Other users of the log pick their own
+// (the persistent queue: ".seg"), so that a directory's files say what they hold.
+inline constexpr std::string_view kWalSegmentSuffix = ".wal";
 inline constexpr uint32_t kWalFormatVersion = 1;
 inline constexpr size_t kWalSegmentHeaderSize = 36;
 inline constexpr size_t kWalRecordHeaderSize = 9;
@@ -70,13 +74,16 @@ inline uint32_t WalRecordChecksum(uint64_t record_hash, uint64_t segment_mask) {
 // writes the same bytes without first copying the payload together).
 std::string EncodeWalRecord(uint64_t segment_mask, uint8_t type, std::string_view payload);
 
-// "0000000000000042.wal".
-std::string WalSegmentFileName(uint64_t seq);
+// "0000000000000042.wal" (with the default suffix).
+std::string WalSegmentFileName(uint64_t seq, std::string_view suffix = kWalSegmentSuffix);
 // The seq of a segment file name, or nullopt for any other name.
-std::optional<uint64_t> ParseWalSegmentFileName(std::string_view name);
-std::string WalSegmentPath(std::string_view dir, uint64_t seq);
+std::optional<uint64_t> ParseWalSegmentFileName(std::string_view name,
+                                                std::string_view suffix = kWalSegmentSuffix);
+std::string WalSegmentPath(std::string_view dir, uint64_t seq,
+                           std::string_view suffix = kWalSegmentSuffix);
 // Seqs of the segment files in `dir`, ascending. Other files are ignored. A missing
 // directory has no segments.
-absl::StatusOr<std::vector<uint64_t>> ListWalSegments(Env& env, const std::string& dir);
+absl::StatusOr<std::vector<uint64_t>> ListWalSegments(Env& env, const std::string& dir,
+                                                      std::string_view suffix = kWalSegmentSuffix);
 
 }  // namespace strand

@@ -35,15 +35,18 @@ absl::StatusOr<std::unique_ptr<WalReader>> WalReader::Open(Env& env, const std::
 }
 
 absl::StatusOr<std::unique_ptr<WalReader>> WalReader::FromFile(
-    std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq) {
-  auto reader = absl::WrapUnique(new WalReader(std::move(file), expected_seq));
+    std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq,
+    WalReadMode mode) {
+  auto reader = absl::WrapUnique(new WalReader(std::move(file), expected_seq, mode));
   RETURN_IF_ERROR(reader->ReadHeader());
   return reader;
 }
 
-WalReader::WalReader(std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq)
+WalReader::WalReader(std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq,
+                     WalReadMode mode)
     : file_(std::move(file)),
       expected_seq_(expected_seq),
+      mode_(mode),
       file_size_(file_->Size()),
       seq_(expected_seq.value_or(0)) {}
 
@@ -100,7 +103,8 @@ absl::StatusOr<std::string_view> WalReader::ReadAt(uint64_t offset, uint64_t n) 
     return window_.substr(offset - window_offset_, n);
   }
   if (offset >= file_size_) return std::string_view();
-  const uint64_t want = std::min(std::max(n, kReadChunk), file_size_ - offset);
+  const uint64_t chunk = mode_ == WalReadMode::kSequential ? kReadChunk : 0;
+  const uint64_t want = std::min(std::max(n, chunk), file_size_ - offset);
   scratch_.resize(want);
   window_ = std::string_view();
   ASSIGN_OR_RETURN(window_, file_->Read(offset, std::span<char>(scratch_.data(), want)));
@@ -192,6 +196,21 @@ absl::StatusOr<std::optional<WalRecordView>> WalReader::Next() {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+absl::StatusOr<WalRecordView> WalReader::RecordAt(uint64_t offset) {
+  if (header_status_ != WalHeaderStatus::kOk) {
+    return absl::DataLossError(absl::StrCat("WAL segment ", seq_, " has no valid header"));
+  }
+  if (offset < kWalSegmentHeaderSize) {
+    return absl::DataLossError(absl::StrCat("offset ", offset, " is inside the segment header"));
+  }
+  ASSIGN_OR_RETURN(Parsed p, ParseAt(offset));
+  if (p.kind == ParseKind::kOk) return p.record;
+  return absl::DataLossError(absl::StrCat("no valid record at offset ", offset, " of WAL segment ",
+                                          seq_, ": ", p.kind == ParseKind::kEnd
+                                                          ? std::string("past the end")
+                                                          : p.reason));
 }
 
 void WalReader::EndAt(uint64_t offset, std::string reason) {

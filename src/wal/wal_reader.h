@@ -13,8 +13,8 @@
 //     from there on is the segment's tail (kTornTail): a short record header, a length
 //     running past the end of the file, a bad checksum with nothing valid after it, zeros.
 //
-// Not thread-safe. The record returned by Next() views an internal buffer and stays valid
-// until the next call.
+// Not thread-safe. The record returned by Next() or RecordAt() views an internal buffer
+// and stays valid until the next call.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +59,10 @@ struct WalRecordView {
   uint64_t offset = 0;  // of the record header in the segment file
 };
 
+// How a reader fetches bytes: kSequential reads ahead in large chunks (for Next());
+// kRandomAccess reads exactly what it parses (for RecordAt() on a few records).
+enum class WalReadMode { kSequential, kRandomAccess };
+
 class WalReader {
  public:
   // Damaged records skipped in a row before giving up and treating the rest as the tail.
@@ -68,8 +72,9 @@ class WalReader {
   // file name when it parses as a segment name.
   static absl::StatusOr<std::unique_ptr<WalReader>> Open(Env& env, const std::string& path);
   // Reads a segment from an open file; `expected_seq` (if any) must match the header.
-  static absl::StatusOr<std::unique_ptr<WalReader>> FromFile(std::unique_ptr<RandomAccessFile> file,
-                                                             std::optional<uint64_t> expected_seq);
+  static absl::StatusOr<std::unique_ptr<WalReader>> FromFile(
+      std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq,
+      WalReadMode mode = WalReadMode::kSequential);
 
   WalHeaderStatus header_status() const { return header_status_; }
   // Meaningful when header_status() is kOk (or kUnsupportedVersion).
@@ -81,6 +86,12 @@ class WalReader {
   // The next valid record, or nullopt at the end of the readable data (always nullopt
   // when the header is not kOk). Errors are I/O errors only.
   absl::StatusOr<std::optional<WalRecordView>> Next();
+
+  // The record whose header starts at `offset` (a WalRecordView::offset, or a
+  // WalLocation::offset from the writer), validated like any other. DataLoss when the
+  // header is not kOk or no valid record starts there; other errors are I/O errors.
+  // Independent of Next()'s position.
+  absl::StatusOr<WalRecordView> RecordAt(uint64_t offset);
 
   // After Next() returned nullopt: the offset where readable data ends. Bytes from here to
   // file_size() are the damaged tail (if any).
@@ -97,7 +108,8 @@ class WalReader {
     std::string reason;  // why it is not kOk
   };
 
-  WalReader(std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq);
+  WalReader(std::unique_ptr<RandomAccessFile> file, std::optional<uint64_t> expected_seq,
+            WalReadMode mode);
   absl::Status ReadHeader();
   absl::StatusOr<Parsed> ParseAt(uint64_t offset);
   // Bytes [offset, offset + n) of the file, fewer if the file is shorter.
@@ -106,6 +118,7 @@ class WalReader {
 
   std::unique_ptr<RandomAccessFile> file_;
   const std::optional<uint64_t> expected_seq_;
+  const WalReadMode mode_;
   const uint64_t file_size_;
   WalHeaderStatus header_status_ = WalHeaderStatus::kIncomplete;
   WalSegmentHeader header_;

@@ -22,8 +22,17 @@ struct WalWriter::Entry {
   std::string_view body;
   uint64_t hash = 0;
   uint64_t bytes = 0;  // record header + payload
-  Callback done;
+  Callback done;                 // at most one of done and located_done is set
+  LocatedCallback located_done;
   uint64_t* rotated_seq = nullptr;  // rotation: receives the new seq before `done` runs
+
+  void Finish(absl::Status status, WalLocation location) {
+    if (done) {
+      done(std::move(status));
+    } else if (located_done) {
+      located_done(std::move(status), location);
+    }
+  }
 };
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env& env, std::string dir,
@@ -33,10 +42,10 @@ absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env& env, std::string
   const bool existed = env.FileExists(dir);
   RETURN_IF_ERROR(env.CreateDirs(dir));
   if (!existed) RETURN_IF_ERROR(env.SyncDir(DirName(dir)));
-  ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, ListWalSegments(env, dir));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, ListWalSegments(env, dir, options.segment_suffix));
   const uint64_t first_seq = seqs.empty() ? 1 : seqs.back() + 1;
   auto writer = absl::WrapUnique(new WalWriter(env, std::move(dir), options, first_seq));
-  RETURN_IF_ERROR(writer->OpenSegment());
+  if (options.create_segment_at_open) RETURN_IF_ERROR(writer->OpenSegment());
   writer->thread_ = std::thread([w = writer.get()] { w->Run(); });
   return writer;
 }
@@ -51,6 +60,19 @@ WalWriter::WalWriter(Env& env, std::string dir, WalOptions options, uint64_t fir
 WalWriter::~WalWriter() { Close().IgnoreError(); }
 
 void WalWriter::Append(uint8_t type, std::string header, std::string_view body, Callback done) {
+  Entry entry;
+  entry.done = std::move(done);
+  Enqueue(type, std::move(header), body, std::move(entry));
+}
+
+void WalWriter::AppendLocated(uint8_t type, std::string header, std::string_view body,
+                              LocatedCallback done) {
+  Entry entry;
+  entry.located_done = std::move(done);
+  Enqueue(type, std::move(header), body, std::move(entry));
+}
+
+void WalWriter::Enqueue(uint8_t type, std::string header, std::string_view body, Entry&& entry) {
   const uint64_t payload_size = header.size() + body.size();
   absl::Status rejected;
   if (type == 0) {
@@ -60,14 +82,12 @@ void WalWriter::Append(uint8_t type, std::string header, std::string_view body, 
                                                        " bytes exceeds the limit of ",
                                                        kWalMaxPayloadSize));
   } else {
-    Entry entry;
     EncodeFixed32(entry.record_header + 4, static_cast<uint32_t>(payload_size));
     entry.record_header[8] = static_cast<char>(type);
     entry.hash = WalRecordHash(static_cast<uint32_t>(payload_size), type, header, body);
     entry.header = std::move(header);
     entry.body = body;
     entry.bytes = kWalRecordHeaderSize + payload_size;
-    entry.done = std::move(done);
     {
       absl::MutexLock lock(&mu_);
       if (closing_) {
@@ -82,13 +102,12 @@ void WalWriter::Append(uint8_t type, std::string header, std::string_view body, 
         return;
       }
     }
-    done = std::move(entry.done);
   }
   {
     absl::MutexLock lock(&counters_mu_);
     ++counters_.records_rejected;
   }
-  if (done) done(std::move(rejected));
+  entry.Finish(std::move(rejected), {});
 }
 
 absl::Status WalWriter::AppendSync(uint8_t type, std::string header, std::string_view body) {
@@ -131,16 +150,31 @@ absl::StatusOr<uint64_t> WalWriter::Rotate() {
 
 absl::Status WalWriter::RemoveSegmentsBefore(uint64_t seq) {
   const uint64_t limit = std::min(seq, active_seq_.load());
-  ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, ListWalSegments(env_, dir_));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, ListWalSegments(env_, dir_, options_.segment_suffix));
   bool removed = false;
   for (uint64_t s : seqs) {
     if (s >= limit) break;
-    absl::Status status = env_.RemoveFile(WalSegmentPath(dir_, s));
+    absl::Status status = env_.RemoveFile(SegmentPath(s));
     if (!status.ok() && !absl::IsNotFound(status)) return status;
     removed = true;
   }
   if (removed) RETURN_IF_ERROR(env_.SyncDir(dir_));
   return absl::OkStatus();
+}
+
+absl::Status WalWriter::RemoveSegment(uint64_t seq) {
+  if (seq >= active_seq_.load()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("WAL segment ", seq, " is still being written"));
+  }
+  absl::Status status = env_.RemoveFile(SegmentPath(seq));
+  if (absl::IsNotFound(status)) return absl::OkStatus();
+  RETURN_IF_ERROR(status);
+  return env_.SyncDir(dir_);
+}
+
+std::string WalWriter::SegmentPath(uint64_t seq) const {
+  return WalSegmentPath(dir_, seq, options_.segment_suffix);
 }
 
 absl::Status WalWriter::Close() {
@@ -215,7 +249,9 @@ void WalWriter::CommitGroup(std::span<Entry> group) {
   uint64_t bytes = 0;
   uint64_t sync_nanos = 0;
   bool synced = false;
+  WalLocation location;  // of the group's first record, when written
   if (status.ok()) {
+    location = WalLocation{file_seq_, file_->Size()};
     std::vector<std::string_view> parts;
     parts.reserve(group.size() * 3);
     for (Entry& entry : group) {
@@ -253,7 +289,8 @@ void WalWriter::CommitGroup(std::span<Entry> group) {
     queued_bytes_ -= group_bytes;
   }
   for (Entry& entry : group) {
-    if (entry.done) entry.done(status);
+    entry.Finish(status, location);
+    location.offset += entry.bytes;
   }
 }
 
@@ -272,7 +309,7 @@ absl::Status WalWriter::OpenSegment() {
   header.seq = seq;
   header.created_unix_nanos = options_.clock->NowUnixNanos();
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                   env_.NewWritableFile(WalSegmentPath(dir_, seq)));
+                   env_.NewWritableFile(SegmentPath(seq)));
   RETURN_IF_ERROR(file->Append(EncodeWalSegmentHeader(header)));
   RETURN_IF_ERROR(file->Sync());
   RETURN_IF_ERROR(env_.SyncDir(dir_));

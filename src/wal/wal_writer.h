@@ -1,12 +1,18 @@
 // WalWriter: appends records to the write-ahead log with group commit.
 //
+// The store's write-ahead log and the collector's persistent queue both write through it
+// (each in its own directory, with its own segment file suffix).
+//
 // Contract:
-//   - Open() always starts a new segment after the highest one in `dir`; it never appends
-//     to an existing segment (replay them first with ReplayWal).
+//   - Open() always starts a new segment after the highest one in `dir` (at once, or before
+//     the first group with WalOptions::create_segment_at_open false); it never appends to
+//     an existing segment (replay them first with ReplayWal, or read them with WalReader).
 //   - Append() queues a record and returns at once. One background writer thread takes
 //     everything queued, writes it with one vectored write, issues ONE fdatasync for the
 //     whole group (unless WalOptions::sync is false) and then runs every record's `done`
-//     with OK or with the error that hit the group. OK from `done` means the record is
+//     with OK or with the error that hit the group. AppendLocated() is the same, and its
+//     callback also learns where the record is (segment seq and offset), for reading it
+//     back alone later with WalReader::RecordAt. OK from `done` means the record is
 //     durable ("acknowledged means durable").
 //   - `done` runs exactly once: on the writer thread normally, or synchronously inside
 //     Append() when the record is refused up front (queue full -> Unavailable, writer
@@ -43,6 +49,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "wal/wal_format.h"
 
 namespace strand {
 
@@ -57,6 +64,17 @@ struct WalOptions {
   uint64_t max_queued_bytes = 64ull << 20;
   // Source of segment creation times and fsync latency. Not owned; must outlive the writer.
   Clock* clock = Clock::Real();
+  // Segment file names are <seq as 16 digits><segment_suffix>.
+  std::string segment_suffix = std::string(kWalSegmentSuffix);
+  // false: Open() creates no segment; the first group creates it (so a run that writes
+  // nothing leaves no file behind).
+  bool create_segment_at_open = true;
+};
+
+// Where a record was written: its segment and the offset of its record header there.
+struct WalLocation {
+  uint64_t seq = 0;
+  uint64_t offset = 0;
 };
 
 // Cumulative counters since Open. A plain struct so that callers can export it to any
@@ -77,6 +95,8 @@ struct WalWriterCounters {
 class WalWriter {
  public:
   using Callback = absl::AnyInvocable<void(absl::Status)>;
+  // The location is meaningful only with an OK status.
+  using LocatedCallback = absl::AnyInvocable<void(absl::Status, WalLocation)>;
 
   // Creates `dir` if needed and a new segment numbered one past the highest existing one
   // (1 in an empty directory), then starts the writer thread.
@@ -92,6 +112,9 @@ class WalWriter {
   // `body` is not copied: it must stay valid until `done` runs. A null `done` is allowed
   // (nobody is told the outcome).
   void Append(uint8_t type, std::string header, std::string_view body, Callback done);
+  // Append() whose callback also receives the record's location.
+  void AppendLocated(uint8_t type, std::string header, std::string_view body,
+                     LocatedCallback done);
   // Append and wait for `done`. Must not be called from a callback.
   absl::Status AppendSync(uint8_t type, std::string header, std::string_view body = {});
 
@@ -103,6 +126,10 @@ class WalWriter {
   // Removes segment files with a seq below `seq` (never the segment being written), then
   // syncs the directory. For truncating the log once its records are stored elsewhere.
   absl::Status RemoveSegmentsBefore(uint64_t seq);
+  // Removes the one segment `seq` (below current_segment(), else FailedPrecondition; a
+  // missing file is fine), then syncs the directory. For users that drop segments out of
+  // order, once every record in them is done with.
+  absl::Status RemoveSegment(uint64_t seq);
 
   // Stops accepting records, writes and syncs everything queued, runs the callbacks,
   // fsyncs and closes the segment, and joins the writer thread. Idempotent; returns the
@@ -118,6 +145,10 @@ class WalWriter {
   struct Entry;
 
   WalWriter(Env& env, std::string dir, WalOptions options, uint64_t first_seq);
+  // Queues `entry` (its callback set) as a record of `type` with that payload, or runs
+  // its callback with the reason it is refused.
+  void Enqueue(uint8_t type, std::string header, std::string_view body, Entry&& entry);
+  std::string SegmentPath(uint64_t seq) const;
 
   // Writer-thread side.
   void Run();

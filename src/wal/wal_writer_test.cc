@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/fault_injection_env.h"
 #include "wal/wal_format.h"
+#include "wal/wal_reader.h"
 #include "wal/wal_test_util.h"
 
 namespace strand {
@@ -469,6 +470,89 @@ TEST_F(WalWriterTest, CountersTrackBytesAndSyncLatency) {
   EXPECT_EQ(counters.syncs, 2u);
   EXPECT_EQ(counters.sync_nanos_total, 0u);  // the fake clock stands still
   EXPECT_EQ(counters.segments_created, 1u);
+}
+
+// What the persistent queue builds on: located appends read back one by one, a suffix of
+// its own, no segment until something is written, and removing segments out of order.
+TEST_F(WalWriterTest, LocatedAppendsCanBeReadBackOneByOne) {
+  WalOptions options;
+  options.segment_size_limit = 1;  // every group in a segment of its own
+  auto writer = Open(options);
+  std::vector<WalLocation> locations;
+  for (const char* payload : {"first", "second", "third"}) {
+    absl::Notification written;
+    writer->AppendLocated(4, "p:", payload, [&](absl::Status status, WalLocation location) {
+      EXPECT_TRUE(status.ok()) << status;
+      locations.push_back(location);
+      written.Notify();
+    });
+    written.WaitForNotification();
+  }
+  // Two records in one group: the second lies right after the first.
+  Completions both;
+  SyncGate gate(env_);
+  gate.Arm();
+  writer->Append(1, "hold", "", both.Callback(0));
+  gate.WaitUntilHeld();
+  WalLocation a, b;
+  writer->AppendLocated(4, "ab", "", [&](absl::Status, WalLocation l) { a = l; });
+  writer->AppendLocated(4, "cde", "", [&](absl::Status, WalLocation l) { b = l; });
+  writer->Append(1, "end", "", both.Callback(1));
+  gate.Release();
+  both.WaitFor(2);
+  ASSERT_TRUE(writer->Close().ok());
+
+  ASSERT_EQ(locations.size(), 3u);
+  EXPECT_EQ(locations[0].offset, kWalSegmentHeaderSize);
+  EXPECT_LT(locations[0].seq, locations[1].seq);
+  EXPECT_LT(locations[1].seq, locations[2].seq);
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_EQ(b.offset, a.offset + kWalRecordHeaderSize + 2);
+  auto read = [&](WalLocation at) -> absl::StatusOr<std::string> {
+    auto file = env_.NewRandomAccessFile(WalSegmentPath(dir_.path(), at.seq));
+    if (!file.ok()) return file.status();
+    auto reader = WalReader::FromFile(std::move(*file), at.seq, WalReadMode::kRandomAccess);
+    if (!reader.ok()) return reader.status();
+    auto record = (*reader)->RecordAt(at.offset);
+    if (!record.ok()) return record.status();
+    EXPECT_EQ(record->type, 4);
+    return std::string(record->payload);
+  };
+  EXPECT_EQ(*read(locations[0]), "p:first");
+  EXPECT_EQ(*read(locations[2]), "p:third");
+  EXPECT_EQ(*read(b), "cde");
+  EXPECT_EQ(*read(a), "ab");
+  // Not the start of a record: refused, never misread.
+  EXPECT_EQ(read({a.seq, a.offset + 1}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(read({a.seq, 3}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(read({a.seq, 1 << 20}).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(WalWriterTest, LazySegmentsWithTheirOwnSuffixAndRemovedOneByOne) {
+  WalOptions options;
+  options.segment_suffix = ".seg";
+  options.create_segment_at_open = false;
+  options.segment_size_limit = 1;
+  auto writer = Open(options);
+  EXPECT_TRUE(env_.GetChildren(dir_.path())->empty());  // nothing written, no file
+  const uint64_t first = writer->current_segment();
+  EXPECT_EQ(first, 1u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(writer->AppendSync(1, "r").ok());
+  EXPECT_THAT(*ListWalSegments(env_, dir_.path(), ".seg"), ElementsAre(1, 2, 3));
+  EXPECT_THAT(Segments(), IsEmpty());  // no ".wal" file
+  EXPECT_EQ(writer->RemoveSegment(3).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(writer->RemoveSegment(2).ok());
+  ASSERT_TRUE(writer->RemoveSegment(2).ok());  // already gone
+  EXPECT_THAT(*ListWalSegments(env_, dir_.path(), ".seg"), ElementsAre(1, 3));
+  ASSERT_TRUE(writer->Close().ok());
+  writer = Open(options);  // a new run starts after the highest segment, when it writes
+  EXPECT_EQ(writer->current_segment(), 4u);
+  EXPECT_THAT(*ListWalSegments(env_, dir_.path(), ".seg"), ElementsAre(1, 3));
+  ASSERT_TRUE(writer->RemoveSegment(3).ok());
+  ASSERT_TRUE(writer->AppendSync(1, "r").ok());
+  EXPECT_THAT(*ListWalSegments(env_, dir_.path(), ".seg"), ElementsAre(1, 4));
+  EXPECT_EQ(WalSegmentFileName(4, ".seg"), "0000000000000004.seg");
+  EXPECT_EQ(ParseWalSegmentFileName("00000004.seg", ".seg"), std::nullopt);
 }
 
 }  // namespace
