@@ -2,14 +2,17 @@
 // requests acknowledged to clients survive the backend being down and the collector being
 // killed or restarted.
 //
-// Offer() hands the request to one writer thread that appends it to the current segment
-// file and syncs (one fsync for every request that arrived meanwhile), then accepts it.
-// Pop() reads a request back from its segment; Ack() records that it was sent (or given
-// up) in the segment's ack file. A segment is deleted once it is no longer written and
-// every request in it is acknowledged. Open() finds the requests a previous run left
-// unacknowledged and offers them first, oldest first; a torn record at the end of a
-// segment (a crash mid-write) ends that segment. At-least-once: a request sent just
-// before a crash, whose ack was not yet written, is sent again.
+// The requests are records of a segment log (src/wal, the store's WAL format and writer):
+// Offer() appends the request and accepts it once the log's group holding it is durable
+// (one fsync for every request that arrived meanwhile; with `fsync: false`, once written).
+// Pop() reads a request back from its segment by its location; Ack() records that it was
+// sent (or given up) in the segment's ack file. A segment is deleted once the log writes
+// to it no more and every request in it is acknowledged. Open() finds the requests a
+// previous run left unacknowledged and offers them first, oldest first; damage (a torn
+// record at the end of a segment after a crash mid-write) ends or skips what it covers.
+// Requests still in version-1 segment files (an earlier Strand) are moved into the log at
+// Open. At-least-once: a request sent just before a crash, whose ack was not yet written,
+// is sent again.
 //
 // Capacity counts requests held and not yet acknowledged. Thread-safe.
 #pragma once
@@ -19,15 +22,16 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/env.h"
 #include "common/metrics.h"
 #include "pipeline/config/component.h"
 #include "pipeline/queue/request_queue.h"
+#include "wal/wal_writer.h"
 
 namespace strand::pipeline {
 
@@ -54,7 +58,10 @@ class PersistentQueue : public RequestQueue {
   void Close() override;
   bool persistent() const override { return true; }
 
-  // Requests found unacknowledged at Open.
+  // The log record type of a request.
+  static constexpr uint8_t kRequestRecordType = 1;
+
+  // Requests found unacknowledged at Open (in version-1 segments too).
   uint64_t recovered() const { return recovered_; }
 
   // Serialized form of a request (exposed for tests and the format doc).
@@ -63,63 +70,48 @@ class PersistentQueue : public RequestQueue {
 
  private:
   struct Location {
-    uint32_t segment;
-    uint32_t index;
-    uint64_t offset;  // of the payload
-    uint32_t length;
+    uint64_t segment;
+    uint64_t offset;  // of the record in the segment
   };
   struct Segment {
-    uint32_t records = 0;
-    uint32_t acked = 0;
-    bool active = false;
+    uint64_t records = 0;  // durable ones
+    uint64_t acked = 0;
+    // Found with damage that may have cost requests (bad header, corrupt records): kept
+    // for inspection, never deleted.
+    bool damaged = false;
     std::unique_ptr<WritableFile> acks;  // opened on first Ack
   };
-  struct Pending {
-    std::string payload;
-    ConsumeDone accepted;
-  };
 
-  PersistentQueue(Env& env, std::string dir, uint64_t capacity, bool fsync,
-                  uint64_t max_segment_bytes)
-      : env_(env),
-        dir_(std::move(dir)),
-        capacity_(capacity),
-        fsync_(fsync),
-        max_segment_bytes_(max_segment_bytes) {}
-  absl::Status Recover();
-  // Closes the segment being written (the writer's), so it is deleted once acknowledged.
-  void CloseSegment();
-  absl::Status StartSegment();
-  // Syncs (or flushes, without fsync) the segment being written and hands `written`, its
-  // newest records, to Pop.
-  absl::Status Publish(const std::vector<Location>& written);
-  void RunWriter();
-  bool WriterReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty() || closed_; }
+  PersistentQueue(Env& env, std::string dir, uint64_t capacity)
+      : env_(env), dir_(std::move(dir)), capacity_(capacity) {}
+  // Reads the log's segments (all older than the writer's first one).
+  absl::Status Recover(const std::vector<uint64_t>& segments);
+  absl::Status RecoverSegment(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the unacknowledged requests of version-1 segment files into the log, oldest
+  // segment first, and deletes each file once its requests are durable in the log.
+  absl::Status MigrateVersion1();
+  // The log's answer for an appended request (on the log's thread).
+  void Written(const absl::Status& status, WalLocation location, const ConsumeDone& accepted);
+  absl::StatusOr<ExportRequest> Read(const Location& location) const;
   bool PopReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !ready_.empty() || closed_; }
-  std::string SegmentPath(uint32_t seg) const;
-  std::string AckPath(uint32_t seg) const;
-  void MaybeDelete(uint32_t seg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string SegmentPath(uint64_t seq) const;
+  std::string AckPath(uint64_t seq) const;
+  void MaybeDelete(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Env& env_;
   const std::string dir_;
   const uint64_t capacity_;
-  const bool fsync_;
-  const uint64_t max_segment_bytes_;
   uint64_t recovered_ = 0;
+  std::unique_ptr<WalWriter> log_;
 
   mutable absl::Mutex mu_;
-  std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<Location> ready_ ABSL_GUARDED_BY(mu_);
-  std::map<uint32_t, Segment> segments_ ABSL_GUARDED_BY(mu_);
-  uint64_t held_ ABSL_GUARDED_BY(mu_) = 0;  // pending + ready + popped, not yet acked
+  absl::flat_hash_map<uint64_t, Location> popped_ ABSL_GUARDED_BY(mu_);  // by request id
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(mu_);
+  uint64_t newest_written_ ABSL_GUARDED_BY(mu_) = 0;  // segment of the latest durable request
+  uint64_t held_ ABSL_GUARDED_BY(mu_) = 0;  // being written + ready + popped, not yet acked
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-
-  // Owned by the writer thread (and by Open before it starts); no lock.
-  std::unique_ptr<WritableFile> file_;
-  uint32_t file_segment_ = 0;
-  uint32_t file_records_ = 0;
-  uint32_t next_segment_ = 1;
-  std::thread writer_;
 };
 
 }  // namespace strand::pipeline

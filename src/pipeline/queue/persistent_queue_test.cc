@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "absl/synchronization/notification.h"
+#include "common/checksum.h"
+#include "common/coding.h"
 #include "common/fault_injection_env.h"
 #include "pipeline/queue/fake_sender_testutil.h"
 #include "pipeline/queue/queued_exporter.h"
@@ -219,6 +221,24 @@ TEST_F(PersistentQueueTest, GarbageAfterTheLastRecordIsIgnored) {
   EXPECT_EQ(Bodies(PopAll()), std::vector<std::string>{"only"});
 }
 
+TEST_F(PersistentQueueTest, ADamagedSegmentIsReadAroundTheDamageAndKept) {
+  Open();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Offer("request-" + std::to_string(i)).ok());
+  queue_.reset();
+  const std::string path = dir_ + "/" + Files(".seg").at(0);
+  std::string bytes = *Env::Default()->ReadFileToString(path);
+  bytes[36 + 9 + 5] ^= 0x20;  // inside the first request's payload
+  ASSERT_TRUE(WriteFileAtomically(*Env::Default(), path, bytes).ok());
+  Open();
+  EXPECT_EQ(queue_->recovered(), 2u);
+  auto popped = PopAll();
+  EXPECT_EQ(Bodies(popped), (std::vector<std::string>{"request-1", "request-2"}));
+  for (const auto& [id, body] : popped) queue_->Ack(id);
+  Open();
+  EXPECT_EQ(queue_->recovered(), 0u);
+  EXPECT_EQ(Files(".seg").size(), 1u);  // kept for inspection
+}
+
 TEST_F(PersistentQueueTest, CapacityRefusesWithUnavailable) {
   Open(/*capacity=*/2);
   ASSERT_TRUE(Offer("a").ok());
@@ -268,6 +288,66 @@ TEST_F(PersistentQueueTest, RecordRoundTripKeepsTheBatchPolicy) {
               absl::StatusCode::kDataLoss)
         << cut;
   }
+}
+
+TEST_F(PersistentQueueTest, WithoutFsyncRequestsAreAcceptedOnceWritten) {
+  auto q = PersistentQueue::OpenDir(env_, dir_, 100, /*fsync=*/false);
+  ASSERT_TRUE(q.ok()) << q.status();
+  queue_ = std::move(*q);
+  ASSERT_TRUE(Offer("a").ok());  // creates the segment, whose header is synced
+  const int64_t syncs = env_.sync_count();
+  ASSERT_TRUE(Offer("b").ok());
+  ASSERT_TRUE(Offer("c").ok());
+  EXPECT_EQ(env_.sync_count(), syncs);
+  EXPECT_EQ(Bodies(PopAll()), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// Writes a format version 1 segment (docs/format/persistent_queue.md, "Version 1") and its
+// ack file, as a Strand before the segment log left them.
+void WriteVersion1Segment(const std::string& dir, uint32_t seg,
+                          const std::vector<std::string>& bodies,
+                          const std::vector<uint32_t>& acked, const std::string& tail = "") {
+  std::string data = "STRANDQ1";
+  for (const std::string& body : bodies) {
+    const std::string payload = PersistentQueue::EncodeRecord(Request(body));
+    PutFixed32(&data, static_cast<uint32_t>(payload.size()));
+    PutFixed32(&data, Checksum32(payload));
+    data += payload;
+  }
+  data += tail;
+  char name[16];
+  std::snprintf(name, sizeof(name), "%08u", seg);
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomically(*Env::Default(), dir + "/" + name + ".seg", data).ok());
+  std::string acks;
+  for (uint32_t index : acked) PutFixed32(&acks, index);
+  if (!acks.empty()) {
+    ASSERT_TRUE(WriteFileAtomically(*Env::Default(), dir + "/" + name + ".ack", acks).ok());
+  }
+}
+
+TEST_F(PersistentQueueTest, Version1SegmentsAreMovedIntoTheLogOldestFirst) {
+  WriteVersion1Segment(dir_, 2, {"v1-c", "v1-d"}, {}, std::string("\x40\x00\x00\x00cut", 7));
+  WriteVersion1Segment(dir_, 1, {"v1-a", "v1-x", "v1-b"}, {1});
+  WriteVersion1Segment(dir_, 3, {"v1-y"}, {0});  // everything acknowledged
+  Open();
+  EXPECT_EQ(queue_->recovered(), 4u);
+  EXPECT_EQ(queue_->Size(), 4u);
+  for (const std::string& name : Files(".seg")) {
+    EXPECT_EQ(name.size(), 16u + 4u) << name << ": a version-1 file is left";
+  }
+  EXPECT_TRUE(Files(".ack").empty());
+  auto popped = PopAll();
+  EXPECT_EQ(Bodies(popped), (std::vector<std::string>{"v1-a", "v1-b", "v1-c", "v1-d"}));
+  // They now live in the log: a power cut loses none of them, and acks hold.
+  PowerCutAndReopen();
+  EXPECT_EQ(queue_->recovered(), 4u);
+  popped = PopAll();
+  EXPECT_EQ(Bodies(popped), (std::vector<std::string>{"v1-a", "v1-b", "v1-c", "v1-d"}));
+  queue_->Ack(popped[1].first);
+  Open();  // a clean restart
+  EXPECT_EQ(queue_->recovered(), 3u);
+  EXPECT_EQ(Bodies(PopAll()), (std::vector<std::string>{"v1-a", "v1-c", "v1-d"}));
 }
 
 // The exporter's senders give up when it stops; a persistent queue keeps what they could
