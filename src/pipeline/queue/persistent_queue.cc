@@ -296,10 +296,15 @@ absl::Status PersistentQueue::MigrateVersion1() {
 void PersistentQueue::Written(const absl::Status& status, WalLocation location,
                               const ConsumeDone& accepted) {
   if (!status.ok()) {
-    LOG_ERROR("persistent queue {}: writing a request failed: {}", dir_, status.ToString());
+    bool first_failure = false;
     {
       absl::MutexLock lock(&mu_);
       --held_;
+      first_failure = !failing_;
+      failing_ = true;
+    }
+    if (first_failure) {  // once per run of failures, not once per request of a group
+      LOG_ERROR("persistent queue {}: writing requests failed: {}", dir_, status.ToString());
     }
     // Requests of a failed group may still be on disk and be sent after a restart (at
     // least once).
@@ -311,6 +316,7 @@ void PersistentQueue::Written(const absl::Status& status, WalLocation location,
   }
   {
     absl::MutexLock lock(&mu_);
+    failing_ = false;
     ++segments_[location.seq].records;
     ready_.push_back({location.seq, location.offset});
     if (location.seq > newest_written_) {

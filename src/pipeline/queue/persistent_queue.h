@@ -112,6 +112,7 @@ class PersistentQueue : public RequestQueue {
   uint64_t newest_written_ ABSL_GUARDED_BY(mu_) = 0;  // segment of the latest durable request
   uint64_t held_ ABSL_GUARDED_BY(mu_) = 0;  // being written + ready + popped, not yet acked
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;  // the latest append failed (logged once)
 };
 
 }  // namespace strand::pipeline

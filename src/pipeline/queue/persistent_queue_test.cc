@@ -290,6 +290,18 @@ TEST_F(PersistentQueueTest, RecordRoundTripKeepsTheBatchPolicy) {
   }
 }
 
+TEST_F(PersistentQueueTest, AFailedSyncRefusesItsRequestsRetryablyAndTheQueueGoesOn) {
+  Open();
+  ASSERT_TRUE(Offer("kept-0").ok());
+  env_.FailNext(FaultInjectionEnv::Op::kSync, 1);
+  EXPECT_TRUE(absl::IsUnavailable(Offer("refused")));
+  EXPECT_EQ(queue_->Size(), 1u);
+  ASSERT_TRUE(Offer("kept-1").ok());
+  EXPECT_EQ(Bodies(PopAll()), (std::vector<std::string>{"kept-0", "kept-1"}));
+  PowerCutAndReopen();
+  EXPECT_EQ(Bodies(PopAll()), (std::vector<std::string>{"kept-0", "kept-1"}));
+}
+
 TEST_F(PersistentQueueTest, WithoutFsyncRequestsAreAcceptedOnceWritten) {
   auto q = PersistentQueue::OpenDir(env_, dir_, 100, /*fsync=*/false);
   ASSERT_TRUE(q.ok()) << q.status();
