@@ -1,5 +1,6 @@
-// Block writer and reader speed on realistic data (block_testdata.h: 50 traces x 10 spans
-// per request, ~440 bytes per span as OTLP protobuf). Blocks go to a fresh directory under
+// Block writer and reader speed on realistic data (testdata::TraceGenerator at its
+// defaults, the data strand-loadgen sends: 50 traces x 10 spans per request, ~440 bytes per
+// span as OTLP protobuf). Blocks go to a fresh directory under
 // $STRAND_BENCH_DIR (default: the system temp dir); the reads mostly hit the page cache.
 //
 // Counters: bytes_per_span (data file size / spans), inspected_bytes (per lookup),
@@ -19,9 +20,10 @@
 #include "block/block_compactor.h"
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "block/block_writer.h"
 #include "block/row_group_decoder.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {
@@ -41,8 +43,9 @@ const testdata::TraceSet& Data(int requests) {
   auto& slot = (*cache)[requests];
   if (slot == nullptr) {
     slot = std::make_unique<testdata::TraceSet>();
+    const testdata::TraceGenerator generator{testdata::GeneratorOptions{}};
     for (int i = 0; i < requests; ++i) {
-      if (!slot->AddRequest(testdata::RealisticRequest({}, static_cast<uint64_t>(i))).ok()) {
+      if (!slot->AddRequest(generator.Generate(static_cast<uint64_t>(i))).ok()) {
         std::abort();
       }
     }
@@ -218,11 +221,12 @@ const CompactionInputs& Inputs(int mode) {
   slot = std::make_unique<CompactionInputs>();
   slot->dir = MakeBenchDir();
   constexpr int kRequestsPerBlock = 50;
+  const testdata::TraceGenerator generator{testdata::GeneratorOptions{}};
   for (int b = 0; b < 4; ++b) {
     const int first = (mode == 0 ? b : b / 2) * kRequestsPerBlock;
     testdata::TraceSet set;
     for (int i = first; i < first + kRequestsPerBlock; ++i) {
-      if (!set.AddRequest(testdata::RealisticRequest({}, static_cast<uint64_t>(i))).ok()) {
+      if (!set.AddRequest(generator.Generate(static_cast<uint64_t>(i))).ok()) {
         std::abort();
       }
     }

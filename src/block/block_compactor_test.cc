@@ -13,11 +13,12 @@
 
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/fault_injection_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {

@@ -10,13 +10,14 @@
 #include "block/block_stats.h"
 #include "block/block_tables.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/checksum.h"
 #include "common/coding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "otlp/batch_testutil.h"
 #include "otlp/proto_encoder.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {
@@ -62,7 +63,7 @@ class BlockCorruptionTest : public ::testing::Test {
  protected:
   // Writes a block of `requests` realistic requests and loads its data file.
   void WriteBlock(int requests, BlockWriterOptions options = {}, int traces_per_request = 50) {
-    testdata::RealisticOptions generator;
+    testdata::GeneratorOptions generator;
     generator.traces_per_request = traces_per_request;
     for (int i = 0; i < requests; ++i) {
       ASSERT_TRUE(
@@ -349,7 +350,7 @@ TEST_F(BlockCorruptionTest, RandomDamageBehindTheChecksumsNeverCrashes) {
   BlockWriterOptions options;
   options.compress = false;
   options.spans_per_row_group = 40;
-  testdata::RealisticOptions data;
+  testdata::GeneratorOptions data;
   data.traces_per_request = 12;
   ASSERT_TRUE(set_.AddRequest(testdata::RealisticRequest(data, 100)).ok());
   ASSERT_TRUE(set_.AddRequest(EveryFieldLikeRequest()).ok());

@@ -8,9 +8,10 @@
 #include "block/block_reader.h"
 #include "block/block_recovery.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/fault_injection_env.h"
 #include "gtest/gtest.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {

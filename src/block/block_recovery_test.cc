@@ -12,8 +12,9 @@
 #include "block/block_format.h"
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "gtest/gtest.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {

@@ -9,12 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "block/block_writer.h"
 #include "common/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {
@@ -171,7 +172,7 @@ class BlockRoundTripTest : public ::testing::Test {
   // column-access tests.
   std::unique_ptr<BlockReader> WriteMixedBlock() {
     TraceSet set;
-    testdata::RealisticOptions options;
+    testdata::GeneratorOptions options;
     for (uint64_t i = 0; i < 4; ++i) {
       EXPECT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
     }
@@ -239,7 +240,7 @@ TEST_F(BlockRoundTripTest, EveryFieldRoundTripsWithOneSpanPerRowGroup) {
 
 TEST_F(BlockRoundTripTest, RealisticTracesRoundTrip) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   for (uint64_t i = 0; i < 8; ++i) {
     ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }
@@ -410,7 +411,7 @@ TEST_F(BlockRoundTripTest, SelectedSegmentsAndProjectedColumnsDecodeAsTheFullRow
 
 TEST_F(BlockRoundTripTest, TracesSpanningRowGroupsComeBackWhole) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   options.traces_per_request = 20;
   ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, 0)).ok());
   options.spans_per_trace = 95;  // traces far larger than a row group
@@ -449,7 +450,7 @@ TEST_F(BlockRoundTripTest, TraceFromSeveralBatchesComesBackWhole) {
 
 TEST_F(BlockRoundTripTest, AbsentTraceIsNotFound) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, 0)).ok());
   std::unique_ptr<BlockReader> reader = WriteAndOpen(set);
   ASSERT_NE(reader, nullptr);
@@ -466,7 +467,7 @@ TEST_F(BlockRoundTripTest, AbsentTraceIsNotFound) {
 // The traces of `requests` realistic requests (50 traces each).
 TraceSet RealisticSet(uint64_t requests) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   for (uint64_t i = 0; i < requests; ++i) {
     EXPECT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }
@@ -512,7 +513,7 @@ TEST_F(BlockRoundTripTest, BloomFilterProbedOnDiskAnswersLikeTheOneInMemory) {
 
 TEST_F(BlockRoundTripTest, ScanYieldsEverySpanOnceInTraceOrder) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   for (uint64_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }
@@ -553,7 +554,8 @@ TEST_F(BlockRoundTripTest, ScanYieldsEverySpanOnceInTraceOrder) {
 
 TEST_F(BlockRoundTripTest, StatisticsDescribeEachRowGroup) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
+  options.error_rate = 0;  // no failed spans: every http.status_code is 200
   for (uint64_t i = 0; i < 4; ++i) {
     ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }
@@ -615,7 +617,7 @@ TEST_F(BlockRoundTripTest, ParentsOutsideTheTraceAndClockSkewRoundTrip) {
 
 TEST_F(BlockRoundTripTest, MemoryHeldWhileOpenIsUnderOnePercentOfTheData) {
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   for (uint64_t i = 0; i < 40; ++i) {
     ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }

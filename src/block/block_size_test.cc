@@ -7,8 +7,9 @@
 
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "gtest/gtest.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block {
 namespace {
@@ -20,7 +21,7 @@ using testing::WriteTraceSet;
 TEST(BlockSizeTest, RealisticDataTakesAtMost36BytesPerSpan) {
   // 200 requests of 50 traces x 10 spans: 100,000 spans, ten 10k-span row groups.
   TraceSet set;
-  testdata::RealisticOptions options;
+  testdata::GeneratorOptions options;
   for (uint64_t i = 0; i < 200; ++i) {
     ASSERT_TRUE(set.AddRequest(testdata::RealisticRequest(options, i)).ok());
   }

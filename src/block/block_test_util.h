@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "block/block_testdata.h"
 #include "block/block_writer.h"
 #include "common/env.h"
+#include "testdata/trace_set.h"
 
 namespace strand::block::testing {
 

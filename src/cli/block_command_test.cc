@@ -9,11 +9,12 @@
 
 #include "block/block_reader.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/checksum.h"
 #include "common/clock.h"
 #include "common/coding.h"
 #include "common/hex.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::cli {
 namespace {
@@ -35,11 +36,11 @@ class BlockCommandTest : public ::testing::Test {
   // Writes a block of `traces` realistic 10-span traces into <data>/<area>/<tenant>/.
   BlockMeta WriteBlock(const std::string& tenant, uint64_t seed, int traces,
                        BlockWriterOptions options = {}, const std::string& area = "blocks") {
-    block::testdata::RealisticOptions generator;
+    testdata::GeneratorOptions generator;
     generator.seed = seed;
     generator.traces_per_request = traces;
-    block::testdata::TraceSet set;
-    EXPECT_TRUE(set.AddRequest(block::testdata::RealisticRequest(generator, 0)).ok());
+    testdata::TraceSet set;
+    EXPECT_TRUE(set.AddRequest(testdata::RealisticRequest(generator, 0)).ok());
     options.clock = &clock_;
     absl::StatusOr<BlockMeta> meta = block::testing::WriteTraceSet(
         env_, JoinPath(JoinPath(dir_.path(), area), tenant), set, options, tenant);

@@ -11,18 +11,19 @@
 #include <random>
 
 #include "absl/synchronization/notification.h"
-#include "block/block_testdata.h"
 #include "common/fault_injection_env.h"
 #include "otlp/proto_decoder.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::store {
 namespace {
 
-using block::testdata::CanonicalSpans;
-using block::testdata::RealisticOptions;
-using block::testdata::RealisticRequest;
+using testdata::CanonicalSpans;
+using testdata::GeneratorOptions;
+using testdata::RealisticRequest;
 
 using testing::kSecond;
 
@@ -65,7 +66,7 @@ TEST_F(StoreBlocksTest, TraceSplitBetweenBlocksAndLiveComesBackWhole) {
   Open();
   // The same requests again under another generator seed would be other traces; instead
   // send each trace's spans in two halves, far apart in time.
-  block::testdata::TraceSet set;
+  testdata::TraceSet set;
   ASSERT_TRUE(set.AddRequest(Request(0)).ok());
   auto whole = Expected(0, 1);
   std::vector<otlp::SpanRef> first, second;
@@ -100,7 +101,7 @@ TEST_F(StoreBlocksTest, LongActiveTraceIsCutAtTheLiveLimit) {
   options_.max_trace_live_nanos = 30 * kSecond;
   Open();
   // One trace that keeps getting spans every 5 s: never idle.
-  block::testdata::TraceSet set;
+  testdata::TraceSet set;
   ASSERT_TRUE(set.AddRequest(Request(0)).ok());
   const auto& spans = set.traces.begin()->second;
   for (size_t i = 0; i < spans.size(); ++i) {
@@ -252,7 +253,7 @@ TEST_F(StoreBlocksTest, CompactionInterruptedBeforeCleanupKeepsOneCopy) {
 
 TEST_F(StoreBlocksTest, RetentionDeletesOldBlocksOnly) {
   options_.retention_nanos = 3600 * kSecond;
-  RealisticOptions later = gen_;
+  GeneratorOptions later = gen_;
   later.base_time_unix_nano += 2 * 3600 * kSecond;
   later.seed = 7;
   Open();
@@ -319,7 +320,7 @@ TEST_F(StoreBlocksTest, DamagedRowGroupAnswersDataUnavailableAndTheRestIsServed)
       auto found = store_->FindTraceById("t", id);
       if (id < rg.first_trace || rg.last_trace < id) {
         ASSERT_TRUE(found.ok()) << found.status();
-        EXPECT_EQ(block::testdata::CanonicalSpans(found->spans), spans);
+        EXPECT_EQ(testdata::CanonicalSpans(found->spans), spans);
         EXPECT_EQ(found->partial, "");
         ++served;
       } else if (found.ok()) {

@@ -16,10 +16,11 @@
 
 #include "absl/synchronization/notification.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/fault_injection_env.h"
 #include "otlp/proto_decoder.h"
 #include "store/store.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace strand::store::testing {
 
@@ -47,7 +48,7 @@ class StoreFixture : public ::testing::Test {
   }
   // Request `index` of the realistic generator (50 traces x 10 spans by default).
   std::string Request(uint64_t index) {
-    return block::testdata::RealisticRequest(gen_, index).SerializeAsString();
+    return testdata::RealisticRequest(gen_, index).SerializeAsString();
   }
   absl::Status IngestBytes(const std::string& tenant, std::string bytes) {
     auto decoded = otlp::DecodeProtoRequest(std::move(bytes));
@@ -63,10 +64,10 @@ class StoreFixture : public ::testing::Test {
   }
   // The canonical spans of every trace of the requests, by trace ID.
   std::map<otlp::TraceId, std::vector<std::string>> Expected(uint64_t first, uint64_t count) {
-    block::testdata::TraceSet set;
+    testdata::TraceSet set;
     for (uint64_t i = first; i < first + count; ++i) EXPECT_TRUE(set.AddRequest(Request(i)).ok());
     std::map<otlp::TraceId, std::vector<std::string>> out;
-    for (const auto& [id, spans] : set.traces) out[id] = block::testdata::CanonicalSpans(spans);
+    for (const auto& [id, spans] : set.traces) out[id] = testdata::CanonicalSpans(spans);
     return out;
   }
   void ExpectAllFound(const std::string& tenant,
@@ -74,7 +75,7 @@ class StoreFixture : public ::testing::Test {
     for (const auto& [id, spans] : expected) {
       auto found = store_->FindTraceById(tenant, id);
       ASSERT_TRUE(found.ok()) << found.status();
-      EXPECT_EQ(block::testdata::CanonicalSpans(found->spans), spans);
+      EXPECT_EQ(testdata::CanonicalSpans(found->spans), spans);
     }
   }
   void ExpectNoneFound(const std::map<otlp::TraceId, std::vector<std::string>>& expected,
@@ -113,7 +114,7 @@ class StoreFixture : public ::testing::Test {
   FakeClock clock_;
   MetricsRegistry metrics_;
   StoreOptions options_;
-  block::testdata::RealisticOptions gen_;
+  testdata::GeneratorOptions gen_;
   std::unique_ptr<Store> store_;
 };
 

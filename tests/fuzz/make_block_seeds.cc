@@ -15,17 +15,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "block/block_test_util.h"
-#include "block/block_testdata.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "testdata/trace_generator.h"
+#include "testdata/trace_set.h"
 
 namespace {
 
 namespace block = strand::block;
+namespace testdata = strand::testdata;
 using strand::Env;
 
 // Writes `set` as a block in a scratch directory and copies its data file to `out`.
-absl::Status WriteSeed(const block::testdata::TraceSet& set, block::BlockWriterOptions options,
+absl::Status WriteSeed(const testdata::TraceSet& set, block::BlockWriterOptions options,
                        const std::string& out) {
   block::testing::TempDir scratch;
   absl::StatusOr<block::BlockMeta> meta =
@@ -132,25 +134,25 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     absl::StatusOr<std::string> request = Env::Default()->ReadFileToString(argv[i]);
     if (!check(request.status(), argv[i])) return 1;
-    block::testdata::TraceSet set;
+    testdata::TraceSet set;
     // Requests the decoder refuses, or without spans, make no block.
     if (!set.AddRequest(*request).ok() || set.traces.empty()) continue;
     const std::string stem = out_dir + "/" + Stem(argv[i]);
     if (!check(WriteSeed(set, Options(false), stem + ".blk"), argv[i])) return 1;
     if (i == 2 && !check(WriteSeed(set, Options(true), stem + "-zstd.blk"), argv[i])) return 1;
   }
-  block::testdata::TraceSet mixed;
+  testdata::TraceSet mixed;
   block::BlockWriterOptions mixed_options = Options(false);
   mixed_options.spans_per_row_group = 3;
   if (!check(mixed.AddRequest(MixedRequest()), "mixed") ||
       !check(WriteSeed(mixed, mixed_options, out_dir + "/mixed.blk"), "mixed")) {
     return 1;
   }
-  block::testdata::RealisticOptions generator;
+  testdata::GeneratorOptions generator;
   generator.traces_per_request = 1;
   generator.spans_per_trace = 3;
-  block::testdata::TraceSet realistic;
-  if (!check(realistic.AddRequest(block::testdata::RealisticRequest(generator, 0)), "realistic") ||
+  testdata::TraceSet realistic;
+  if (!check(realistic.AddRequest(testdata::RealisticRequest(generator, 0)), "realistic") ||
       !check(WriteSeed(realistic, Options(false), out_dir + "/realistic.blk"), "realistic")) {
     return 1;
   }

@@ -34,7 +34,7 @@ BlockGenerator::BlockGenerator(Env& env, BlockGenOptions options,
     : env_(env),
       options_(std::move(options)),
       pool_(std::move(pool)),
-      sample_rng_(loadgen::Mix64(options_.pool.generator.seed ^ options_.pool.id_salt)) {}
+      sample_rng_(testdata::Mix64(options_.pool.generator.seed ^ options_.pool.id_salt)) {}
 
 absl::StatusOr<std::unique_ptr<BlockGenerator>> BlockGenerator::Create(Env& env,
                                                                        BlockGenOptions options) {

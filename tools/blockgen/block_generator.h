@@ -24,8 +24,8 @@
 #include "block/block_writer.h"
 #include "common/env.h"
 #include "loadgen/request_pool.h"
-#include "loadgen/rng.h"
 #include "otlp/span_batch.h"
+#include "testdata/rng.h"
 
 namespace strand::blockgen {
 
@@ -85,7 +85,7 @@ class BlockGenerator {
   uint64_t next_request_ = 0;
   uint64_t traces_written_ = 0;
   std::vector<otlp::TraceId> sample_;
-  loadgen::Rng sample_rng_;
+  testdata::Rng sample_rng_;
 };
 
 }  // namespace strand::blockgen

@@ -56,7 +56,7 @@ GrpcWorker::GrpcWorker(const LoadConfig& config, const RequestPool& pool,
       sequence_(sequence),
       live_(live),
       index_(index),
-      rng_(Mix64(config.generator.seed ^ (0x3000ULL + static_cast<uint64_t>(index)))) {
+      rng_(testdata::Mix64(config.generator.seed ^ (0x3000ULL + static_cast<uint64_t>(index)))) {
   grpc::ChannelArguments args;
   // A connection of its own per worker, rather than one shared subchannel.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

@@ -17,8 +17,8 @@
 #include "absl/synchronization/mutex.h"
 #include "loadgen/load_config.h"
 #include "loadgen/request_pool.h"
-#include "loadgen/rng.h"
 #include "loadgen/run_stats.h"
+#include "testdata/rng.h"
 
 namespace strand::loadgen {
 
@@ -64,7 +64,7 @@ class GrpcWorker {
   absl::Mutex mu_;
   std::vector<Call*> free_ ABSL_GUARDED_BY(mu_);
   RunStats stats_ ABSL_GUARDED_BY(mu_);
-  Rng rng_ ABSL_GUARDED_BY(mu_);
+  testdata::Rng rng_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace strand::loadgen

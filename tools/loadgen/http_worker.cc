@@ -44,7 +44,7 @@ HttpWorker::HttpWorker(const LoadConfig& config, const RequestPool& pool,
       live_(live),
       index_(index),
       json_(config.protocol == Protocol::kHttpJson),
-      rng_(Mix64(config.generator.seed ^ (0x4000ULL + static_cast<uint64_t>(index)))) {}
+      rng_(testdata::Mix64(config.generator.seed ^ (0x4000ULL + static_cast<uint64_t>(index)))) {}
 
 HttpWorker::~HttpWorker() {
   for (auto& t : transfers_) {

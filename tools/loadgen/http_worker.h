@@ -17,8 +17,8 @@
 #include "loadgen/gzip_compressor.h"
 #include "loadgen/load_config.h"
 #include "loadgen/request_pool.h"
-#include "loadgen/rng.h"
 #include "loadgen/run_stats.h"
+#include "testdata/rng.h"
 
 namespace strand::loadgen {
 
@@ -67,7 +67,7 @@ class HttpWorker {
   std::vector<std::unique_ptr<Transfer>> transfers_;
   GzipCompressor gzip_;
   RunStats stats_;
-  Rng rng_;
+  testdata::Rng rng_;
 };
 
 }  // namespace strand::loadgen

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "loadgen/trace_generator.h"
+#include "testdata/trace_generator.h"
 
 namespace strand::loadgen {
 
@@ -34,7 +34,7 @@ struct LoadConfig {
   double rate = 0;   // spans per second over all workers; 0 = as fast as acknowledged
   std::chrono::nanoseconds duration = std::chrono::seconds(10);
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);  // per request
-  GeneratorOptions generator;
+  testdata::GeneratorOptions generator;
   size_t pool_size = 32;
   uint64_t id_salt = 0;
   std::vector<std::pair<std::string, std::string>> headers;

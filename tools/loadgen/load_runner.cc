@@ -224,7 +224,8 @@ absl::StatusOr<std::vector<RunStats>> Send(const LoadConfig& config, Workers& w,
 // Reads up to `sample_cap` acknowledged traces back through the API: one trace from each
 // sampled request, more from each when there were few requests.
 VerifyResult VerifySample(const LoadConfig& config, const RequestPool& pool,
-                          const std::vector<uint64_t>& acked, size_t sample_cap, Rng& rng) {
+                          const std::vector<uint64_t>& acked, size_t sample_cap,
+                          testdata::Rng& rng) {
   std::vector<SentTrace> traces;
   std::set<std::pair<uint64_t, size_t>> chosen;
   const size_t per_request = static_cast<size_t>(config.generator.traces_per_request);
@@ -261,7 +262,7 @@ absl::StatusOr<RunReport> LoadRunner::Run() {
   ASSIGN_OR_RETURN(std::vector<RunStats> results, Send(config_, w, workers, live, report));
 
   const size_t sample_cap = static_cast<size_t>(std::max(0, config_.verify_sample));
-  Rng rng(Mix64(config_.generator.seed ^ 0x5eedULL));
+  testdata::Rng rng(testdata::Mix64(config_.generator.seed ^ 0x5eedULL));
   for (const RunStats& r : results) report.stats.Merge(r, sample_cap, rng);
   if (report.stats.spans_sent > 0) {
     const auto spans = static_cast<double>(report.stats.spans_sent);

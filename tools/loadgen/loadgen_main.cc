@@ -17,9 +17,9 @@
 #include "absl/time/time.h"
 #include "loadgen/load_config.h"
 #include "loadgen/load_runner.h"
-#include "otlp/json_encoder.h"
 #include "loadgen/report.h"
-#include "loadgen/trace_generator.h"
+#include "otlp/json_encoder.h"
+#include "testdata/trace_generator.h"
 
 namespace {
 
@@ -111,7 +111,7 @@ int Main(int argc, char** argv) {
                "print the first generated request as OTLP/JSON, and its size, then exit");
   CLI11_PARSE(app, argc, argv);
   if (print_sample) {
-    const auto request = strand::loadgen::TraceGenerator(config.generator).Generate(0);
+    const auto request = strand::testdata::TraceGenerator(config.generator).Generate(0);
     std::fputs(strand::otlp::WriteOtlpJson(request, nullptr).c_str(), stdout);
     std::fprintf(stderr, "\n%zu bytes in protobuf for %d spans: %.1f bytes per span\n",
                  request.ByteSizeLong(),

@@ -7,16 +7,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "otlp/json_encoder.h"
-#include "loadgen/rng.h"
+#include "testdata/rng.h"
 
 namespace strand::loadgen {
 
 absl::StatusOr<std::unique_ptr<RequestPool>> RequestPool::Build(const RequestPoolOptions& options) {
   if (options.size == 0) return absl::InvalidArgumentError("the request pool needs entries");
   std::unique_ptr<RequestPool> pool(new RequestPool(options));
-  pool->trace_salt_ = Mix64(options.id_salt ^ 0x7261636574726163ULL);
-  pool->span_salt_ = Mix64(options.id_salt ^ 0x7370616e7370616eULL);
-  TraceGenerator generator(options.generator);
+  pool->trace_salt_ = testdata::Mix64(options.id_salt ^ 0x7261636574726163ULL);
+  pool->span_salt_ = testdata::Mix64(options.id_salt ^ 0x7370616e7370616eULL);
+  testdata::TraceGenerator generator(options.generator);
   absl::flat_hash_set<uint64_t> trace_prefixes;
   pool->entries_.reserve(options.size);
   for (size_t i = 0; i < options.size; ++i) {
@@ -73,8 +73,8 @@ absl::StatusOr<std::unique_ptr<RequestPool>> RequestPool::Build(const RequestPoo
 
 IdShift RequestPool::ShiftFor(uint64_t sequence, uint64_t now_unix_nano) const {
   IdShift shift;
-  shift.trace_xor = Mix64(trace_salt_ + sequence);
-  shift.span_xor = Mix64(span_salt_ + sequence);
+  shift.trace_xor = testdata::Mix64(trace_salt_ + sequence);
+  shift.span_xor = testdata::Mix64(span_salt_ + sequence);
   const uint64_t target = EntryFor(sequence).base_time_unix_nano + 1'000'000'000ULL;
   shift.time_delta = now_unix_nano > target ? now_unix_nano - target : 0;
   return shift;

@@ -18,12 +18,12 @@
 
 #include "absl/status/statusor.h"
 #include "loadgen/patch_sites.h"
-#include "loadgen/trace_generator.h"
+#include "testdata/trace_generator.h"
 
 namespace strand::loadgen {
 
 struct RequestPoolOptions {
-  GeneratorOptions generator;
+  testdata::GeneratorOptions generator;
   size_t size = 16;
   BodyFormat format = BodyFormat::kProtobuf;
   uint64_t id_salt = 0;  // runs with different salts send different IDs

@@ -12,7 +12,7 @@ void RunStats::RecordFailure(const std::string& status, const std::string& messa
   failure_messages.try_emplace(status, message);
 }
 
-void RunStats::SampleAck(uint64_t sequence, size_t capacity, Rng& rng) {
+void RunStats::SampleAck(uint64_t sequence, size_t capacity, testdata::Rng& rng) {
   ++acked_seen;
   if (capacity == 0) return;
   if (acked_sample.size() < capacity) {
@@ -23,7 +23,7 @@ void RunStats::SampleAck(uint64_t sequence, size_t capacity, Rng& rng) {
   if (slot < capacity) acked_sample[slot] = sequence;
 }
 
-void RunStats::Merge(const RunStats& other, size_t capacity, Rng& rng) {
+void RunStats::Merge(const RunStats& other, size_t capacity, testdata::Rng& rng) {
   requests_sent += other.requests_sent;
   requests_ok += other.requests_ok;
   requests_failed += other.requests_failed;

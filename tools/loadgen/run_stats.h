@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "loadgen/latency_histogram.h"
-#include "loadgen/rng.h"
+#include "testdata/rng.h"
 
 namespace strand::loadgen {
 
@@ -41,9 +41,9 @@ struct RunStats {
 
   void RecordFailure(const std::string& status, const std::string& message, uint64_t spans);
   // Adds `sequence` to the reservoir of at most `capacity` entries.
-  void SampleAck(uint64_t sequence, size_t capacity, Rng& rng);
+  void SampleAck(uint64_t sequence, size_t capacity, testdata::Rng& rng);
   // Adds `other` in. The merged reservoir stays a fair sample of both.
-  void Merge(const RunStats& other, size_t capacity, Rng& rng);
+  void Merge(const RunStats& other, size_t capacity, testdata::Rng& rng);
 };
 
 }  // namespace strand::loadgen

@@ -1,5 +1,7 @@
 // TraceGenerator: builds realistic OTLP trace requests from a seeded model of an online
-// shop, the way its services would report them through OpenTelemetry SDKs.
+// shop, the way its services would report them through OpenTelemetry SDKs. It is the one
+// data generator of the project: unit tests, micro-benchmarks, strand-loadgen and
+// strand-blockgen all run on its data.
 //
 // The model: a `frontend` receives browser requests (checkout, product pages, cart
 // updates) and calls `checkout`, `cart`, `payment` (gRPC), `inventory` and
@@ -19,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "loadgen/service_catalog.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "testdata/service_catalog.h"
 
-namespace strand::loadgen {
+namespace strand::testdata {
 
 struct GeneratorOptions {
   uint64_t seed = 1;
@@ -56,4 +58,9 @@ class TraceGenerator {
   std::vector<std::string> service_names_;
 };
 
-}  // namespace strand::loadgen
+// Request `index` of TraceGenerator(options): a shorthand for tests that need a few
+// requests. Thread-safe.
+opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest RealisticRequest(
+    const GeneratorOptions& options, uint64_t index);
+
+}  // namespace strand::testdata

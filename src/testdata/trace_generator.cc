@@ -1,4 +1,4 @@
-#include "loadgen/trace_generator.h"
+#include "testdata/trace_generator.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "loadgen/rng.h"
-#include "loadgen/service_catalog.h"
+#include "testdata/rng.h"
+#include "testdata/service_catalog.h"
 
-namespace strand::loadgen {
+namespace strand::testdata {
 namespace {
 
 namespace pb = ::opentelemetry::proto;
@@ -671,4 +671,9 @@ pb::collector::trace::v1::ExportTraceServiceRequest TraceGenerator::Generate(uin
   return request;
 }
 
-}  // namespace strand::loadgen
+pb::collector::trace::v1::ExportTraceServiceRequest RealisticRequest(
+    const GeneratorOptions& options, uint64_t index) {
+  return TraceGenerator(options).Generate(index);
+}
+
+}  // namespace strand::testdata

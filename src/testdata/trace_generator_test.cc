@@ -1,4 +1,4 @@
-#include "loadgen/trace_generator.h"
+#include "testdata/trace_generator.h"
 
 #include <cstring>
 #include <map>
@@ -6,12 +6,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "otlp/json_encoder.h"
 #include "otlp/batch_testutil.h"
 #include "otlp/json_decoder.h"
+#include "otlp/json_encoder.h"
 #include "otlp/proto_decoder.h"
 
-namespace strand::loadgen {
+namespace strand::testdata {
 namespace {
 
 namespace pb = ::opentelemetry::proto;
@@ -185,4 +185,4 @@ TEST(TraceGeneratorTest, JsonFormDecodesToTheSameSpansAsProtobuf) {
 }
 
 }  // namespace
-}  // namespace strand::loadgen
+}  // namespace strand::testdata

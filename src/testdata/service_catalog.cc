@@ -1,11 +1,11 @@
-#include "loadgen/service_catalog.h"
+#include "testdata/service_catalog.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "loadgen/rng.h"
+#include "testdata/rng.h"
 
-namespace strand::loadgen {
+namespace strand::testdata {
 namespace {
 
 using opentelemetry::proto::common::v1::KeyValue;
@@ -168,4 +168,4 @@ void ServiceCatalog::FillResource(int service, int replica,
   Str(a, "container.name", svc.name);
 }
 
-}  // namespace strand::loadgen
+}  // namespace strand::testdata

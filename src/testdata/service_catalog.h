@@ -11,7 +11,7 @@
 
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 
-namespace strand::loadgen {
+namespace strand::testdata {
 
 enum class Lang { kNode, kGo, kJava, kPython, kDotnet };
 
@@ -67,4 +67,4 @@ class ServiceCatalog {
   std::vector<ServiceModel> services_;
 };
 
-}  // namespace strand::loadgen
+}  // namespace strand::testdata

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-namespace strand::loadgen {
+namespace strand::testdata {
 
 inline uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -50,4 +50,4 @@ class Rng {
   uint64_t state_;
 };
 
-}  // namespace strand::loadgen
+}  // namespace strand::testdata
