@@ -1,6 +1,15 @@
 # Small helpers so every folder's CMakeLists.txt reads the same way.
 
 set(STRAND_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+# clang checks the ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations (absl::Mutex
+# is annotated; std::mutex in libstdc++ is not, so shared state uses absl::Mutex).
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  list(APPEND STRAND_WARNINGS -Wthread-safety)
+endif()
+# Our sources only (third-party headers come in as system includes).
+if(STRAND_WERROR)
+  list(APPEND STRAND_WARNINGS -Werror)
+endif()
 
 if(STRAND_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
