@@ -8,7 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "api/responses.h"
+#include "http/responses.h"
+#include "http/status_codes.h"
 #include "api/trace_encoding.h"
 #include "auth/request_tenant.h"
 #include "common/clock.h"
@@ -90,7 +91,11 @@ absl::StatusOr<std::pair<int64_t, int64_t>> QueryTimeRange(const HttpRequest& re
 }
 
 TempoApi::TempoApi(TempoApiOptions options, store::Store& store, MetricsRegistry& metrics)
-    : options_(std::move(options)), store_(store), searcher_(store), metrics_(metrics) {
+    : options_(std::move(options)),
+      store_(store),
+      storage_(store),
+      searcher_(storage_),
+      metrics_(metrics) {
   requests_ = metrics.AddCounter("strand_api_requests_total", "API requests by route and code.",
                                  {"route", "code"});
   latency_ =
@@ -102,7 +107,7 @@ absl::StatusOr<std::unique_ptr<TempoApi>> TempoApi::Start(TempoApiOptions option
                                                           store::Store& store,
                                                           MetricsRegistry& metrics) {
   std::unique_ptr<TempoApi> api(new TempoApi(std::move(options), store, metrics));
-  HttpServerOptions so;
+  http::HttpServerOptions so;
   so.address = api->options_.address;
   so.threads = api->options_.threads;
   so.max_body_bytes = 1 << 20;
@@ -145,14 +150,14 @@ HttpResponse TempoApi::Handle(const HttpRequest& req) {
   auto identity =
       options_.auth->Authenticate([&req](std::string_view name) { return req.Header(name); });
   if (!identity.ok()) {
-    HttpResponse r = TextResponse(401, std::string(identity.status().message()));
+    HttpResponse r = http::TextResponse(401, std::string(identity.status().message()));
     r.headers.emplace_back("WWW-Authenticate", options_.auth->Challenge());
     return r;
   }
   if (!options_.multitenancy || identity->tenant.empty()) return Route(req);
   // A bound credential: the handlers read the tenant from X-Scope-OrgID, set to it here.
   auto tenant = auth::RequestTenant(true, &*identity, req.Header(auth::kOrgIdHeader));
-  if (!tenant.ok()) return TextResponse(403, std::string(tenant.status().message()));
+  if (!tenant.ok()) return http::TextResponse(403, std::string(tenant.status().message()));
   HttpRequest bound = req;
   std::erase_if(bound.headers, [](const auto& h) { return h.first == auth::kOrgIdHeader; });
   bound.headers.emplace_back(auth::kOrgIdHeader, *tenant);
@@ -162,12 +167,12 @@ HttpResponse TempoApi::Handle(const HttpRequest& req) {
 HttpResponse TempoApi::Route(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method != "GET" && req.method != "HEAD") {
-    HttpResponse r = TextResponse(405, absl::StrCat("method ", req.method, " not allowed"));
+    HttpResponse r = http::TextResponse(405, absl::StrCat("method ", req.method, " not allowed"));
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
-  if (path == "/ready") return TextResponse(200, "ready");
-  if (path == "/api/echo") return TextResponse(200, "echo");
+  if (path == "/ready") return http::TextResponse(200, "ready");
+  if (path == "/api/echo") return http::TextResponse(200, "echo");
   if (path == "/metrics") {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -181,7 +186,7 @@ HttpResponse TempoApi::Route(const HttpRequest& req) {
                     ",\"branch\":", JsonString(absl::StrCat("strand-", STRAND_VERSION)),
                     ",\"buildDate\":", JsonString(__DATE__ " " __TIME__),
                     ",\"buildUser\":\"strand\",\"goVersion\":\"n/a (Strand is C++20)\"}");
-    return JsonResponse(std::move(b));
+    return http::JsonResponse(std::move(b));
   }
   if (absl::StartsWith(path, "/api/traces/")) {
     return TraceById(req, std::string_view(path).substr(strlen("/api/traces/")), false);
@@ -203,32 +208,32 @@ HttpResponse TempoApi::Route(const HttpRequest& req) {
     }
   }
   if (absl::StartsWith(path, "/api/metrics")) {
-    return TextResponse(501, absl::StrCat("not supported: ", path,
+    return http::TextResponse(501, absl::StrCat("not supported: ", path,
                                           " (TraceQL metrics) is not built "
                                           "yet in this version of Strand; search is"));
   }
   if (path == "/api/strand/service-map") return ServiceMapHandler(req);
   if (auto ui = WebUi(req)) return std::move(*ui);
-  return TextResponse(404, absl::StrCat("unknown path ", path));
+  return http::TextResponse(404, absl::StrCat("unknown path ", path));
 }
 
 HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex, bool v2) {
   auto tenant_or = TenantOf(req);
-  if (!tenant_or.ok()) return TextResponse(400, std::string(tenant_or.status().message()));
+  if (!tenant_or.ok()) return http::TextResponse(400, std::string(tenant_or.status().message()));
   const std::string& tenant = *tenant_or;
   auto id = ParseTraceId(id_hex);
-  if (!id.ok()) return TextResponse(400, std::string(id.status().message()));
+  if (!id.ok()) return http::TextResponse(400, std::string(id.status().message()));
   auto range = QueryTimeRange(req, /*non_negative=*/false);
-  if (!range.ok()) return TextResponse(400, std::string(range.status().message()));
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "trace lookup")) return *refused;
+  if (!range.ok()) return http::TextResponse(400, std::string(range.status().message()));
+  if (auto refused = http::RefuseUnderMemoryPressure(options_.memory, "trace lookup")) return *refused;
   auto result = store_.FindTraceById(tenant, *id, range->first, range->second);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound) {
-      return TextResponse(404, "trace not found");
+      return http::TextResponse(404, "trace not found");
     }
-    // DataLoss ("data unavailable: block ... is damaged ...") and anything else: 500 with
-    // the store's message, never a 404 that would say the trace does not exist.
-    return TextResponse(500, std::string(result.status().message()));
+    // DataLoss ("data unavailable: block ... is damaged ...") is a 500 with the store's
+    // message, never a 404 that would say the trace does not exist; Unavailable a 503.
+    return http::StatusTextResponse(result.status());
   }
   // The answer (about as large as the trace's share of the batches found) is taken from
   // the memory budget before it is encoded.
@@ -238,7 +243,7 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
     answer_bytes += ref.batch->MemoryUsage() / std::max<size_t>(ref.batch->spans.size(), 1);
   }
   if (absl::Status s = held.TryResize(answer_bytes, "trace lookup"); !s.ok()) {
-    return MemoryRefusal(s);
+    return http::MemoryRefusal(s);
   }
   const auto version = v2 ? TraceApiVersion::kV2 : TraceApiVersion::kV1;
   std::string accept = absl::AsciiStrToLower(std::string(req.Header("accept")));
@@ -249,8 +254,8 @@ HttpResponse TempoApi::TraceById(const HttpRequest& req, std::string_view id_hex
     r.body = TraceToProto(result->spans, version, result->inspected_bytes, result->partial);
   } else {
     auto json = TraceToJson(result->spans, version, result->inspected_bytes, result->partial);
-    if (!json.ok()) return TextResponse(500, std::string(json.status().message()));
-    r = JsonResponse(std::move(*json));
+    if (!json.ok()) return http::TextResponse(500, std::string(json.status().message()));
+    r = http::JsonResponse(std::move(*json));
   }
   // v2 carries it in the body (status PARTIAL); v1 has only this header.
   if (!result->partial.empty()) {

@@ -22,14 +22,23 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "auth/authenticator.h"
 #include "common/metrics.h"
 #include "overrides/overrides.h"
+#include "query/local_storage.h"
 #include "store/store.h"
 #include "traceql/searcher.h"
 
 namespace strand::api {
+
+// The HTTP vocabulary the handlers speak (src/http).
+using http::ConnectionLimits;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
+using http::Responder;
+using http::TlsSettings;
 
 struct TempoApiOptions {
   std::string address = "127.0.0.1:3200";
@@ -82,6 +91,7 @@ class TempoApi {
 
   TempoApiOptions options_;
   store::Store& store_;
+  query::LocalStorage storage_;  // the store through the TraceQL storage seam
   traceql::Searcher searcher_;
   MetricsRegistry& metrics_;
   Family<Counter>* requests_;

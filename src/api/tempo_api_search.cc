@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "api/responses.h"
+#include "http/responses.h"
 #include "api/tempo_api.h"
 #include "common/hex.h"
 #include "common/json_writer.h"
@@ -32,7 +32,7 @@ std::string GoDuration(int64_t seconds) {
 }
 
 HttpResponse Error(int status, const absl::Status& s) {
-  return TextResponse(status, std::string(s.message()));
+  return http::TextResponse(status, std::string(s.message()));
 }
 
 int StatusFor(const absl::Status& s) {
@@ -319,14 +319,9 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
   if (!query.ok()) return Error(400, query.status());
   auto evaluator = traceql::Evaluator::Compile(std::move(*query));
   if (!evaluator.ok()) return Error(400, evaluator.status());
-  traceql::Planner planner((*evaluator)->query());
-  traceql::ColumnFilter column_filter((*evaluator)->query());
-
   traceql::SearchRequest sr;
   sr.tenant = *tenant;
   sr.evaluator = evaluator->get();
-  sr.planner = &planner;
-  sr.column_filter = &column_filter;
   sr.start_unix_nano = range->first;
   sr.end_unix_nano = range->second;
   for (auto [name, out] : {std::pair{"minDuration", &sr.min_duration_nanos},
@@ -334,11 +329,11 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
     std::string_view v = req.Query(name);
     if (v.empty()) continue;
     auto d = ParseGoDuration(v);
-    if (!d.ok()) return TextResponse(400, absl::StrCat(name, ": ", d.status().message()));
+    if (!d.ok()) return http::TextResponse(400, absl::StrCat(name, ": ", d.status().message()));
     *out = *d;
   }
   if (sr.max_duration_nanos != 0 && sr.min_duration_nanos > sr.max_duration_nanos) {
-    return TextResponse(400, "invalid maxDuration: it is below minDuration");
+    return http::TextResponse(400, "invalid maxDuration: it is below minDuration");
   }
   for (auto [name, out, def, max] :
        {std::tuple{"limit", &sr.limit, kDefaultLimit, kMaxLimit},
@@ -346,28 +341,28 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
     std::string_view v = req.Query(name);
     uint32_t n = def;
     if (!v.empty() && (!absl::SimpleAtoi(std::string(v), &n) || n == 0)) {
-      return TextResponse(400, absl::StrCat("invalid ", name, " \"", std::string(v),
+      return http::TextResponse(400, absl::StrCat("invalid ", name, " \"", std::string(v),
                                             "\": want a positive integer"));
     }
     *out = std::min(n, max);
   }
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
+  if (auto refused = http::RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto result = searcher_.Search(sr);
   if (!result.ok()) return Error(StatusFor(result.status()), result.status());
-  return JsonResponse(SearchJson(*result));
+  return http::JsonResponse(SearchJson(*result));
 }
 
 HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
+  if (auto refused = http::RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   std::string scope = absl::AsciiStrToLower(std::string(req.Query("scope")));
   static const char* kScopes[] = {
       "", "all", "span", "resource", "event", "link", "instrumentation", "intrinsic"};
   if (std::find(std::begin(kScopes), std::end(kScopes), scope) == std::end(kScopes)) {
-    return TextResponse(400, absl::StrCat("invalid scope \"", scope,
+    return http::TextResponse(400, absl::StrCat("invalid scope \"", scope,
                                           "\": want span, resource, event, link, instrumentation, "
                                           "intrinsic or all"));
   }
@@ -412,20 +407,20 @@ HttpResponse TempoApi::SearchTags(const HttpRequest& req, bool v2) {
     w.EndArray();
   }
   w.EndObject();
-  return JsonResponse(std::move(w).Finish());
+  return http::JsonResponse(std::move(w).Finish());
 }
 
 HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view encoded_tag,
                                        bool v2) {
   auto tenant = TenantOf(req);
   if (!tenant.ok()) return Error(400, tenant.status());
-  if (auto refused = RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
+  if (auto refused = http::RefuseUnderMemoryPressure(options_.memory, "search")) return *refused;
   auto range = TimeRange(req);
   if (!range.ok()) return Error(400, range.status());
   // Grafana encodes the tag name twice; the server decoded the path once.
   std::string tag(encoded_tag);
-  if (absl::StrContains(tag, '%')) tag = PercentDecode(tag);
-  if (tag.empty()) return TextResponse(400, "missing tag name");
+  if (absl::StrContains(tag, '%')) tag = http::PercentDecode(tag);
+  if (tag.empty()) return http::TextResponse(400, "missing tag name");
   // The tag as a TraceQL field: scoped (`resource.service.name`, `span:name`) in v2;
   // in v1 an unscoped attribute (`service.name`) or a bare intrinsic (`name`, `status`).
   std::string field_text = tag;
@@ -440,7 +435,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
   if (!parsed.ok() || !parsed->pipeline || parsed->pipeline->stages.size() != 1 ||
       !parsed->pipeline->stages[0].spanset || !parsed->pipeline->stages[0].spanset->filter ||
       parsed->pipeline->stages[0].spanset->filter->kind != traceql::FieldExpr::Kind::kBinary) {
-    return TextResponse(400,
+    return http::TextResponse(400,
                         absl::StrCat("invalid tag \"", tag,
                                      "\": want a TraceQL attribute "
                                      "(resource.service.name, span.http.method) or intrinsic"));
@@ -448,7 +443,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
   const traceql::FieldExpr& field = *parsed->pipeline->stages[0].spanset->filter->lhs;
   if (field.kind != traceql::FieldExpr::Kind::kAttribute &&
       field.kind != traceql::FieldExpr::Kind::kIntrinsic) {
-    return TextResponse(400, absl::StrCat("invalid tag \"", tag, "\""));
+    return http::TextResponse(400, absl::StrCat("invalid tag \"", tag, "\""));
   }
   absl::StatusOr<std::vector<traceql::TagValue>> values;
   std::string_view q = req.Query("q");
@@ -462,9 +457,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     if (!(*e)->MatchesEverything()) filter = std::move(*e);
   }
   if (filter) {
-    traceql::Planner planner(filter->query());
-    values =
-        searcher_.TagValuesMatching(*tenant, field, *filter, &planner, range->first, range->second);
+    values = searcher_.TagValuesMatching(*tenant, field, *filter, range->first, range->second);
   } else {
     values = searcher_.TagValuesOf(*tenant, field, range->first, range->second);
   }
@@ -499,7 +492,7 @@ HttpResponse TempoApi::SearchTagValues(const HttpRequest& req, std::string_view 
     }
   }
   w.EndArray().EndObject();
-  return JsonResponse(std::move(w).Finish());
+  return http::JsonResponse(std::move(w).Finish());
 }
 
 }  // namespace strand::api

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "absl/synchronization/notification.h"
-#include "api/http_test_client.h"
+#include "http/http_test_client.h"
 #include "auth/basic_authenticator.h"
 #include "block/block_test_util.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"

@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "api/responses.h"
+#include "http/responses.h"
 #include "api/service_map.h"
 #include "api/tempo_api.h"
 #include "api/web_assets.h"
@@ -52,18 +52,18 @@ std::optional<HttpResponse> TempoApi::WebUi(const HttpRequest& req) const {
 
 HttpResponse TempoApi::ServiceMapHandler(const HttpRequest& req) {
   auto tenant = TenantOf(req);
-  if (!tenant.ok()) return TextResponse(400, std::string(tenant.status().message()));
+  if (!tenant.ok()) return http::TextResponse(400, std::string(tenant.status().message()));
   auto range = QueryTimeRange(req, /*non_negative=*/true);
-  if (!range.ok()) return TextResponse(400, std::string(range.status().message()));
+  if (!range.ok()) return http::TextResponse(400, std::string(range.status().message()));
   int64_t end = range->second;
   int64_t start = range->first;
   if (end == 0) end = Clock::Real()->NowUnixNanos() / 1'000'000'000 + 1;
   if (start == 0) start = end - kDefaultMapSeconds;
-  if (start >= end) return TextResponse(400, "invalid time range: start must be before end");
+  if (start >= end) return http::TextResponse(400, "invalid time range: start must be before end");
   uint64_t limit = kDefaultMapTraces;
   if (std::string_view l = req.Query("limit"); !l.empty()) {
     if (!absl::SimpleAtoi(std::string(l), &limit) || limit == 0 || limit > kMaxMapTraces) {
-      return TextResponse(400, absl::StrCat("invalid limit \"", std::string(l), "\": want 1 to ",
+      return http::TextResponse(400, absl::StrCat("invalid limit \"", std::string(l), "\": want 1 to ",
                                             kMaxMapTraces, " traces"));
     }
   }
@@ -80,9 +80,9 @@ HttpResponse TempoApi::ServiceMapHandler(const HttpRequest& req) {
         map.Add(view);
       },
       [&] { return map.traces() >= limit; });
-  if (!status.ok()) return TextResponse(500, std::string(status.message()));
+  if (!status.ok()) return http::TextResponse(500, std::string(status.message()));
   truncated |= map.traces() >= limit;
-  return JsonResponse(map.ToJson(static_cast<double>(end - start), truncated));
+  return http::JsonResponse(map.ToJson(static_cast<double>(end - start), truncated));
 }
 
 }  // namespace strand::api

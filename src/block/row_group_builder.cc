@@ -164,6 +164,45 @@ void RowGroupBuilder::AddValue(AttrColumn& c, const otlp::SpanBatch& batch, cons
   }
 }
 
+// Lays out a row group's bytes: each column's page compressed and appended to
+// `out.bytes`, its directory entry to the directory and its stored size to
+// `out.column_sizes`, the directory last. A column's leading directory fields (its ID, and
+// for attributes owner, type and key) go to directory() before its page is added.
+class RowGroupBuilder::PageWriter {
+ public:
+  PageWriter(PageCompressor& compressor, Encoded& out) : compressor_(compressor), out_(out) {}
+
+  std::string& directory() { return dir_; }
+  void Add(std::string_view name, std::string_view page, uint64_t count) {
+    const PageRef ref = compressor_.Append(page, &out_.bytes);
+    PutVarint64(&dir_, count);
+    PutVarint64(&dir_, ref.offset);
+    PutVarint64(&dir_, ref.stored_size);
+    PutVarint64(&dir_, ref.raw_size);
+    dir_.push_back(static_cast<char>(ref.codec));
+    PutFixed32(&dir_, ref.checksum);
+    out_.column_sizes.emplace_back(std::string(name), ref.stored_size);
+  }
+  void Add(std::string_view name, const VarintColumn& c) { Add(name, c.data, c.count); }
+  void Add(std::string_view name, const FixedColumn& c) { Add(name, c.data, c.count); }
+  void Add(std::string_view name, const StringColumnBuilder& b) {
+    raw_.clear();
+    if (b.count() > 0) b.Encode(&raw_);
+    Add(name, raw_, b.count());
+  }
+  // Appends the directory, complete now, as the row group's last page.
+  void FinishDirectory() {
+    out_.directory = compressor_.Append(dir_, &out_.bytes);
+    out_.column_sizes.emplace_back("row_group.directory", out_.directory.stored_size);
+  }
+
+ private:
+  PageCompressor& compressor_;
+  Encoded& out_;
+  std::string dir_;
+  std::string raw_;  // an encoded string page
+};
+
 RowGroupBuilder::Encoded RowGroupBuilder::Finish(PageCompressor& compressor) {
   Encoded out;
   out.span_count = span_count_;
@@ -172,140 +211,111 @@ RowGroupBuilder::Encoded RowGroupBuilder::Finish(PageCompressor& compressor) {
   out.last_trace = trace_ids_.back();
   const uint64_t base = min_start_;
 
-  FixedColumn trace_id;
-  for (const otlp::TraceId& id : trace_ids_) trace_id.Add(otlp::IdBytes(id));
-  VarintColumn trace_span_count;
-  for (uint64_t n : trace_span_counts_) trace_span_count.Add(n);
-  VarintColumn trace_start;
-  for (uint64_t s : trace_starts_) trace_start.Add(s - base);
-
-  std::string dir;
+  PageWriter pages(compressor, out);
+  std::string& dir = pages.directory();
   PutVarint64(&dir, span_count_);
   PutVarint64(&dir, trace_ids_.size());
   PutVarint64(&dir, event_count_);
   PutVarint64(&dir, link_count_);
   PutFixed64(&dir, base);
   PutVarint64(&dir, kNumFixedColumns + attr_columns_.size());
-
-  std::string raw;
-  auto add_page = [&](std::string_view name, std::string_view page, uint64_t count) {
-    const PageRef ref = compressor.Append(page, &out.bytes);
-    PutVarint64(&dir, count);
-    PutVarint64(&dir, ref.offset);
-    PutVarint64(&dir, ref.stored_size);
-    PutVarint64(&dir, ref.raw_size);
-    dir.push_back(static_cast<char>(ref.codec));
-    PutFixed32(&dir, ref.checksum);
-    out.column_sizes.emplace_back(std::string(name), ref.stored_size);
-  };
-  auto add_strings = [&](std::string_view name, const StringColumnBuilder& b) {
-    raw.clear();
-    if (b.count() > 0) b.Encode(&raw);
-    add_page(name, raw, b.count());
-  };
-
+  const TraceColumns traces = EncodeTraceColumns(base);
   for (const FixedColumnInfo& info : kFixedColumns) {
     PutVarint64(&dir, static_cast<uint32_t>(info.id));
-    switch (info.id) {
-      case ColumnId::kTraceId:
-        add_page(info.name, trace_id.data, trace_id.count);
-        break;
-      case ColumnId::kTraceSpanCount:
-        add_page(info.name, trace_span_count.data, trace_span_count.count);
-        break;
-      case ColumnId::kTraceStart:
-        add_page(info.name, trace_start.data, trace_start.count);
-        break;
-      case ColumnId::kSpanId:
-        add_page(info.name, span_id_.data, span_id_.count);
-        break;
-      case ColumnId::kSpanParent:
-        add_page(info.name, parent_.data, parent_.count);
-        break;
-      case ColumnId::kSpanParentExternal:
-        add_page(info.name, parent_external_.data, parent_external_.count);
-        break;
-      case ColumnId::kSpanStartDelta:
-        add_page(info.name, start_delta_.data, start_delta_.count);
-        break;
-      case ColumnId::kSpanDuration:
-        add_page(info.name, duration_.data, duration_.count);
-        break;
-      case ColumnId::kSpanName:
-        add_strings(info.name, name_);
-        break;
-      case ColumnId::kSpanKind:
-        add_page(info.name, kind_.data, kind_.count);
-        break;
-      case ColumnId::kSpanStatusCode:
-        add_page(info.name, status_code_.data, status_code_.count);
-        break;
-      case ColumnId::kSpanStatusMessage:
-        add_strings(info.name, status_message_);
-        break;
-      case ColumnId::kSpanFlags:
-        add_page(info.name, flags_.data, flags_.count);
-        break;
-      case ColumnId::kSpanTraceState:
-        add_strings(info.name, trace_state_);
-        break;
-      case ColumnId::kSpanScope:
-        add_page(info.name, scope_.data, scope_.count);
-        break;
-      case ColumnId::kSpanDroppedAttributes:
-        add_page(info.name, dropped_attributes_.data, dropped_attributes_.count);
-        break;
-      case ColumnId::kSpanDroppedEvents:
-        add_page(info.name, dropped_events_.data, dropped_events_.count);
-        break;
-      case ColumnId::kSpanDroppedLinks:
-        add_page(info.name, dropped_links_.data, dropped_links_.count);
-        break;
-      case ColumnId::kSpanAttrShape:
-        add_page(info.name, attr_shape_.data, attr_shape_.count);
-        break;
-      case ColumnId::kSpanEventCount:
-        add_page(info.name, event_count_col_.data, event_count_col_.count);
-        break;
-      case ColumnId::kSpanLinkCount:
-        add_page(info.name, link_count_col_.data, link_count_col_.count);
-        break;
-      case ColumnId::kEventTimeDelta:
-        add_page(info.name, event_time_.data, event_time_.count);
-        break;
-      case ColumnId::kEventName:
-        add_strings(info.name, event_name_);
-        break;
-      case ColumnId::kEventDroppedAttributes:
-        add_page(info.name, event_dropped_.data, event_dropped_.count);
-        break;
-      case ColumnId::kEventAttrShape:
-        add_page(info.name, event_shape_.data, event_shape_.count);
-        break;
-      case ColumnId::kLinkTraceId:
-        add_page(info.name, link_trace_id_.data, link_trace_id_.count);
-        break;
-      case ColumnId::kLinkSpanId:
-        add_page(info.name, link_span_id_.data, link_span_id_.count);
-        break;
-      case ColumnId::kLinkTraceState:
-        add_strings(info.name, link_trace_state_);
-        break;
-      case ColumnId::kLinkFlags:
-        add_page(info.name, link_flags_.data, link_flags_.count);
-        break;
-      case ColumnId::kLinkDroppedAttributes:
-        add_page(info.name, link_dropped_.data, link_dropped_.count);
-        break;
-      case ColumnId::kLinkAttrShape:
-        add_page(info.name, link_shape_.data, link_shape_.count);
-        break;
-      case ColumnId::kAttribute:
-        break;
-    }
+    WriteFixedColumn(info, traces, pages);
   }
+  WriteAttributeColumns(pages, out.stats);
+  PutVarint64(&dir, shapes_.size());
+  for (const std::vector<uint32_t>& shape : shapes_) {
+    PutVarint64(&dir, shape.size());
+    for (uint32_t c : shape) PutVarint64(&dir, kNumFixedColumns + c);
+  }
+  pages.FinishDirectory();
+  FillStats(out.stats);
+  return out;
+}
 
-  RowGroupStats& stats = out.stats;
+RowGroupBuilder::TraceColumns RowGroupBuilder::EncodeTraceColumns(uint64_t base) const {
+  TraceColumns traces;
+  for (const otlp::TraceId& id : trace_ids_) traces.ids.Add(otlp::IdBytes(id));
+  for (uint64_t n : trace_span_counts_) traces.span_counts.Add(n);
+  for (uint64_t s : trace_starts_) traces.starts.Add(s - base);
+  return traces;
+}
+
+void RowGroupBuilder::WriteFixedColumn(const FixedColumnInfo& info, const TraceColumns& traces,
+                                       PageWriter& pages) const {
+  const std::string_view name = info.name;
+  switch (info.id) {
+    case ColumnId::kTraceId:
+      return pages.Add(name, traces.ids);
+    case ColumnId::kTraceSpanCount:
+      return pages.Add(name, traces.span_counts);
+    case ColumnId::kTraceStart:
+      return pages.Add(name, traces.starts);
+    case ColumnId::kSpanId:
+      return pages.Add(name, span_id_);
+    case ColumnId::kSpanParent:
+      return pages.Add(name, parent_);
+    case ColumnId::kSpanParentExternal:
+      return pages.Add(name, parent_external_);
+    case ColumnId::kSpanStartDelta:
+      return pages.Add(name, start_delta_);
+    case ColumnId::kSpanDuration:
+      return pages.Add(name, duration_);
+    case ColumnId::kSpanName:
+      return pages.Add(name, name_);
+    case ColumnId::kSpanKind:
+      return pages.Add(name, kind_);
+    case ColumnId::kSpanStatusCode:
+      return pages.Add(name, status_code_);
+    case ColumnId::kSpanStatusMessage:
+      return pages.Add(name, status_message_);
+    case ColumnId::kSpanFlags:
+      return pages.Add(name, flags_);
+    case ColumnId::kSpanTraceState:
+      return pages.Add(name, trace_state_);
+    case ColumnId::kSpanScope:
+      return pages.Add(name, scope_);
+    case ColumnId::kSpanDroppedAttributes:
+      return pages.Add(name, dropped_attributes_);
+    case ColumnId::kSpanDroppedEvents:
+      return pages.Add(name, dropped_events_);
+    case ColumnId::kSpanDroppedLinks:
+      return pages.Add(name, dropped_links_);
+    case ColumnId::kSpanAttrShape:
+      return pages.Add(name, attr_shape_);
+    case ColumnId::kSpanEventCount:
+      return pages.Add(name, event_count_col_);
+    case ColumnId::kSpanLinkCount:
+      return pages.Add(name, link_count_col_);
+    case ColumnId::kEventTimeDelta:
+      return pages.Add(name, event_time_);
+    case ColumnId::kEventName:
+      return pages.Add(name, event_name_);
+    case ColumnId::kEventDroppedAttributes:
+      return pages.Add(name, event_dropped_);
+    case ColumnId::kEventAttrShape:
+      return pages.Add(name, event_shape_);
+    case ColumnId::kLinkTraceId:
+      return pages.Add(name, link_trace_id_);
+    case ColumnId::kLinkSpanId:
+      return pages.Add(name, link_span_id_);
+    case ColumnId::kLinkTraceState:
+      return pages.Add(name, link_trace_state_);
+    case ColumnId::kLinkFlags:
+      return pages.Add(name, link_flags_);
+    case ColumnId::kLinkDroppedAttributes:
+      return pages.Add(name, link_dropped_);
+    case ColumnId::kLinkAttrShape:
+      return pages.Add(name, link_shape_);
+    case ColumnId::kAttribute:
+      return;
+  }
+}
+
+void RowGroupBuilder::WriteAttributeColumns(PageWriter& pages, RowGroupStats& stats) const {
+  std::string& dir = pages.directory();
   for (const AttrColumn& c : attr_columns_) {
     PutVarint64(&dir, static_cast<uint32_t>(ColumnId::kAttribute));
     dir.push_back(static_cast<char>(c.owner));
@@ -313,9 +323,9 @@ RowGroupBuilder::Encoded RowGroupBuilder::Finish(PageCompressor& compressor) {
     PutLengthPrefixed(&dir, c.key);
     const std::string name = AttributeColumnName(c.owner, c.key, c.type);
     if (EncodingOf(c.type) == ColumnEncoding::kStrings) {
-      add_strings(name, c.strings);
+      pages.Add(name, c.strings);
     } else {
-      add_page(name, c.data, c.count);
+      pages.Add(name, c.data, c.count);
     }
     AttributeColumnStats s;
     s.owner = c.owner;
@@ -334,14 +344,9 @@ RowGroupBuilder::Encoded RowGroupBuilder::Finish(PageCompressor& compressor) {
     }
     stats.columns.push_back(std::move(s));
   }
-  PutVarint64(&dir, shapes_.size());
-  for (const std::vector<uint32_t>& shape : shapes_) {
-    PutVarint64(&dir, shape.size());
-    for (uint32_t c : shape) PutVarint64(&dir, kNumFixedColumns + c);
-  }
-  out.directory = compressor.Append(dir, &out.bytes);
-  out.column_sizes.emplace_back("row_group.directory", out.directory.stored_size);
+}
 
+void RowGroupBuilder::FillStats(RowGroupStats& stats) const {
   stats.span_count = span_count_;
   stats.trace_count = trace_ids_.size();
   stats.min_start = min_start_;
@@ -368,7 +373,6 @@ RowGroupBuilder::Encoded RowGroupBuilder::Finish(PageCompressor& compressor) {
   };
   fill(stats.service_names, services);
   fill(stats.resource_keys, resource_keys);
-  return out;
 }
 
 }  // namespace strand::block

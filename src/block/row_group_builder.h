@@ -89,9 +89,27 @@ class RowGroupBuilder {
     double max_double = 0;
   };
 
+  class PageWriter;
+  // One value per trace segment (starts relative to the row group's base time).
+  struct TraceColumns {
+    FixedColumn ids;
+    VarintColumn span_counts;
+    VarintColumn starts;
+  };
+
   // Appends the attributes and returns the shape index.
   uint32_t AddAttributes(Owner owner, const otlp::SpanBatch& batch, otlp::Range range);
   void AddValue(AttrColumn& column, const otlp::SpanBatch& batch, const otlp::AnyValue& value);
+
+  // Steps of Finish(). The trace segments' columns, encoded against `base`.
+  TraceColumns EncodeTraceColumns(uint64_t base) const;
+  // Adds fixed column `info`'s page (its ID is in the directory already).
+  void WriteFixedColumn(const FixedColumnInfo& info, const TraceColumns& traces,
+                        PageWriter& pages) const;
+  // Adds each attribute column's directory entry and page, and its statistics to `stats`.
+  void WriteAttributeColumns(PageWriter& pages, RowGroupStats& stats) const;
+  // The row group's statistics other than the attribute columns'.
+  void FillStats(RowGroupStats& stats) const;
 
   const BlockTablesBuilder& tables_;
 

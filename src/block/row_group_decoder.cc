@@ -1,13 +1,18 @@
 #include "block/row_group_decoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/memory/memory.h"
 #include "block/block_format.h"
 #include "block/byte_reader.h"
 #include "block/column_cursors.h"
 #include "block/string_column_reader.h"
+#include "common/status_macros.h"
 
 namespace strand::block {
 
@@ -284,6 +289,498 @@ std::optional<uint32_t> RowGroupDecoder::FindTrace(const otlp::TraceId& id) cons
   return static_cast<uint32_t>(it - trace_ids_.begin());
 }
 
+// The cursors of one DecodeTraces call, over the columns its options ask for (the pages
+// of the others stay empty and are never read), and the steps that move them through the
+// rows: SeekTo() the first segment, then for each segment either PassSegment() (not
+// selected: the cursors catch up at the next FinishRun()) or FinishRun() and
+// DecodeSegment(). A cursor that meets damage turns not-ok instead of reading past its
+// page; DecodeSegment() reports that before the next segment. Holds views into the
+// decoder's pages and `out`; lives for one call on its stack.
+class RowGroupDecoder::TraceCursors {
+ public:
+  TraceCursors(RowGroupDecoder& rg, const DecodeOptions& options, const BlockTables& tables,
+               BlockTables::BatchMap& map, SpanBatch& out)
+      : rg_(rg), options_(options), tables_(tables), map_(map), out_(out) {}
+  TraceCursors(const TraceCursors&) = delete;
+  TraceCursors& operator=(const TraceCursors&) = delete;
+
+  // Decompresses the pages of the wanted columns and opens a cursor on each.
+  absl::Status Open();
+  // Moves every cursor to the first row of segment `first`, checking the shapes and the
+  // event and link counts of the rows before it.
+  absl::Status SeekTo(uint32_t first);
+  // Passes over segment `seg`: per row reads only the columns that say how far the others
+  // move (parent code, shapes, event and link counts). False on damage.
+  bool PassSegment(uint32_t seg);
+  // Moves the other cursors past the segments passed over since the last call.
+  // False on damage.
+  bool FinishRun();
+  // Appends the spans of segment `seg` to `out` (the cursors at its first row), then checks
+  // that no cursor met damage, so a damaged column fails early instead of decoding garbage.
+  absl::Status DecodeSegment(uint32_t seg);
+  // After every row of the row group was decoded with nothing left out: that every column
+  // was consumed exactly.
+  absl::Status CheckExhausted() const;
+
+ private:
+  // Segments passed over whose values the cursors have not skipped yet.
+  struct Run {
+    uint64_t rows = 0, deltas = 0, externals = 0, events = 0, links = 0;
+  };
+
+  bool WantedAttribute(const Column& col) const;
+  bool WantedFixed(uint32_t id) const;
+  std::string_view FixedPageOf(ColumnId id) const {
+    return page_[rg_.fixed_[static_cast<uint32_t>(id)]];
+  }
+  // The value count of a wanted fixed column; 0 for one left out.
+  uint64_t FixedCountOf(ColumnId id) const {
+    return WantedFixed(static_cast<uint32_t>(id))
+               ? rg_.columns_[rg_.fixed_[static_cast<uint32_t>(id)]].count
+               : 0;
+  }
+  absl::Status OpenAttributeCursors();
+  // Per shape, the attribute cursors it moves (for passing segments over).
+  void IndexShapeCursors();
+  // Counts the values shape `s` takes from each projected attribute column into
+  // attr_skip_. False if there is no such shape.
+  inline ABSL_ATTRIBUTE_ALWAYS_INLINE bool CountAttributes(uint64_t s);
+  // Skips the values of `rows` rows in the span columns that positioning does not read
+  // (`externals` external parents, `deltas` start deltas); likewise for `n` events / links.
+  void SkipSpanValues(uint64_t rows, uint64_t externals, uint64_t deltas);
+  void SkipEventValues(uint64_t n);
+  void SkipLinkValues(uint64_t n);
+
+  // The per-row steps below are inline so that the split costs no call per span.
+  //
+  // Fills `s` from row `row` of segment `seg` (`start` moves to its start time), its
+  // attributes appended to `out`.
+  inline ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecodeSpan(uint32_t seg, uint64_t row,
+                                                              uint64_t& start, otlp::Span& s);
+  // Append the span's events / links (of the span starting at `start`) to `out`.
+  inline ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecodeEvents(uint64_t start, otlp::Span& s);
+  inline ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecodeLinks(otlp::Span& s);
+  // Appends the attributes of shape `s` to out.attributes. False if the shape is out of
+  // range, belongs to another owner or its values are damaged.
+  inline ABSL_ATTRIBUTE_ALWAYS_INLINE bool ReadAttributes(uint64_t s, Owner owner,
+                                                          otlp::Range* range);
+  absl::Status CheckCursors() const;
+  // The first cursor of a fixed column that fails `check`, as damage "a <kind> column
+  // <what>".
+  template <typename Check>
+  absl::Status CheckFixedColumns(Check check, const char* what) const;
+
+  // Every cursor of fixed columns, by kind (for the damage and exhaustion checks).
+  std::array<const VarintCursor*, 19> VarintCursors() const {
+    return {&parent_,      &start_delta_, &duration_,           &kind_,           &status_code_,
+            &flags_,       &scope_,       &dropped_attributes_, &dropped_events_, &dropped_links_,
+            &attr_shape_,  &event_count_, &link_count_,         &event_time_,     &event_dropped_,
+            &event_shape_, &link_flags_,  &link_dropped_,       &link_shape_};
+  }
+  std::array<const FixedCursor*, 4> FixedCursors() const {
+    return {&span_id_, &parent_external_, &link_trace_id_, &link_span_id_};
+  }
+  std::array<const StringCursor*, 5> StringCursors() const {
+    return {&name_, &status_message_, &trace_state_, &event_name_, &link_trace_state_};
+  }
+
+  RowGroupDecoder& rg_;
+  const DecodeOptions& options_;
+  const BlockTables& tables_;
+  BlockTables::BatchMap& map_;
+  SpanBatch& out_;
+
+  std::vector<std::string_view> page_;  // per column; empty when not wanted
+  std::string_view span_ids_;           // the span ID page, for parents by relative row
+
+  FixedCursor span_id_;
+  VarintCursor parent_;
+  FixedCursor parent_external_;
+  VarintCursor start_delta_;
+  VarintCursor duration_;
+  StringCursor name_;
+  VarintCursor kind_;
+  VarintCursor status_code_;
+  StringCursor status_message_;
+  VarintCursor flags_;
+  StringCursor trace_state_;
+  VarintCursor scope_;
+  VarintCursor dropped_attributes_;
+  VarintCursor dropped_events_;
+  VarintCursor dropped_links_;
+  VarintCursor attr_shape_;
+  VarintCursor event_count_;
+  VarintCursor link_count_;
+  VarintCursor event_time_;
+  StringCursor event_name_;
+  VarintCursor event_dropped_;
+  VarintCursor event_shape_;
+  FixedCursor link_trace_id_;
+  FixedCursor link_span_id_;
+  StringCursor link_trace_state_;
+  VarintCursor link_flags_;
+  VarintCursor link_dropped_;
+  VarintCursor link_shape_;
+
+  std::vector<AttrCursor> attrs_;    // the projected attribute columns
+  std::vector<int> attr_of_column_;  // column -> index in attrs_; -1 if left out
+
+  Run run_;
+  std::vector<uint64_t> attr_skip_;              // per cursor in attrs_, values of the run
+  std::vector<std::vector<int>> shape_cursors_;  // per shape (only with a segment selection)
+  // Shapes matter for positioning only when some projected attribute column is in one;
+  // event and link counts only when events / links are decoded. Otherwise their columns
+  // skip a run at once like the rest.
+  bool shapes_move_cursors_ = false;
+};
+
+bool RowGroupDecoder::TraceCursors::WantedAttribute(const Column& col) const {
+  switch (col.owner) {
+    case Owner::kSpan:
+      return options_.span_attribute_keys == nullptr ||
+             std::find(options_.span_attribute_keys->begin(), options_.span_attribute_keys->end(),
+                       col.key) != options_.span_attribute_keys->end();
+    case Owner::kEvent:
+      return options_.events;
+    case Owner::kLink:
+      return options_.links;
+  }
+  return false;
+}
+
+bool RowGroupDecoder::TraceCursors::WantedFixed(uint32_t id) const {
+  if (id >= static_cast<uint32_t>(ColumnId::kEventTimeDelta) &&
+      id <= static_cast<uint32_t>(ColumnId::kEventAttrShape)) {
+    return options_.events;
+  }
+  if (id >= static_cast<uint32_t>(ColumnId::kLinkTraceId) &&
+      id <= static_cast<uint32_t>(ColumnId::kLinkAttrShape)) {
+    return options_.links;
+  }
+  return true;
+}
+
+absl::Status RowGroupDecoder::TraceCursors::Open() {
+  const std::vector<Column>& columns = rg_.columns_;
+  page_.resize(columns.size());
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const Column& col = columns[c];
+    const bool attribute = col.id == static_cast<uint32_t>(ColumnId::kAttribute);
+    if (attribute ? !WantedAttribute(col) : !WantedFixed(col.id)) continue;
+    if (!attribute && FindFixedColumn(col.id) == nullptr) continue;
+    ASSIGN_OR_RETURN(page_[c], rg_.Page(c));
+  }
+  span_ids_ = FixedPageOf(ColumnId::kSpanId);
+
+  for (auto [cursor, id, width] :
+       {std::tuple{&span_id_, ColumnId::kSpanId, size_t{8}},
+        std::tuple{&parent_external_, ColumnId::kSpanParentExternal, size_t{8}},
+        std::tuple{&link_trace_id_, ColumnId::kLinkTraceId, size_t{16}},
+        std::tuple{&link_span_id_, ColumnId::kLinkSpanId, size_t{8}}}) {
+    *cursor = FixedCursor(FixedPageOf(id), width, FixedCountOf(id));
+  }
+  for (auto [cursor, id] :
+       {std::pair{&parent_, ColumnId::kSpanParent},
+        std::pair{&start_delta_, ColumnId::kSpanStartDelta},
+        std::pair{&duration_, ColumnId::kSpanDuration}, std::pair{&kind_, ColumnId::kSpanKind},
+        std::pair{&status_code_, ColumnId::kSpanStatusCode},
+        std::pair{&flags_, ColumnId::kSpanFlags}, std::pair{&scope_, ColumnId::kSpanScope},
+        std::pair{&dropped_attributes_, ColumnId::kSpanDroppedAttributes},
+        std::pair{&dropped_events_, ColumnId::kSpanDroppedEvents},
+        std::pair{&dropped_links_, ColumnId::kSpanDroppedLinks},
+        std::pair{&attr_shape_, ColumnId::kSpanAttrShape},
+        std::pair{&event_count_, ColumnId::kSpanEventCount},
+        std::pair{&link_count_, ColumnId::kSpanLinkCount},
+        std::pair{&event_time_, ColumnId::kEventTimeDelta},
+        std::pair{&event_dropped_, ColumnId::kEventDroppedAttributes},
+        std::pair{&event_shape_, ColumnId::kEventAttrShape},
+        std::pair{&link_flags_, ColumnId::kLinkFlags},
+        std::pair{&link_dropped_, ColumnId::kLinkDroppedAttributes},
+        std::pair{&link_shape_, ColumnId::kLinkAttrShape}}) {
+    *cursor = VarintCursor(FixedPageOf(id), FixedCountOf(id));
+  }
+  bool strings_ok = true;
+  for (auto [cursor, id] : {std::pair{&name_, ColumnId::kSpanName},
+                            std::pair{&status_message_, ColumnId::kSpanStatusMessage},
+                            std::pair{&trace_state_, ColumnId::kSpanTraceState},
+                            std::pair{&event_name_, ColumnId::kEventName},
+                            std::pair{&link_trace_state_, ColumnId::kLinkTraceState}}) {
+    if (!cursor->Init(FixedPageOf(id), FixedCountOf(id))) strings_ok = false;
+  }
+  if (!strings_ok) return rg_.Error("bad string page");
+  RETURN_IF_ERROR(OpenAttributeCursors());
+  if (options_.segments != nullptr) IndexShapeCursors();
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupDecoder::TraceCursors::OpenAttributeCursors() {
+  const std::vector<Column>& columns = rg_.columns_;
+  attr_of_column_.assign(columns.size(), -1);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const Column& col = columns[c];
+    if (col.id != static_cast<uint32_t>(ColumnId::kAttribute) || !WantedAttribute(col)) continue;
+    attr_of_column_[c] = static_cast<int>(attrs_.size());
+    attrs_.emplace_back(col.type, col.encoding, col.key, col.count);
+    if (!attrs_.back().Init(page_[c])) return rg_.Error("bad attribute page");
+  }
+  attr_skip_.assign(attrs_.size(), 0);
+  return absl::OkStatus();
+}
+
+void RowGroupDecoder::TraceCursors::IndexShapeCursors() {
+  shape_cursors_.resize(rg_.shapes_.size());
+  for (size_t sh = 0; sh < rg_.shapes_.size(); ++sh) {
+    for (uint32_t c : rg_.shapes_[sh]) {
+      if (attr_of_column_[c] >= 0) shape_cursors_[sh].push_back(attr_of_column_[c]);
+    }
+  }
+  shapes_move_cursors_ = std::any_of(shape_cursors_.begin(), shape_cursors_.end(),
+                                     [](const std::vector<int>& c) { return !c.empty(); });
+}
+
+void RowGroupDecoder::TraceCursors::SkipSpanValues(uint64_t rows, uint64_t externals,
+                                                   uint64_t deltas) {
+  span_id_.Skip(rows);
+  parent_external_.Skip(externals);
+  start_delta_.Skip(deltas);
+  for (VarintCursor* v : {&duration_, &kind_, &status_code_, &flags_, &scope_, &dropped_attributes_,
+                          &dropped_events_, &dropped_links_}) {
+    v->Skip(rows);
+  }
+  for (StringCursor* s : {&name_, &status_message_, &trace_state_}) s->Skip(rows);
+}
+
+void RowGroupDecoder::TraceCursors::SkipEventValues(uint64_t n) {
+  event_time_.Skip(n);
+  event_name_.Skip(n);
+  event_dropped_.Skip(n);
+}
+
+void RowGroupDecoder::TraceCursors::SkipLinkValues(uint64_t n) {
+  link_trace_id_.Skip(n);
+  link_span_id_.Skip(n);
+  link_trace_state_.Skip(n);
+  link_flags_.Skip(n);
+  link_dropped_.Skip(n);
+}
+
+absl::Status RowGroupDecoder::TraceCursors::SeekTo(uint32_t first) {
+  const uint64_t r0 = rg_.first_rows_[first];
+  // Values each column holds for the rows, events and links before r0.
+  std::vector<uint64_t> skip(rg_.columns_.size(), 0);
+  auto count_shape = [&](uint64_t s) {
+    if (s >= rg_.shapes_.size()) return false;
+    for (uint32_t c : rg_.shapes_[s]) ++skip[c];
+    return true;
+  };
+  uint64_t externals = 0;
+  uint64_t events_before = 0;
+  uint64_t links_before = 0;
+  for (uint64_t r = 0; r < r0; ++r) {
+    if (parent_.Next() == kParentExternal) ++externals;
+    if (!count_shape(attr_shape_.Next())) return rg_.Error("shape index out of range");
+    events_before += event_count_.Next();
+    links_before += link_count_.Next();
+  }
+  if (events_before > rg_.event_count_ || links_before > rg_.link_count_) {
+    return rg_.Error("event or link counts exceed the columns");
+  }
+  if (!options_.events) events_before = 0;
+  if (!options_.links) links_before = 0;
+  for (uint64_t e = 0; e < events_before; ++e) {
+    if (!count_shape(event_shape_.Next())) return rg_.Error("event shape index out of range");
+  }
+  for (uint64_t l = 0; l < links_before; ++l) {
+    if (!count_shape(link_shape_.Next())) return rg_.Error("link shape index out of range");
+  }
+  SkipSpanValues(r0, externals, r0 - first);
+  SkipEventValues(events_before);
+  SkipLinkValues(links_before);
+  for (size_t c = 0; c < rg_.columns_.size(); ++c) {
+    if (attr_of_column_[c] >= 0) attrs_[attr_of_column_[c]].Skip(skip[c]);
+  }
+  return absl::OkStatus();
+}
+
+bool RowGroupDecoder::TraceCursors::CountAttributes(uint64_t s) {
+  if (s >= shape_cursors_.size()) return false;
+  for (int a : shape_cursors_[s]) ++attr_skip_[a];
+  return true;
+}
+
+bool RowGroupDecoder::TraceCursors::PassSegment(uint32_t seg) {
+  const uint64_t rows = rg_.first_rows_[seg + 1] - rg_.first_rows_[seg];
+  run_.rows += rows;
+  run_.deltas += rows - 1;
+  for (uint64_t r = 0; r < rows; ++r) {
+    if (parent_.Next() == kParentExternal) ++run_.externals;
+    if (shapes_move_cursors_ && !CountAttributes(attr_shape_.Next())) return false;
+    if (options_.events) run_.events += event_count_.Next();
+    if (options_.links) run_.links += link_count_.Next();
+  }
+  return run_.events <= rg_.event_count_ && run_.links <= rg_.link_count_;
+}
+
+bool RowGroupDecoder::TraceCursors::FinishRun() {
+  if (run_.rows == 0) return true;
+  if (!shapes_move_cursors_) attr_shape_.Skip(run_.rows);
+  if (!options_.events) event_count_.Skip(run_.rows);
+  if (!options_.links) link_count_.Skip(run_.rows);
+  SkipSpanValues(run_.rows, run_.externals, run_.deltas);
+  if (options_.events) {
+    SkipEventValues(run_.events);
+    for (uint64_t e = 0; e < run_.events; ++e) {
+      if (!CountAttributes(event_shape_.Next())) return false;
+    }
+  }
+  if (options_.links) {
+    SkipLinkValues(run_.links);
+    for (uint64_t l = 0; l < run_.links; ++l) {
+      if (!CountAttributes(link_shape_.Next())) return false;
+    }
+  }
+  for (size_t i = 0; i < attrs_.size(); ++i) {
+    if (attr_skip_[i] > 0) attrs_[i].Skip(attr_skip_[i]);
+    attr_skip_[i] = 0;
+  }
+  run_ = Run();
+  return true;
+}
+
+bool RowGroupDecoder::TraceCursors::ReadAttributes(uint64_t s, Owner owner, otlp::Range* range) {
+  if (s >= rg_.shapes_.size()) return false;
+  if (rg_.shape_owner_[s] != 0 && rg_.shape_owner_[s] != static_cast<uint8_t>(owner)) {
+    return false;
+  }
+  const auto begin = static_cast<uint32_t>(out_.attributes.size());
+  for (uint32_t c : rg_.shapes_[s]) {
+    if (attr_of_column_[c] < 0) continue;  // left out by the projection
+    otlp::KeyValue kv;
+    if (!attrs_[attr_of_column_[c]].Next(out_, &kv)) return false;
+    out_.attributes.push_back(kv);
+  }
+  *range = otlp::Range{begin, static_cast<uint32_t>(out_.attributes.size())};
+  return true;
+}
+
+absl::Status RowGroupDecoder::TraceCursors::DecodeSpan(uint32_t seg, uint64_t row, uint64_t& start,
+                                                       otlp::Span& s) {
+  const uint64_t seg_begin = rg_.first_rows_[seg];
+  s.trace_id = rg_.trace_ids_[seg];
+  std::memcpy(s.span_id.data(), span_id_.Next().data(), 8);
+  const uint64_t code = parent_.Next();
+  if (code == kParentExternal) {
+    s.has_parent = true;
+    std::memcpy(s.parent_span_id.data(), parent_external_.Next().data(), 8);
+  } else if (code >= kParentRelativeBase) {
+    // Unsigned arithmetic wraps, so any damaged delta lands outside the segment.
+    const uint64_t parent_row =
+        row - static_cast<uint64_t>(ZigZagDecode(code - kParentRelativeBase));
+    if (parent_row < seg_begin || parent_row >= rg_.first_rows_[seg + 1]) {
+      return rg_.Error("parent row outside its trace");
+    }
+    s.has_parent = true;
+    std::memcpy(s.parent_span_id.data(), span_ids_.data() + 8 * parent_row, 8);
+  }
+  if (row != seg_begin) start += start_delta_.Next();
+  s.start_time_unix_nano = start;
+  s.end_time_unix_nano = start + duration_.Next();
+  s.name = name_.Next(out_.arena());
+  s.kind = kind_.NextZigZag32();
+  s.status_code = status_code_.NextZigZag32();
+  s.status_message = status_message_.Next(out_.arena());
+  s.flags = flags_.Next32();
+  s.trace_state = trace_state_.Next(out_.arena());
+  const uint64_t scope_index = scope_.Next();
+  if (scope_index >= tables_.num_scopes()) return rg_.Error("scope index out of range");
+  ASSIGN_OR_RETURN(s.scope_index,
+                   tables_.CopyScope(static_cast<uint32_t>(scope_index), out_, map_));
+  s.dropped_attributes_count = dropped_attributes_.Next32();
+  s.dropped_events_count = dropped_events_.Next32();
+  s.dropped_links_count = dropped_links_.Next32();
+  if (!ReadAttributes(attr_shape_.Next(), Owner::kSpan, &s.attributes)) {
+    return rg_.Error("bad span attributes");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupDecoder::TraceCursors::DecodeEvents(uint64_t start, otlp::Span& s) {
+  const uint64_t events = options_.events ? event_count_.Next() : (event_count_.Next(), 0);
+  if (events > rg_.event_count_) return rg_.Error("event count out of range");
+  s.events.begin = static_cast<uint32_t>(out_.events.size());
+  for (uint64_t e = 0; e < events; ++e) {
+    otlp::Event ev;
+    ev.time_unix_nano = start + event_time_.Next();
+    ev.name = event_name_.Next(out_.arena());
+    ev.dropped_attributes_count = event_dropped_.Next32();
+    if (!ReadAttributes(event_shape_.Next(), Owner::kEvent, &ev.attributes)) {
+      return rg_.Error("bad event attributes");
+    }
+    out_.events.push_back(ev);
+  }
+  s.events.end = static_cast<uint32_t>(out_.events.size());
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupDecoder::TraceCursors::DecodeLinks(otlp::Span& s) {
+  const uint64_t links = options_.links ? link_count_.Next() : (link_count_.Next(), 0);
+  if (links > rg_.link_count_) return rg_.Error("link count out of range");
+  s.links.begin = static_cast<uint32_t>(out_.links.size());
+  for (uint64_t l = 0; l < links; ++l) {
+    otlp::Link link;
+    std::memcpy(link.trace_id.data(), link_trace_id_.Next().data(), 16);
+    std::memcpy(link.span_id.data(), link_span_id_.Next().data(), 8);
+    link.trace_state = link_trace_state_.Next(out_.arena());
+    link.flags = link_flags_.Next32();
+    link.dropped_attributes_count = link_dropped_.Next32();
+    if (!ReadAttributes(link_shape_.Next(), Owner::kLink, &link.attributes)) {
+      return rg_.Error("bad link attributes");
+    }
+    out_.links.push_back(link);
+  }
+  s.links.end = static_cast<uint32_t>(out_.links.size());
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupDecoder::TraceCursors::DecodeSegment(uint32_t seg) {
+  uint64_t start = rg_.trace_starts_[seg];
+  for (uint64_t row = rg_.first_rows_[seg]; row < rg_.first_rows_[seg + 1]; ++row) {
+    otlp::Span s;
+    RETURN_IF_ERROR(DecodeSpan(seg, row, start, s));
+    RETURN_IF_ERROR(DecodeEvents(start, s));
+    RETURN_IF_ERROR(DecodeLinks(s));
+    out_.spans.push_back(s);
+  }
+  return CheckCursors();
+}
+
+template <typename Check>
+absl::Status RowGroupDecoder::TraceCursors::CheckFixedColumns(Check check, const char* what) const {
+  for (const VarintCursor* v : VarintCursors()) {
+    if (!check(*v)) return rg_.Error(std::string("a numeric column ") + what);
+  }
+  for (const FixedCursor* f : FixedCursors()) {
+    if (!check(*f)) return rg_.Error(std::string("a fixed-width column ") + what);
+  }
+  for (const StringCursor* s : StringCursors()) {
+    if (!check(*s)) return rg_.Error(std::string("a string column ") + what);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupDecoder::TraceCursors::CheckCursors() const {
+  return CheckFixedColumns([](const auto& cursor) { return cursor.ok(); }, "is damaged");
+}
+
+absl::Status RowGroupDecoder::TraceCursors::CheckExhausted() const {
+  RETURN_IF_ERROR(CheckFixedColumns([](const auto& cursor) { return cursor.Exhausted(); },
+                                    "has values left over"));
+  for (const AttrCursor& a : attrs_) {
+    if (!a.Exhausted()) return rg_.Error("an attribute column has values left over");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const BlockTables& tables,
                                            BlockTables::BatchMap& map, SpanBatch& out,
                                            const DecodeOptions& options) {
@@ -296,365 +793,22 @@ absl::Status RowGroupDecoder::DecodeTraces(uint32_t first, uint32_t last, const 
   if (options.segments != nullptr && options.segments->size() < last) {
     return absl::InvalidArgumentError("DecodeTraces: segment selection too short");
   }
-  auto selected = [&](uint32_t seg) {
-    return options.segments == nullptr || (*options.segments)[seg] != 0;
-  };
-  // Columns left out by the projection are never decompressed or read.
-  auto wanted_attribute = [&](const Column& col) {
-    switch (col.owner) {
-      case Owner::kSpan:
-        return options.span_attribute_keys == nullptr ||
-               std::find(options.span_attribute_keys->begin(), options.span_attribute_keys->end(),
-                         col.key) != options.span_attribute_keys->end();
-      case Owner::kEvent:
-        return options.events;
-      case Owner::kLink:
-        return options.links;
-    }
-    return false;
-  };
-  auto wanted_fixed = [&](uint32_t id) {
-    if (id >= static_cast<uint32_t>(ColumnId::kEventTimeDelta) &&
-        id <= static_cast<uint32_t>(ColumnId::kEventAttrShape)) {
-      return options.events;
-    }
-    if (id >= static_cast<uint32_t>(ColumnId::kLinkTraceId) &&
-        id <= static_cast<uint32_t>(ColumnId::kLinkAttrShape)) {
-      return options.links;
-    }
-    return true;
-  };
-  const uint64_t r0 = first_rows_[first];
-  const uint64_t r1 = first_rows_[last];
-
-  // Load the pages of the columns wanted (the others stay empty and are never read).
-  std::vector<std::string_view> page(columns_.size());
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    const Column& col = columns_[c];
-    const bool attribute = col.id == static_cast<uint32_t>(ColumnId::kAttribute);
-    if (attribute ? !wanted_attribute(col) : !wanted_fixed(col.id)) continue;
-    if (!attribute && FindFixedColumn(col.id) == nullptr) continue;
-    absl::StatusOr<std::string_view> p = Page(c);
-    if (!p.ok()) return p.status();
-    page[c] = *p;
+  TraceCursors cursors(*this, options, tables, map, out);
+  RETURN_IF_ERROR(cursors.Open());
+  RETURN_IF_ERROR(cursors.SeekTo(first));
+  if (options.segments == nullptr) {
+    out.spans.reserve(out.spans.size() + first_rows_[last] - first_rows_[first]);
   }
-  auto fixed_page = [&](ColumnId id) { return page[fixed_[static_cast<uint32_t>(id)]]; };
-  auto fixed_count = [&](ColumnId id) {
-    return wanted_fixed(static_cast<uint32_t>(id))
-               ? columns_[fixed_[static_cast<uint32_t>(id)]].count
-               : 0;
-  };
-  auto varints = [&](ColumnId id) { return VarintCursor(fixed_page(id), fixed_count(id)); };
-  auto fixed = [&](ColumnId id, size_t width) {
-    return FixedCursor(fixed_page(id), width, fixed_count(id));
-  };
-  bool strings_ok = true;
-  auto strings = [&](ColumnId id) {
-    StringCursor cursor;
-    if (!cursor.Init(fixed_page(id), fixed_count(id))) strings_ok = false;
-    return cursor;
-  };
-
-  FixedCursor span_id = fixed(ColumnId::kSpanId, 8);
-  VarintCursor parent = varints(ColumnId::kSpanParent);
-  FixedCursor parent_external = fixed(ColumnId::kSpanParentExternal, 8);
-  VarintCursor start_delta = varints(ColumnId::kSpanStartDelta);
-  VarintCursor duration = varints(ColumnId::kSpanDuration);
-  StringCursor name = strings(ColumnId::kSpanName);
-  VarintCursor kind = varints(ColumnId::kSpanKind);
-  VarintCursor status_code = varints(ColumnId::kSpanStatusCode);
-  StringCursor status_message = strings(ColumnId::kSpanStatusMessage);
-  VarintCursor flags = varints(ColumnId::kSpanFlags);
-  StringCursor trace_state = strings(ColumnId::kSpanTraceState);
-  VarintCursor scope = varints(ColumnId::kSpanScope);
-  VarintCursor dropped_attributes = varints(ColumnId::kSpanDroppedAttributes);
-  VarintCursor dropped_events = varints(ColumnId::kSpanDroppedEvents);
-  VarintCursor dropped_links = varints(ColumnId::kSpanDroppedLinks);
-  VarintCursor attr_shape = varints(ColumnId::kSpanAttrShape);
-  VarintCursor event_count = varints(ColumnId::kSpanEventCount);
-  VarintCursor link_count = varints(ColumnId::kSpanLinkCount);
-  VarintCursor event_time = varints(ColumnId::kEventTimeDelta);
-  StringCursor event_name = strings(ColumnId::kEventName);
-  VarintCursor event_dropped = varints(ColumnId::kEventDroppedAttributes);
-  VarintCursor event_shape = varints(ColumnId::kEventAttrShape);
-  FixedCursor link_trace_id = fixed(ColumnId::kLinkTraceId, 16);
-  FixedCursor link_span_id = fixed(ColumnId::kLinkSpanId, 8);
-  StringCursor link_trace_state = strings(ColumnId::kLinkTraceState);
-  VarintCursor link_flags = varints(ColumnId::kLinkFlags);
-  VarintCursor link_dropped = varints(ColumnId::kLinkDroppedAttributes);
-  VarintCursor link_shape = varints(ColumnId::kLinkAttrShape);
-  if (!strings_ok) return Error("bad string page");
-
-  std::vector<AttrCursor> attrs;
-  std::vector<int> attr_of_column(columns_.size(), -1);
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    const Column& col = columns_[c];
-    if (col.id != static_cast<uint32_t>(ColumnId::kAttribute) || !wanted_attribute(col)) continue;
-    attr_of_column[c] = static_cast<int>(attrs.size());
-    attrs.emplace_back(col.type, col.encoding, col.key, col.count);
-    if (!attrs.back().Init(page[c])) return Error("bad attribute page");
-  }
-
-  // Position every cursor at row r0: count what the rows, events and links before it use.
-  std::vector<uint64_t> skip(columns_.size(), 0);
-  auto count_shape = [&](uint64_t s) {
-    if (s >= shapes_.size()) return false;
-    for (uint32_t c : shapes_[s]) ++skip[c];
-    return true;
-  };
-  uint64_t externals = 0;
-  uint64_t events_before = 0;
-  uint64_t links_before = 0;
-  for (uint64_t r = 0; r < r0; ++r) {
-    if (parent.Next() == kParentExternal) ++externals;
-    if (!count_shape(attr_shape.Next())) return Error("shape index out of range");
-    events_before += event_count.Next();
-    links_before += link_count.Next();
-  }
-  if (events_before > event_count_ || links_before > link_count_) {
-    return Error("event or link counts exceed the columns");
-  }
-  if (!options.events) events_before = 0;
-  if (!options.links) links_before = 0;
-  for (uint64_t e = 0; e < events_before; ++e) {
-    if (!count_shape(event_shape.Next())) return Error("event shape index out of range");
-  }
-  for (uint64_t l = 0; l < links_before; ++l) {
-    if (!count_shape(link_shape.Next())) return Error("link shape index out of range");
-  }
-  span_id.Skip(r0);
-  parent_external.Skip(externals);
-  start_delta.Skip(r0 - first);
-  for (VarintCursor* v : {&duration, &kind, &status_code, &flags, &scope, &dropped_attributes,
-                          &dropped_events, &dropped_links}) {
-    v->Skip(r0);
-  }
-  for (StringCursor* s : {&name, &status_message, &trace_state}) s->Skip(r0);
-  event_time.Skip(events_before);
-  event_name.Skip(events_before);
-  event_dropped.Skip(events_before);
-  link_trace_id.Skip(links_before);
-  link_span_id.Skip(links_before);
-  link_trace_state.Skip(links_before);
-  link_flags.Skip(links_before);
-  link_dropped.Skip(links_before);
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    if (attr_of_column[c] >= 0) attrs[attr_of_column[c]].Skip(skip[c]);
-  }
-
-  // Appends the attributes of one shape to out.attributes.
-  auto read_attributes = [&](uint64_t s, Owner owner, otlp::Range* range) {
-    if (s >= shapes_.size()) return false;
-    if (shape_owner_[s] != 0 && shape_owner_[s] != static_cast<uint8_t>(owner)) return false;
-    const auto begin = static_cast<uint32_t>(out.attributes.size());
-    for (uint32_t c : shapes_[s]) {
-      if (attr_of_column[c] < 0) continue;  // left out by the projection
-      otlp::KeyValue kv;
-      if (!attrs[attr_of_column[c]].Next(out, &kv)) return false;
-      out.attributes.push_back(kv);
-    }
-    *range = otlp::Range{begin, static_cast<uint32_t>(out.attributes.size())};
-    return true;
-  };
-
-  // Segments not selected are passed over in runs: per row only the columns that say how
-  // far the others move (parent code, shapes, event and link counts) are read; the rest
-  // skip the run's values at once when the next selected segment starts.
-  struct Run {
-    uint64_t rows = 0, deltas = 0, externals = 0, events = 0, links = 0;
-  } run;
-  std::vector<uint64_t> attr_skip(attrs.size(), 0);
-  // Per shape, the attribute cursors it moves (most shapes move none of the few projected).
-  std::vector<std::vector<int>> shape_cursors;
-  if (options.segments != nullptr) {
-    shape_cursors.resize(shapes_.size());
-    for (size_t sh = 0; sh < shapes_.size(); ++sh) {
-      for (uint32_t c : shapes_[sh]) {
-        if (attr_of_column[c] >= 0) shape_cursors[sh].push_back(attr_of_column[c]);
-      }
-    }
-  }
-  auto count_attributes = [&](uint64_t s) {
-    if (s >= shape_cursors.size()) return false;
-    for (int a : shape_cursors[s]) ++attr_skip[a];
-    return true;
-  };
-  // Shapes matter for positioning only when some projected attribute column is in one;
-  // event and link counts only when events / links are decoded. Otherwise their columns
-  // skip the run at once like the rest.
-  const bool shapes_move_cursors =
-      std::any_of(shape_cursors.begin(), shape_cursors.end(),
-                  [](const std::vector<int>& c) { return !c.empty(); });
-  auto pass_segment = [&](uint32_t seg) {
-    const uint64_t rows = first_rows_[seg + 1] - first_rows_[seg];
-    run.rows += rows;
-    run.deltas += rows - 1;
-    for (uint64_t r = 0; r < rows; ++r) {
-      if (parent.Next() == kParentExternal) ++run.externals;
-      if (shapes_move_cursors && !count_attributes(attr_shape.Next())) return false;
-      if (options.events) run.events += event_count.Next();
-      if (options.links) run.links += link_count.Next();
-    }
-    return run.events <= event_count_ && run.links <= link_count_;
-  };
-  auto finish_run = [&]() {
-    if (run.rows == 0) return true;
-    if (!shapes_move_cursors) attr_shape.Skip(run.rows);
-    if (!options.events) event_count.Skip(run.rows);
-    if (!options.links) link_count.Skip(run.rows);
-    span_id.Skip(run.rows);
-    parent_external.Skip(run.externals);
-    start_delta.Skip(run.deltas);
-    for (VarintCursor* v : {&duration, &kind, &status_code, &flags, &scope, &dropped_attributes,
-                            &dropped_events, &dropped_links}) {
-      v->Skip(run.rows);
-    }
-    for (StringCursor* str : {&name, &status_message, &trace_state}) str->Skip(run.rows);
-    if (options.events) {
-      event_time.Skip(run.events);
-      event_name.Skip(run.events);
-      event_dropped.Skip(run.events);
-      for (uint64_t e = 0; e < run.events; ++e) {
-        if (!count_attributes(event_shape.Next())) return false;
-      }
-    }
-    if (options.links) {
-      link_trace_id.Skip(run.links);
-      link_span_id.Skip(run.links);
-      link_trace_state.Skip(run.links);
-      link_flags.Skip(run.links);
-      link_dropped.Skip(run.links);
-      for (uint64_t l = 0; l < run.links; ++l) {
-        if (!count_attributes(link_shape.Next())) return false;
-      }
-    }
-    for (size_t i = 0; i < attrs.size(); ++i) {
-      if (attr_skip[i] > 0) attrs[i].Skip(attr_skip[i]);
-      attr_skip[i] = 0;
-    }
-    run = Run();
-    return true;
-  };
-
-  const std::string_view span_ids = fixed_page(ColumnId::kSpanId);
-  out.spans.reserve(out.spans.size() + (options.segments == nullptr ? r1 - r0 : 0));
   for (uint32_t seg = first; seg < last; ++seg) {
-    const uint64_t seg_begin = first_rows_[seg];
-    const uint64_t seg_end = first_rows_[seg + 1];
-    if (!selected(seg)) {
-      if (!pass_segment(seg)) return Error("bad row in a segment passed over");
+    if (options.segments != nullptr && (*options.segments)[seg] == 0) {
+      if (!cursors.PassSegment(seg)) return Error("bad row in a segment passed over");
       continue;
     }
-    if (!finish_run()) return Error("bad row in a segment passed over");
-    uint64_t start = trace_starts_[seg];
-    for (uint64_t row = seg_begin; row < seg_end; ++row) {
-      otlp::Span s;
-      s.trace_id = trace_ids_[seg];
-      std::memcpy(s.span_id.data(), span_id.Next().data(), 8);
-      const uint64_t code = parent.Next();
-      if (code == kParentExternal) {
-        s.has_parent = true;
-        std::memcpy(s.parent_span_id.data(), parent_external.Next().data(), 8);
-      } else if (code >= kParentRelativeBase) {
-        // Unsigned arithmetic wraps, so any damaged delta lands outside the segment.
-        const uint64_t parent_row =
-            row - static_cast<uint64_t>(ZigZagDecode(code - kParentRelativeBase));
-        if (parent_row < seg_begin || parent_row >= seg_end) {
-          return Error("parent row outside its trace");
-        }
-        s.has_parent = true;
-        std::memcpy(s.parent_span_id.data(), span_ids.data() + 8 * parent_row, 8);
-      }
-      if (row != seg_begin) start += start_delta.Next();
-      s.start_time_unix_nano = start;
-      s.end_time_unix_nano = start + duration.Next();
-      s.name = name.Next(out.arena());
-      s.kind = kind.NextZigZag32();
-      s.status_code = status_code.NextZigZag32();
-      s.status_message = status_message.Next(out.arena());
-      s.flags = flags.Next32();
-      s.trace_state = trace_state.Next(out.arena());
-      const uint64_t scope_index = scope.Next();
-      if (scope_index >= tables.num_scopes()) return Error("scope index out of range");
-      absl::StatusOr<uint32_t> batch_scope =
-          tables.CopyScope(static_cast<uint32_t>(scope_index), out, map);
-      if (!batch_scope.ok()) return batch_scope.status();
-      s.scope_index = *batch_scope;
-      s.dropped_attributes_count = dropped_attributes.Next32();
-      s.dropped_events_count = dropped_events.Next32();
-      s.dropped_links_count = dropped_links.Next32();
-      if (!read_attributes(attr_shape.Next(), Owner::kSpan, &s.attributes)) {
-        return Error("bad span attributes");
-      }
-
-      const uint64_t events = options.events ? event_count.Next() : (event_count.Next(), 0);
-      if (events > event_count_) return Error("event count out of range");
-      s.events.begin = static_cast<uint32_t>(out.events.size());
-      for (uint64_t e = 0; e < events; ++e) {
-        otlp::Event ev;
-        ev.time_unix_nano = start + event_time.Next();
-        ev.name = event_name.Next(out.arena());
-        ev.dropped_attributes_count = event_dropped.Next32();
-        if (!read_attributes(event_shape.Next(), Owner::kEvent, &ev.attributes)) {
-          return Error("bad event attributes");
-        }
-        out.events.push_back(ev);
-      }
-      s.events.end = static_cast<uint32_t>(out.events.size());
-
-      const uint64_t links = options.links ? link_count.Next() : (link_count.Next(), 0);
-      if (links > link_count_) return Error("link count out of range");
-      s.links.begin = static_cast<uint32_t>(out.links.size());
-      for (uint64_t l = 0; l < links; ++l) {
-        otlp::Link link;
-        std::memcpy(link.trace_id.data(), link_trace_id.Next().data(), 16);
-        std::memcpy(link.span_id.data(), link_span_id.Next().data(), 8);
-        link.trace_state = link_trace_state.Next(out.arena());
-        link.flags = link_flags.Next32();
-        link.dropped_attributes_count = link_dropped.Next32();
-        if (!read_attributes(link_shape.Next(), Owner::kLink, &link.attributes)) {
-          return Error("bad link attributes");
-        }
-        out.links.push_back(link);
-      }
-      s.links.end = static_cast<uint32_t>(out.links.size());
-      out.spans.push_back(s);
-    }
-    // Check as we go so a damaged column fails early instead of decoding garbage.
-    for (const VarintCursor* v :
-         {&parent, &start_delta, &duration, &kind, &status_code, &flags, &scope,
-          &dropped_attributes, &dropped_events, &dropped_links, &attr_shape, &event_count,
-          &link_count, &event_time, &event_dropped, &event_shape, &link_flags, &link_dropped,
-          &link_shape}) {
-      if (!v->ok()) return Error("a numeric column is damaged");
-    }
-    for (const FixedCursor* f : {&span_id, &parent_external, &link_trace_id, &link_span_id}) {
-      if (!f->ok()) return Error("a fixed-width column is damaged");
-    }
-    for (const StringCursor* s :
-         {&name, &status_message, &trace_state, &event_name, &link_trace_state}) {
-      if (!s->ok()) return Error("a string column is damaged");
-    }
+    if (!cursors.FinishRun()) return Error("bad row in a segment passed over");
+    RETURN_IF_ERROR(cursors.DecodeSegment(seg));
   }
   if (!whole) return absl::OkStatus();
-
-  for (const VarintCursor* v :
-       {&parent, &start_delta, &duration, &kind, &status_code, &flags, &scope, &dropped_attributes,
-        &dropped_events, &dropped_links, &attr_shape, &event_count, &link_count, &event_time,
-        &event_dropped, &event_shape, &link_flags, &link_dropped, &link_shape}) {
-    if (!v->Exhausted()) return Error("a numeric column has values left over");
-  }
-  for (const FixedCursor* f : {&span_id, &parent_external, &link_trace_id, &link_span_id}) {
-    if (!f->Exhausted()) return Error("a fixed-width column has values left over");
-  }
-  for (const StringCursor* s :
-       {&name, &status_message, &trace_state, &event_name, &link_trace_state}) {
-    if (!s->Exhausted()) return Error("a string column has values left over");
-  }
-  for (const AttrCursor& a : attrs) {
-    if (!a.Exhausted()) return Error("an attribute column has values left over");
-  }
-  return absl::OkStatus();
+  return cursors.CheckExhausted();
 }
 
 absl::StatusOr<std::vector<uint64_t>> RowGroupDecoder::SpanVarints(ColumnId id) {

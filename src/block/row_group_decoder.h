@@ -109,6 +109,8 @@ class RowGroupDecoder {
 
  private:
   struct Column;
+  // The column cursors of one DecodeTraces call and its steps (row_group_decoder.cc).
+  class TraceCursors;
 
   RowGroupDecoder() = default;
   static absl::StatusOr<std::unique_ptr<RowGroupDecoder>> Start(

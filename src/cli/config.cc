@@ -127,7 +127,7 @@ absl::Status GetMillis(const YAML::Node& node, const std::string& key,
 absl::Status ParseConnections(const YAML::Node& node, Config& c) {
   const std::string path = "strand.connections";
   if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
-  api::ConnectionLimits& l = c.connections;
+  http::ConnectionLimits& l = c.connections;
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
     const std::string full = path + "." + key;
@@ -160,7 +160,7 @@ absl::Status ParseConnections(const YAML::Node& node, Config& c) {
 }
 
 // A listener's tls: section (docs/security.md), in the Collector's configtls names.
-absl::Status ParseTls(const YAML::Node& node, const std::string& path, api::TlsSettings& tls) {
+absl::Status ParseTls(const YAML::Node& node, const std::string& path, http::TlsSettings& tls) {
   if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
@@ -181,7 +181,7 @@ absl::Status ParseTls(const YAML::Node& node, const std::string& path, api::TlsS
     }
     if (!s.ok()) return s;
   }
-  return api::ValidateTlsSettings(tls, path);
+  return http::ValidateTlsSettings(tls, path);
 }
 
 // A listener's auth: section, as a receiver's in a collector file: {authenticator: <id>}.
@@ -205,7 +205,7 @@ absl::Status ParseAuth(const YAML::Node& node, const std::string& path,
 }
 
 absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out,
-                         api::TlsSettings& tls, std::optional<pipeline::AuthenticatorRef>& auth) {
+                         http::TlsSettings& tls, std::optional<pipeline::AuthenticatorRef>& auth) {
   if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "overrides/overrides.h"
 #include "pipeline/collector_config.h"
 #include "pipeline/env_expand.h"
@@ -27,9 +27,9 @@ struct Config {
   std::string otlp_grpc_listen = "localhost:4317";
   std::string otlp_http_listen = "localhost:4318";
   // strand.api.tls, strand.otlp.grpc.tls, strand.otlp.http.tls (docs/security.md).
-  api::TlsSettings api_tls;
-  api::TlsSettings otlp_grpc_tls;
-  api::TlsSettings otlp_http_tls;
+  http::TlsSettings api_tls;
+  http::TlsSettings otlp_grpc_tls;
+  http::TlsSettings otlp_http_tls;
   // strand.api.auth, strand.otlp.grpc.auth, strand.otlp.http.auth: the authenticator
   // extension (of the same file's `extensions`, listed in service::extensions) that guards
   // the listener; unset: none (docs/security.md).
@@ -47,7 +47,7 @@ struct Config {
   uint64_t max_live_bytes = 384ull << 20;
   // strand.connections: what one client may hold of the HTTP listeners, and gRPC's
   // connection upkeep.
-  api::ConnectionLimits connections;
+  http::ConnectionLimits connections;
   int64_t grpc_keepalive_time_nanos = 60'000'000'000;
   int64_t grpc_keepalive_timeout_nanos = 20'000'000'000;
   int64_t grpc_max_connection_idle_nanos = 300'000'000'000;

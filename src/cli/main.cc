@@ -22,10 +22,9 @@
 #include "common/status_macros.h"
 #include "overrides/overrides.h"
 #include "pipeline/collector.h"
-#include "pipeline/traces_consumer.h"
-#include "receiver/otlp_grpc_receiver.h"
-#include "receiver/otlp_http_receiver.h"
+#include "pipeline/otlp_receiver.h"
 #include "store/store.h"
+#include "store/store_consumer.h"
 
 #ifndef STRAND_VERSION
 #define STRAND_VERSION "0.0.0"
@@ -34,51 +33,20 @@
 namespace strand::cli {
 namespace {
 
-// Feeds receivers straight into the embedded store.
-class StoreConsumer : public pipeline::TracesConsumer {
- public:
-  explicit StoreConsumer(store::Store& store) : store_(store) {}
-  absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override {
-    return store_.CheckAdmission();
-  }
-  void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
-               pipeline::ConsumeDone done) override {
-    if (ctx.refused == nullptr) {
-      store_.Ingest(ctx.tenant, std::move(batch), std::move(done));
-      return;
-    }
-    // The store's refusals (per-tenant limits) reach the receiver's partial success.
-    auto refusals = std::make_shared<store::IngestRefusals>();
-    store::IngestRefusals* raw = refusals.get();
-    store_.Ingest(
-        ctx.tenant, std::move(batch),
-        [refusals = std::move(refusals), out = ctx.refused,
-         done = std::move(done)](absl::Status s) {
-          out->spans += refusals->spans;
-          out->message = std::move(refusals->message);
-          done(std::move(s));
-        },
-        raw);
-  }
-
- private:
-  store::Store& store_;
-};
-
 int Fail(const absl::Status& s) {
   LOG_ERROR("{}", std::string(s.message()));
   return 1;
 }
 
 // Serves the collector's own metrics when no Tempo API runs (collector-only mode).
-absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::string& address,
+absl::StatusOr<std::unique_ptr<http::HttpServer>> StartTelemetry(const std::string& address,
                                                                 MetricsRegistry& metrics) {
-  api::HttpServerOptions o;
+  http::HttpServerOptions o;
   o.address = address;
   o.threads = 1;
   o.name = "telemetry";
-  return api::HttpServer::Start(o, [&metrics](api::HttpRequest&& req, api::Responder respond) {
-    api::HttpResponse r;
+  return http::HttpServer::Start(o, [&metrics](http::HttpRequest&& req, http::Responder respond) {
+    http::HttpResponse r;
     if (req.path == "/metrics") {
       r.content_type = "text/plain; version=0.0.4";
       r.body = metrics.RenderText();
@@ -92,7 +60,7 @@ absl::StatusOr<std::unique_ptr<api::HttpServer>> StartTelemetry(const std::strin
 
 // True when `address` (host:port) can only be reached from this machine.
 bool IsLocalOnly(const std::string& address) {
-  auto hp = api::ParseHostPort(address);
+  auto hp = http::ParseHostPort(address);
   if (!hp.ok()) return false;
   const std::string& host = hp->first;
   return host == "::1" || host.rfind("127.", 0) == 0;
@@ -104,7 +72,7 @@ void WarnAboutExposedListeners(const Config& config) {
   struct Listener {
     const char* key;
     const std::string* address;
-    const api::TlsSettings* tls;
+    const http::TlsSettings* tls;
     bool authenticated;
   };
   const Listener listeners[] = {
@@ -137,40 +105,28 @@ absl::StatusOr<std::shared_ptr<const auth::ServerAuthenticator>> OwnAuthenticato
   return found;
 }
 
-// Strand's own OTLP listeners, feeding `handler` (when the file defines no pipelines).
-struct OwnReceivers {
-  std::unique_ptr<receiver::OtlpGrpcReceiver> grpc;
-  std::unique_ptr<receiver::OtlpHttpReceiver> http;
-};
-
-absl::StatusOr<OwnReceivers> StartOwnReceivers(const Config& config,
-                                               const pipeline::Collector* collector,
-                                               receiver::OtlpTraceHandler& handler,
-                                               MemoryBudget* memory) {
-  OwnReceivers r;
-  receiver::OtlpGrpcOptions go;
+// Strand's own OTLP listeners (strand.otlp) as the `otlp` receiver of the default pipeline.
+std::unique_ptr<pipeline::OtlpReceiverSettings> OwnReceiverSettings(const Config& config) {
+  auto s = std::make_unique<pipeline::OtlpReceiverSettings>();
+  s->grpc = true;
+  receiver::OtlpGrpcOptions& go = s->grpc_options;
   go.address = config.otlp_grpc_listen;
   go.max_request_bytes = config.max_request_bytes;
-  go.multitenancy = config.multitenancy_enabled;
   go.keepalive_time_ms = config.grpc_keepalive_time_nanos / 1'000'000;
   go.keepalive_timeout_ms = config.grpc_keepalive_timeout_nanos / 1'000'000;
   go.max_connection_idle_ms = config.grpc_max_connection_idle_nanos / 1'000'000;
   go.max_connection_age_ms = config.grpc_max_connection_age_nanos / 1'000'000;
   go.tls = config.otlp_grpc_tls;
-  go.memory = memory;
-  ASSIGN_OR_RETURN(go.auth, OwnAuthenticator(collector, config.otlp_grpc_auth));
-  ASSIGN_OR_RETURN(r.grpc, receiver::OtlpGrpcReceiver::Start(go, handler));
-  receiver::OtlpHttpOptions ho;
+  s->grpc_auth = config.otlp_grpc_auth;
+  s->http = true;
+  receiver::OtlpHttpOptions& ho = s->http_options;
   ho.address = config.otlp_http_listen;
   ho.max_request_bytes = config.max_request_bytes;
-  ho.multitenancy = config.multitenancy_enabled;
   ho.threads = config.http_threads;
   ho.limits = config.connections;
   ho.tls = config.otlp_http_tls;
-  ho.memory = memory;
-  ASSIGN_OR_RETURN(ho.auth, OwnAuthenticator(collector, config.otlp_http_auth));
-  ASSIGN_OR_RETURN(r.http, receiver::OtlpHttpReceiver::Start(ho, handler));
-  return r;
+  s->http_auth = config.otlp_http_auth;
+  return s;
 }
 
 // Raises the soft limit on open descriptors to the hard limit, as Go's runtime does: the
@@ -207,7 +163,7 @@ int Run(const Config& config) {
   auto overrides = overrides::Overrides::Open(config.overrides, clock, &metrics);
   if (!overrides.ok()) return Fail(overrides.status());
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<StoreConsumer> store_consumer;
+  std::unique_ptr<store::StoreConsumer> store_consumer;
   if (config.RunsStore()) {
     store::StoreOptions so = config.store;
     so.overrides = overrides->get();
@@ -224,34 +180,28 @@ int Run(const Config& config) {
     auto opened = store::Store::Open(*Env::Default(), clock, &metrics, so);
     if (!opened.ok()) return Fail(opened.status());
     store = std::move(*opened);
-    store_consumer = std::make_unique<StoreConsumer>(*store);
+    store_consumer = std::make_unique<store::StoreConsumer>(*store);
   }
 
-  // The collector first: its extensions hold the authenticators the listeners below use.
-  std::unique_ptr<pipeline::Collector> collector;
-  if (config.collector != nullptr) {
-    pipeline::CollectorOptions co;
-    co.metrics = &metrics;
-    co.clock = &clock;
-    co.env = Env::Default();
-    co.store = store_consumer.get();
-    co.multitenancy = config.multitenancy_enabled;
-    co.memory = &memory;
-    auto c = pipeline::Collector::Start(config.collector, co);
-    if (!c.ok()) return Fail(c.status());
-    collector = std::move(*c);
-  }
-
-  std::unique_ptr<receiver::OtlpTraceHandler> handler;
-  OwnReceivers own;
+  // Every OTLP listener is a collector receiver: without pipelines in the file, Strand's
+  // own listeners are the default pipeline `otlp` → `strand`. The collector starts before
+  // the API, whose `auth` names one of its extensions.
+  std::shared_ptr<pipeline::CollectorConfig> collector_config = config.collector;
   if (!config.HasPipelines()) {
-    // No pipelines: the OTLP receivers feed the store directly.
-    handler = std::make_unique<receiver::OtlpTraceHandler>(*store_consumer, metrics, clock,
-                                                           overrides->get());
-    auto r = StartOwnReceivers(config, collector.get(), *handler, &memory);
-    if (!r.ok()) return Fail(r.status());
-    own = std::move(*r);
+    if (collector_config == nullptr) collector_config = std::make_shared<pipeline::CollectorConfig>();
+    pipeline::AddDefaultPipeline(*collector_config, OwnReceiverSettings(config));
   }
+  pipeline::CollectorOptions co;
+  co.metrics = &metrics;
+  co.clock = &clock;
+  co.env = Env::Default();
+  co.store = store_consumer.get();
+  co.overrides = store != nullptr ? overrides->get() : nullptr;
+  co.multitenancy = config.multitenancy_enabled;
+  co.memory = &memory;
+  auto started = pipeline::Collector::Start(collector_config, co);
+  if (!started.ok()) return Fail(started.status());
+  std::unique_ptr<pipeline::Collector> collector = std::move(*started);
 
   std::unique_ptr<api::TempoApi> api;
   if (store != nullptr) {
@@ -269,7 +219,7 @@ int Run(const Config& config) {
     if (!a.ok()) return Fail(a.status());
     api = std::move(*a);
   }
-  std::unique_ptr<api::HttpServer> telemetry;
+  std::unique_ptr<http::HttpServer> telemetry;
   if (config.HasPipelines() && api == nullptr &&
       !config.collector->telemetry.metrics_address.empty()) {
     auto t = StartTelemetry(config.collector->telemetry.metrics_address, metrics);
@@ -279,8 +229,9 @@ int Run(const Config& config) {
 
   WarnAboutExposedListeners(config);
   if (!config.HasPipelines()) {
+    const std::vector<int> ports = collector->ListenerPorts("otlp");  // gRPC, then HTTP
     LOG_INFO("strand {} ready: otlp grpc port {}, otlp http port {}, api port {}, data {}",
-             STRAND_VERSION, own.grpc->port(), own.http->port(), api->port(), config.data_dir);
+             STRAND_VERSION, ports.at(0), ports.at(1), api->port(), config.data_dir);
   } else if (api != nullptr) {
     LOG_INFO("strand {} ready: collector pipelines and store; api port {}, data {}", STRAND_VERSION,
              api->port(), config.data_dir);
@@ -292,11 +243,9 @@ int Run(const Config& config) {
   int sig = 0;
   sigwait(&signals, &sig);
   LOG_INFO("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Receivers first: calls in flight finish (their spans reach the WAL or a queue) before
-  // what is downstream closes.
-  if (own.grpc) own.grpc->Stop();
-  if (own.http) own.http->Stop();
-  if (collector) collector->Shutdown();
+  // The collector stops its receivers first: calls in flight finish (their spans reach the
+  // WAL or a queue) before what is downstream closes.
+  collector->Shutdown();
   if (store) store->Close();
   if (api) api->Stop();
   if (telemetry) telemetry->Stop();

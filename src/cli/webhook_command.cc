@@ -12,7 +12,7 @@
 #include "common/logging.h"
 #include "webhook/kube_api_client.h"
 #include "webhook/pod_mutator.h"
-#include "api/self_signed_cert.h"
+#include "http/self_signed_cert.h"
 #include "webhook/static_cluster_source.h"
 #include "webhook/webhook_server.h"
 
@@ -116,7 +116,7 @@ int WebhookCommand::RunCerts() const {
         absl::StrCat(service_, ".", namespace_, ".svc"),
         absl::StrCat(service_, ".", namespace_, ".svc.cluster.local"),
         absl::StrCat(service_, ".", namespace_), service_};
-    auto pair = api::MakeSelfSignedCertificate(names, days_);
+    auto pair = http::MakeSelfSignedCertificate(names, days_);
     if (!pair.ok()) return Fail(pair.status());
     const std::string body = absl::StrCat(
         R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":")",

@@ -25,7 +25,7 @@
 #include "pipeline/attribute_editor.h"
 #include "pipeline/config_map.h"
 #include "pipeline/config_value.h"
-#include "pipeline/traces_consumer.h"
+#include "consumer/traces_consumer.h"
 
 namespace re2 {
 class RE2;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
-#include "pipeline/batch_policy.h"
+#include "consumer/batch_policy.h"
 
 namespace strand::pipeline {
 namespace {

@@ -112,6 +112,7 @@ BuildContext Collector::ContextFor(const ComponentId& id, const std::string& pip
   ctx.clock = options_.clock;
   ctx.env = options_.env;
   ctx.store = options_.store;
+  ctx.overrides = options_.overrides;
   ctx.multitenancy = options_.multitenancy;
   ctx.memory = options_.memory;
   ctx.find_storage = [this](const ComponentId& storage) -> FileStorage* {
@@ -259,12 +260,12 @@ std::shared_ptr<const auth::ServerAuthenticator> Collector::FindServerAuthentica
   return ext != nullptr ? ext->server() : nullptr;
 }
 
-std::vector<int> Collector::ListenerPortsForTest(const std::string& id) const {
+std::vector<int> Collector::ListenerPorts(const std::string& id) const {
   for (const auto& [rid, r] : receivers_) {
-    if (rid.ToString() == id) return r->ListenerPortsForTest();
+    if (rid.ToString() == id) return r->ListenerPorts();
   }
   for (const auto& [eid, e] : extensions_) {
-    if (eid.ToString() == id) return e->ListenerPortsForTest();
+    if (eid.ToString() == id) return e->ListenerPorts();
   }
   return {};
 }

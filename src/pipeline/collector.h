@@ -25,6 +25,7 @@ struct CollectorOptions {
   Clock* clock = nullptr;              // required
   Env* env = nullptr;                  // required
   TracesConsumer* store = nullptr;     // the embedded store, for the `strand` exporter
+  overrides::Overrides* overrides = nullptr;  // the store's per-tenant limits; may be null
   bool multitenancy = false;
   MemoryBudget* memory = nullptr;      // the process's memory limit; may be null
 };
@@ -49,10 +50,9 @@ class Collector {
   std::shared_ptr<const auth::ServerAuthenticator> FindServerAuthenticator(
       const ComponentId& id) const;
 
-  // Test-only: the ports the running receiver or extension `id` (`otlp`, `zpages/x`)
-  // listens on (Component::ListenerPortsForTest); empty when there is none. Lets tests
-  // configure endpoints on port 0.
-  std::vector<int> ListenerPortsForTest(const std::string& id) const;
+  // The ports the running receiver or extension `id` (`otlp`, `zpages/x`) listens on
+  // (Component::ListenerPorts); empty when there is none. Lets endpoints use port 0.
+  std::vector<int> ListenerPorts(const std::string& id) const;
 
   struct PipelineRuntime;
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "pipeline/batch_policy.h"
+#include "consumer/batch_policy.h"
 #include "pipeline/capture_consumer_testutil.h"
 #include "pipeline/collector.h"
 #include "pipeline/env_expand.h"

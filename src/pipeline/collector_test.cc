@@ -8,15 +8,17 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "api/http_test_client.h"
-#include "api/self_signed_cert.h"
+#include "http/http_test_client.h"
+#include "http/self_signed_cert.h"
 #include "auth/basic_authenticator.h"
 #include "auth/bearer_token_authenticator.h"
 #include "common/env.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "overrides/overrides.h"
 #include "pipeline/fake_sender_testutil.h"
 #include "pipeline/otlp_grpc_sender.h"
 #include "pipeline/otlp_http_sender.h"
+#include "pipeline/otlp_receiver.h"
 #include "pipeline/tail_sampling_testutil.h"
 
 namespace strand::pipeline {
@@ -27,22 +29,29 @@ using testutil::Eventually;
 
 class CollectorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Collector> StartCollector(const std::string& yaml, TracesConsumer* store) {
+  std::unique_ptr<Collector> StartCollector(const std::string& yaml, TracesConsumer* store,
+                                            overrides::Overrides* overrides = nullptr) {
     auto config = ParseCollectorConfig(YAML::Load(yaml), BuiltinComponents());
     EXPECT_TRUE(config.ok()) << config.status();
     if (!config.ok()) return nullptr;
+    return StartCollector(std::make_shared<CollectorConfig>(std::move(*config)), store, overrides);
+  }
+  std::unique_ptr<Collector> StartCollector(std::shared_ptr<const CollectorConfig> config,
+                                            TracesConsumer* store,
+                                            overrides::Overrides* overrides = nullptr) {
     CollectorOptions o;
     o.metrics = &metrics_;
     o.clock = Clock::Real();
     o.env = Env::Default();
     o.store = store;
-    auto c = Collector::Start(std::make_shared<const CollectorConfig>(std::move(*config)), o);
+    o.overrides = overrides;
+    auto c = Collector::Start(std::move(config), o);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
   }
 
   // B: receives on a loopback port and writes to the fake store.
-  void StartB() {
+  void StartB(overrides::Overrides* overrides = nullptr) {
     b_ = StartCollector(R"(
 receivers:
   otlp:
@@ -57,14 +66,14 @@ service:
       receivers: [otlp]
       exporters: [strand]
 )",
-                        &store_);
+                        &store_, overrides);
     ASSERT_NE(b_, nullptr);
-    ASSERT_EQ(b_->ListenerPortsForTest("otlp").size(), 1u);
+    ASSERT_EQ(b_->ListenerPorts("otlp").size(), 1u);
   }
 
   // A: receives, batches and forwards to B; serves health_check and zpages.
   void StartA() {
-    const int b_port = b_->ListenerPortsForTest("otlp").at(0);
+    const int b_port = b_->ListenerPorts("otlp").at(0);
     a_ = StartCollector(absl::StrCat(R"(
 receivers:
   otlp:
@@ -120,7 +129,7 @@ service:
                        std::shared_ptr<const auth::ClientAuthenticator> auth = nullptr) {
     OtlpGrpcSenderOptions o;
     o.endpoint =
-        absl::StrCat("127.0.0.1:", port != 0 ? port : a_->ListenerPortsForTest("otlp").at(0));
+        absl::StrCat("127.0.0.1:", port != 0 ? port : a_->ListenerPorts("otlp").at(0));
     o.tls.insecure = true;
     o.auth = std::move(auth);
     auto client = OtlpGrpcSender::Create(std::move(o));
@@ -129,7 +138,7 @@ service:
   }
 
   std::string Url(const std::string& extension, const std::string& path) {
-    return absl::StrCat("http://127.0.0.1:", a_->ListenerPortsForTest(extension).at(0), path);
+    return absl::StrCat("http://127.0.0.1:", a_->ListenerPorts(extension).at(0), path);
   }
 
   MetricsRegistry metrics_;
@@ -151,10 +160,52 @@ TEST_F(CollectorTest, SpansFlowThroughTwoCollectorsToTheStore) {
   EXPECT_EQ(store_.TotalSpans(), 7u);
 }
 
+// Without pipelines in the file, Strand's own listeners run as the default pipeline
+// otlp → strand: both protocols listen, and spans reach the store.
+TEST_F(CollectorTest, DefaultPipelineFeedsTheStore) {
+  auto config = std::make_shared<CollectorConfig>();
+  auto settings = std::make_unique<OtlpReceiverSettings>();
+  settings->grpc = true;
+  settings->grpc_options.address = "127.0.0.1:0";
+  settings->http = true;
+  settings->http_options.address = "127.0.0.1:0";
+  AddDefaultPipeline(*config, std::move(settings));
+  ASSERT_EQ(config->pipelines.size(), 1u);
+  auto c = StartCollector(config, &store_);
+  ASSERT_NE(c, nullptr);
+  const std::vector<int> ports = c->ListenerPorts("otlp");
+  ASSERT_EQ(ports.size(), 2u);  // gRPC, then HTTP
+  ASSERT_TRUE(SendToA(1, 3, ports[0]).ok());
+  auto http = HttpCall("POST", absl::StrCat("http://127.0.0.1:", ports[1], "/v1/traces"),
+                       Request(2, 4), {"Content-Type: application/x-protobuf"});
+  EXPECT_EQ(http.status, 200) << http.body;
+  EXPECT_EQ(store_.SpansOf(1), 3u);
+  EXPECT_EQ(store_.SpansOf(2), 4u);
+  c->Shutdown();
+}
+
+// In a process that runs the store, a file's `otlp` receivers charge the tenant's
+// ingestion rate limit like Strand's own listeners: past the burst, RESOURCE_EXHAUSTED.
+TEST_F(CollectorTest, PipelineReceiversApplyTheIngestionRateLimit) {
+  overrides::Limits limits;
+  limits.ingestion_rate_limit_bytes = 1;
+  limits.ingestion_burst_size_bytes = 100;
+  overrides::Overrides overrides(limits);
+  StartB(&overrides);
+  const int port = b_->ListenerPorts("otlp").at(0);
+  ASSERT_TRUE(SendToA(1, 1, port).ok());  // under the burst
+  absl::Status refused = SendToA(2, 20, port);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_NE(refused.message().find("rate limit"), std::string::npos) << refused;
+  EXPECT_EQ(store_.SpansOf(1), 1u);
+  EXPECT_EQ(store_.SpansOf(2), 0u);
+  b_.reset();  // before `overrides`, which its receiver uses
+}
+
 TEST_F(CollectorTest, HealthCheckAnswersWhileRunning) {
   StartB();
   StartA();
-  ASSERT_EQ(a_->ListenerPortsForTest("health_check").size(), 1u);
+  ASSERT_EQ(a_->ListenerPorts("health_check").size(), 1u);
   auto r = HttpCall("GET", Url("health_check", "/"));
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("Server available"), std::string::npos) << r.body;
@@ -164,7 +215,7 @@ TEST_F(CollectorTest, HealthCheckAnswersWhileRunning) {
 TEST_F(CollectorTest, HealthCheckAndZpagesServeTls) {
   const std::string dir = ::testing::TempDir() + "/ext-tls-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
-  auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+  auto pair = http::MakeSelfSignedCertificate({"localhost"}, 1);
   ASSERT_TRUE(pair.ok()) << pair.status();
   std::ofstream(dir + "/tls.crt") << pair->cert_pem;
   std::ofstream(dir + "/tls.key") << pair->key_pem;
@@ -196,7 +247,7 @@ service:
   client.ca_file = dir + "/tls.crt";
   for (const auto& [ext, path] : {std::pair<std::string, std::string>{"health_check", "/"},
                                   {"zpages", "/debug/servicez"}}) {
-    const int port = a_->ListenerPortsForTest(ext).at(0);
+    const int port = a_->ListenerPorts(ext).at(0);
     client.resolve = absl::StrCat("localhost:", port, ":127.0.0.1");
     auto r = HttpCall("GET", absl::StrCat("https://localhost:", port, path), "", {}, &client);
     EXPECT_EQ(r.status, 200) << ext << ": " << r.body;
@@ -205,7 +256,7 @@ service:
   }
   // zpages asked for TLS 1.3 at least: a TLS 1.2 client is turned away.
   client.max_tls12 = true;
-  const int zport = a_->ListenerPortsForTest("zpages").at(0);
+  const int zport = a_->ListenerPorts("zpages").at(0);
   client.resolve = absl::StrCat("localhost:", zport, ":127.0.0.1");
   EXPECT_EQ(HttpCall("GET", absl::StrCat("https://localhost:", zport, "/debug/servicez"), "", {},
                      &client)
@@ -236,8 +287,8 @@ TEST_F(CollectorTest, ZpagesListPipelinesWithTheirCounters) {
 
 TEST_F(CollectorTest, ListenerPortsOfUnknownComponentsAreEmpty) {
   StartB();
-  EXPECT_TRUE(b_->ListenerPortsForTest("otlp/none").empty());
-  EXPECT_TRUE(b_->ListenerPortsForTest("strand").empty());
+  EXPECT_TRUE(b_->ListenerPorts("otlp/none").empty());
+  EXPECT_TRUE(b_->ListenerPorts("strand").empty());
 }
 
 // B's receiver requires credentials (Basic over gRPC, a bearer token over HTTP); A's
@@ -263,7 +314,7 @@ service:
 )",
                       &store_);
   ASSERT_NE(b_, nullptr);
-  const std::vector<int> b_ports = b_->ListenerPortsForTest("otlp");
+  const std::vector<int> b_ports = b_->ListenerPorts("otlp");
   ASSERT_EQ(b_ports.size(), 2u);
   a_ = StartCollector(absl::StrCat(R"(
 extensions:

@@ -22,10 +22,13 @@
 #include "common/memory_budget.h"
 #include "common/metrics.h"
 #include "pipeline/config_map.h"
-#include "pipeline/traces_consumer.h"
+#include "consumer/traces_consumer.h"
 
 namespace strand {
 class Env;
+}
+namespace strand::overrides {
+class Overrides;
 }
 namespace strand::auth {
 class ServerAuthenticator;
@@ -88,6 +91,9 @@ struct BuildContext {
   Env* env = nullptr;
   // The embedded store, for the `strand` exporter; null when this process runs no store.
   TracesConsumer* store = nullptr;
+  // The store's per-tenant limits (strand.overrides), null without a store: receivers
+  // apply the ingestion rate limit and report the store's refusals as partial success.
+  overrides::Overrides* overrides = nullptr;
   // Receivers require X-Scope-OrgID (the store runs with multitenancy on).
   bool multitenancy = false;
   // The process's memory limit (may be null): receivers take request bodies from it,
@@ -114,9 +120,9 @@ class Component {
   virtual ~Component() = default;
   virtual absl::Status Start() { return absl::OkStatus(); }
   virtual void Shutdown() {}
-  // Test-only: the TCP ports this component's listeners bound after Start (so tests can
-  // configure port 0); empty for components without listeners.
-  virtual std::vector<int> ListenerPortsForTest() const { return {}; }
+  // The TCP ports this component's listeners bound after Start (port 0 in a setting binds
+  // any free port); empty for components without listeners.
+  virtual std::vector<int> ListenerPorts() const { return {}; }
 };
 
 // A processor: consumes batches and passes them (changed, fewer, later) to `next`.

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pipeline/batch_policy.h"
-#include "pipeline/traces_consumer.h"
+#include "consumer/batch_policy.h"
+#include "consumer/traces_consumer.h"
 
 namespace strand::pipeline {
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "common/logging.h"
 #include "pipeline/server_tls.h"
 
@@ -12,25 +12,25 @@ namespace {
 struct HttpExtensionSettings : ComponentSettings {
   std::string endpoint;
   std::string path = "/";
-  api::TlsSettings tls;  // off unless cert_file and key_file are set
+  http::TlsSettings tls;  // off unless cert_file and key_file are set
 };
 
 // An extension that serves a few pages on its own listener.
 class HttpExtension : public Extension {
  public:
-  HttpExtension(std::string id, const HttpExtensionSettings& settings, api::HttpHandler handler)
+  HttpExtension(std::string id, const HttpExtensionSettings& settings, http::HttpHandler handler)
       : id_(std::move(id)),
         endpoint_(settings.endpoint),
         tls_(settings.tls),
         handler_(std::move(handler)) {}
   absl::Status Start() override {
-    api::HttpServerOptions o;
+    http::HttpServerOptions o;
     o.address = endpoint_;
     o.tls = tls_;
     o.threads = 1;
     o.max_body_bytes = 1 << 16;
     o.name = id_;
-    auto server = api::HttpServer::Start(o, handler_);
+    auto server = http::HttpServer::Start(o, handler_);
     if (!server.ok()) {
       return absl::Status(
           server.status().code(),
@@ -43,7 +43,7 @@ class HttpExtension : public Extension {
   void Shutdown() override {
     if (server_) server_->Stop();
   }
-  std::vector<int> ListenerPortsForTest() const override {
+  std::vector<int> ListenerPorts() const override {
     if (!server_) return {};
     return {server_->port()};
   }
@@ -51,9 +51,9 @@ class HttpExtension : public Extension {
  private:
   std::string id_;
   std::string endpoint_;
-  api::TlsSettings tls_;
-  api::HttpHandler handler_;
-  std::unique_ptr<api::HttpServer> server_;
+  http::TlsSettings tls_;
+  http::HttpHandler handler_;
+  std::unique_ptr<http::HttpServer> server_;
 };
 
 std::string Rfc3339(absl::Time t) {
@@ -80,8 +80,8 @@ class HealthCheckFactory : public ExtensionFactory {
     const absl::Time since = absl::Now();
     auto ready = ctx.pipelines_ready;
     std::string path = s.path;
-    auto handler = [ready, path, since](api::HttpRequest&& req, api::Responder respond) {
-      api::HttpResponse r;
+    auto handler = [ready, path, since](http::HttpRequest&& req, http::Responder respond) {
+      http::HttpResponse r;
       r.content_type = "application/json";
       if (req.path != path) {
         r.status = 404;
@@ -117,8 +117,8 @@ class ZpagesFactory : public ExtensionFactory {
     const auto& s = static_cast<const HttpExtensionSettings&>(settings);
     auto describe = ctx.describe_pipelines;
     const absl::Time since = absl::Now();
-    auto handler = [describe, since](api::HttpRequest&& req, api::Responder respond) {
-      api::HttpResponse r;
+    auto handler = [describe, since](http::HttpRequest&& req, http::Responder respond) {
+      http::HttpResponse r;
       r.content_type = "text/html; charset=utf-8";
       const std::string head =
           "<!doctype html><html><head><meta charset=utf-8><title>Strand zPages</title>"

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "pipeline/traces_consumer.h"
+#include "consumer/traces_consumer.h"
 
 namespace strand::pipeline {
 

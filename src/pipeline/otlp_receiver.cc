@@ -1,9 +1,11 @@
 #include "pipeline/otlp_receiver.h"
 
+#include "pipeline/collector.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "pipeline/server_tls.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -14,35 +16,23 @@
 namespace strand::pipeline {
 namespace {
 
-struct OtlpReceiverSettings : ComponentSettings {
-  bool grpc = false;
-  std::string grpc_endpoint = "localhost:4317";
-  uint64_t grpc_max_mib = 4;
-  bool grpc_metadata = false;
-  bool http = false;
-  std::string http_endpoint = "localhost:4318";
-  uint64_t http_max_bytes = 20 << 20;
-  bool http_metadata = false;
-  api::TlsSettings grpc_tls;
-  api::TlsSettings http_tls;
-  std::optional<AuthenticatorRef> grpc_auth;
-  std::optional<AuthenticatorRef> http_auth;
-  // keepalive::server_parameters (nanoseconds; 0 keeps Strand's default).
-  int64_t keepalive_time = 0;
-  int64_t keepalive_timeout = 0;
-  int64_t max_connection_idle = 0;
-  int64_t max_connection_age = 0;
-  int64_t max_connection_age_grace = 0;
-};
+constexpr uint64_t kDefaultGrpcMaxMib = 4;
 
-void ReadKeepalive(ConfigMap& grpc, OtlpReceiverSettings& s) {
+// keepalive::server_parameters: durations in the file, milliseconds in the options (an
+// absent or zero duration keeps Strand's default).
+void ReadKeepalive(ConfigMap& grpc, receiver::OtlpGrpcOptions& o) {
   ConfigMap keepalive = grpc.Sub("keepalive");
   ConfigMap server = keepalive.Sub("server_parameters");
-  server.ReadDuration("time", s.keepalive_time);
-  server.ReadDuration("timeout", s.keepalive_timeout);
-  server.ReadDuration("max_connection_idle", s.max_connection_idle);
-  server.ReadDuration("max_connection_age", s.max_connection_age);
-  server.ReadDuration("max_connection_age_grace", s.max_connection_age_grace);
+  auto read_ms = [&server](const char* key, int64_t& ms) {
+    int64_t nanos = 0;
+    server.ReadDuration(key, nanos);
+    if (nanos > 0) ms = nanos / 1'000'000;
+  };
+  read_ms("time", o.keepalive_time_ms);
+  read_ms("timeout", o.keepalive_timeout_ms);
+  read_ms("max_connection_idle", o.max_connection_idle_ms);
+  read_ms("max_connection_age", o.max_connection_age_ms);
+  read_ms("max_connection_age_grace", o.max_connection_age_grace_ms);
   (void)server.Finish();
   // How often clients may ping: Strand keeps gRPC's own policy.
   keepalive.Ignore("enforcement_policy");
@@ -64,42 +54,26 @@ class OtlpReceiver : public Receiver {
         multitenancy_(ctx.multitenancy),
         memory_(ctx.memory),
         auth_(std::move(auth)),
-        handler_(next, *ctx.metrics, *ctx.clock) {}
+        handler_(next, *ctx.metrics, *ctx.clock, ctx.overrides) {}
 
   absl::Status Start() override {
     if (settings_.grpc) {
-      receiver::OtlpGrpcOptions o;
-      o.address = settings_.grpc_endpoint;
-      o.max_request_bytes = settings_.grpc_max_mib << 20;
+      receiver::OtlpGrpcOptions o = settings_.grpc_options;
       o.multitenancy = multitenancy_;
-      o.include_metadata = settings_.grpc_metadata;
-      o.tls = settings_.grpc_tls;
       o.auth = auth_.grpc;
       o.memory = memory_;
-      auto ms = [](int64_t nanos, int64_t fallback) {
-        return nanos > 0 ? nanos / 1'000'000 : fallback;
-      };
-      o.keepalive_time_ms = ms(settings_.keepalive_time, o.keepalive_time_ms);
-      o.keepalive_timeout_ms = ms(settings_.keepalive_timeout, o.keepalive_timeout_ms);
-      o.max_connection_idle_ms = ms(settings_.max_connection_idle, o.max_connection_idle_ms);
-      o.max_connection_age_ms = ms(settings_.max_connection_age, o.max_connection_age_ms);
-      o.max_connection_age_grace_ms =
-          ms(settings_.max_connection_age_grace, o.max_connection_age_grace_ms);
       auto g = receiver::OtlpGrpcReceiver::Start(o, handler_);
       if (!g.ok()) {
         return absl::Status(g.status().code(), absl::StrCat("receivers::", id_, ": ",
                                                             std::string(g.status().message())));
       }
       grpc_ = std::move(*g);
-      LOG_INFO("{}: OTLP/gRPC on {} (port {})", id_, settings_.grpc_endpoint, grpc_->port());
+      LOG_INFO("{}: OTLP/gRPC on {} (port {})", id_, settings_.grpc_options.address,
+               grpc_->port());
     }
     if (settings_.http) {
-      receiver::OtlpHttpOptions o;
-      o.address = settings_.http_endpoint;
-      o.max_request_bytes = settings_.http_max_bytes;
+      receiver::OtlpHttpOptions o = settings_.http_options;
       o.multitenancy = multitenancy_;
-      o.include_metadata = settings_.http_metadata;
-      o.tls = settings_.http_tls;
       o.auth = auth_.http;
       o.memory = memory_;
       auto h = receiver::OtlpHttpReceiver::Start(o, handler_);
@@ -108,7 +82,8 @@ class OtlpReceiver : public Receiver {
                                                             std::string(h.status().message())));
       }
       http_ = std::move(*h);
-      LOG_INFO("{}: OTLP/HTTP on {} (port {})", id_, settings_.http_endpoint, http_->port());
+      LOG_INFO("{}: OTLP/HTTP on {} (port {})", id_, settings_.http_options.address,
+               http_->port());
     }
     return absl::OkStatus();
   }
@@ -119,7 +94,7 @@ class OtlpReceiver : public Receiver {
   }
 
   // The gRPC port, then the HTTP port, each when that protocol runs.
-  std::vector<int> ListenerPortsForTest() const override {
+  std::vector<int> ListenerPorts() const override {
     std::vector<int> ports;
     if (grpc_) ports.push_back(grpc_->port());
     if (http_) ports.push_back(http_->port());
@@ -146,23 +121,25 @@ class OtlpReceiverFactory : public ReceiverFactory {
     s->grpc = protocols.Has("grpc");
     s->http = protocols.Has("http");
     ConfigMap grpc = protocols.Sub("grpc");
-    grpc.Read("endpoint", s->grpc_endpoint);
-    grpc.Read("max_recv_msg_size_mib", s->grpc_max_mib);
-    grpc.Read("include_metadata", s->grpc_metadata);
+    grpc.Read("endpoint", s->grpc_options.address);
+    uint64_t max_mib = kDefaultGrpcMaxMib;
+    grpc.Read("max_recv_msg_size_mib", max_mib);
+    s->grpc_options.max_request_bytes = max_mib << 20;
+    grpc.Read("include_metadata", s->grpc_options.include_metadata);
     std::string transport = "tcp";
     grpc.Read("transport", transport);
     if (transport != "tcp") grpc.Fail("transport", "not supported: only tcp");
-    ReadServerTls(grpc, s->grpc_tls);
+    ReadServerTls(grpc, s->grpc_options.tls);
     s->grpc_auth = ReadAuthenticator(grpc, AuthRole::kServer);
-    ReadKeepalive(grpc, *s);
+    ReadKeepalive(grpc, s->grpc_options);
     // Tuning of Go's gRPC server; Strand's server needs none of it.
     for (const char* key : {"max_concurrent_streams", "read_buffer_size", "write_buffer_size"}) {
       grpc.Ignore(key);
     }
     ConfigMap http = protocols.Sub("http");
-    http.Read("endpoint", s->http_endpoint);
-    http.Read("max_request_body_size", s->http_max_bytes);
-    http.Read("include_metadata", s->http_metadata);
+    http.Read("endpoint", s->http_options.address);
+    http.Read("max_request_body_size", s->http_options.max_request_bytes);
+    http.Read("include_metadata", s->http_options.include_metadata);
     std::string traces_path = "/v1/traces";
     http.Read("traces_url_path", traces_path);
     if (traces_path != "/v1/traces") {
@@ -171,7 +148,7 @@ class OtlpReceiverFactory : public ReceiverFactory {
     http.Ignore("metrics_url_path");
     http.Ignore("logs_url_path");
     http.Unsupported("cors", "CORS");
-    ReadServerTls(http, s->http_tls);
+    ReadServerTls(http, s->http_options.tls);
     s->http_auth = ReadAuthenticator(http, AuthRole::kServer);
     for (const auto* ref : {&s->grpc_auth, &s->http_auth}) {
       if (*ref) s->authenticators.push_back(**ref);
@@ -187,7 +164,7 @@ class OtlpReceiverFactory : public ReceiverFactory {
       return absl::InvalidArgumentError(
           "must specify at least one protocol under protocols (grpc, http)");
     }
-    if (s.grpc_max_mib == 0) {
+    if (s.grpc && s.grpc_options.max_request_bytes == 0) {
       return absl::InvalidArgumentError("protocols::grpc::max_recv_msg_size_mib must be positive");
     }
     return absl::OkStatus();
@@ -205,8 +182,31 @@ class OtlpReceiverFactory : public ReceiverFactory {
 
 }  // namespace
 
+OtlpReceiverSettings::OtlpReceiverSettings() {
+  grpc_options.address = "localhost:4317";
+  grpc_options.max_request_bytes = kDefaultGrpcMaxMib << 20;
+  http_options.address = "localhost:4318";
+  http_options.max_request_bytes = 20 << 20;
+}
+
 std::unique_ptr<ReceiverFactory> NewOtlpReceiverFactory() {
   return std::make_unique<OtlpReceiverFactory>();
+}
+
+void AddDefaultPipeline(CollectorConfig& config, std::unique_ptr<OtlpReceiverSettings> settings) {
+  const ComponentRegistry& registry = BuiltinComponents();
+  for (const auto* ref : {&settings->grpc_auth, &settings->http_auth}) {
+    if (*ref) settings->authenticators.push_back(**ref);
+  }
+  const ComponentId otlp{"otlp", ""};
+  const ComponentId strand{"strand", ""};
+  config.receivers[otlp] = ComponentConfig{
+      otlp, registry.Find(ComponentKind::kReceiver, "otlp"), std::move(settings)};
+  const ComponentFactory* store_exporter = registry.Find(ComponentKind::kExporter, "strand");
+  ConfigMap no_settings(YAML::Node(), "exporters::strand");
+  config.exporters[strand] = ComponentConfig{strand, store_exporter,
+                                             store_exporter->Parse(no_settings)};
+  config.pipelines.push_back(PipelineConfig{"traces", {otlp}, {}, {strand}});
 }
 
 }  // namespace strand::pipeline

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/batch_policy.h"
+#include "consumer/batch_policy.h"
 #include "pipeline/fake_sender_testutil.h"
 #include "pipeline/tail_sampling_testutil.h"
 

@@ -4,7 +4,7 @@
 
 namespace strand::pipeline {
 
-void ReadServerTls(ConfigMap& protocol, api::TlsSettings& tls) {
+void ReadServerTls(ConfigMap& protocol, http::TlsSettings& tls) {
   if (!protocol.Has("tls")) return protocol.Ignore("tls");
   ConfigMap t = protocol.Sub("tls");
   t.Read("cert_file", tls.cert_file);

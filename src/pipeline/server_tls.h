@@ -2,13 +2,13 @@
 // receiver's protocols, the health_check and zpages extensions).
 #pragma once
 
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "pipeline/config_map.h"
 
 namespace strand::pipeline {
 
 // Reads `parent`'s `tls:` section (cert_file, key_file, client_ca_file, min_version,
 // reload_interval) into `tls`; leaves it off when there is none. Errors go to `parent`.
-void ReadServerTls(ConfigMap& parent, api::TlsSettings& tls);
+void ReadServerTls(ConfigMap& parent, http::TlsSettings& tls);
 
 }  // namespace strand::pipeline

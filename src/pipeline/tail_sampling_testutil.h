@@ -13,7 +13,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
 #include "otlp/span_batch.h"
-#include "pipeline/traces_consumer.h"
+#include "consumer/traces_consumer.h"
 
 namespace strand::pipeline::testing {
 

@@ -9,8 +9,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "api/fd_listener.h"
-#include "api/tls_context.h"
+#include "http/fd_listener.h"
+#include "http/status_codes.h"
+#include "http/tls_context.h"
 #include "auth/request_tenant.h"
 #include "common/compression.h"
 #include "common/status_macros.h"
@@ -51,14 +52,14 @@ std::string_view MessageEncoding(const grpc::ByteBuffer& message) {
 // The listener's credentials: plaintext, or TLS from files gRPC watches and reloads. The
 // files are loaded once here too, so a bad certificate fails the start, not each handshake.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
-    const api::TlsSettings& tls) {
+    const http::TlsSettings& tls) {
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
-  RETURN_IF_ERROR(api::ValidateTlsSettings(tls, "otlp-grpc tls"));
+  RETURN_IF_ERROR(http::ValidateTlsSettings(tls, "otlp-grpc tls"));
   if (tls.min_version != "1.2") {
     return absl::InvalidArgumentError(
         "not supported: min_version 1.3 on OTLP/gRPC (gRPC here negotiates TLS 1.2 or 1.3)");
   }
-  RETURN_IF_ERROR(api::MakeServerTlsContext(tls).status());
+  RETURN_IF_ERROR(http::MakeServerTlsContext(tls).status());
   const auto refresh = static_cast<unsigned int>(std::max<int64_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(tls.reload_interval).count()));
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
@@ -81,8 +82,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
 }
 
 grpc::StatusCode GrpcCode(absl::StatusCode code) {
-  // absl and gRPC share the canonical code numbers.
-  return static_cast<grpc::StatusCode>(static_cast<int>(code));
+  return static_cast<grpc::StatusCode>(http::GrpcCodeFor(code));
 }
 
 // One Export call: read the single request message, hand it on, answer when done.
@@ -121,7 +121,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
-    pipeline::RequestContext rc;
+    RequestContext rc;
     rc.tenant = std::move(tenant_);
     const std::string_view encoding = MessageEncoding(request_);
     std::vector<grpc::Slice> slices;
@@ -266,12 +266,12 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
   if (r->server_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("otlp-grpc: cannot start the server"));
   }
-  api::FdListenerOptions lo;
+  http::FdListenerOptions lo;
   lo.address = options.address;
   lo.name = "otlp-grpc";
   lo.reserve_fds = options.reserve_fds;
   auto* acceptor = r->acceptor_.get();
-  auto listener = api::FdListener::Start(lo, [acceptor](int listener_fd, int fd) {
+  auto listener = http::FdListener::Start(lo, [acceptor](int listener_fd, int fd) {
     grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters p;
     p.listener_fd = listener_fd;
     p.fd = fd;

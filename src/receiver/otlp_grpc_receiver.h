@@ -23,7 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "auth/authenticator.h"
 #include "receiver/otlp_trace_handler.h"
 
@@ -34,7 +34,7 @@ class ExternalConnectionAcceptor;
 }
 }  // namespace grpc
 
-namespace strand::api {
+namespace strand::http {
 class FdListener;
 }
 
@@ -57,7 +57,7 @@ struct OtlpGrpcOptions {
   size_t reserve_fds = 64;
   // TLS (and mTLS with client_ca_file); the files are watched and reloaded by gRPC.
   // min_version "1.3" is not supported here (gRPC's C++ API of Debian 12 has no setting).
-  api::TlsSettings tls;
+  http::TlsSettings tls;
   // Checks every call's credentials when set (the `auth` setting; docs/security.md).
   std::shared_ptr<const auth::ServerAuthenticator> auth;
   // The process's memory limit (may be null): a call is refused with UNAVAILABLE before
@@ -82,7 +82,7 @@ class OtlpGrpcReceiver {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
-  std::unique_ptr<api::FdListener> listener_;
+  std::unique_ptr<http::FdListener> listener_;
   int port_ = 0;
 };
 

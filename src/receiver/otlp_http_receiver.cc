@@ -8,6 +8,7 @@
 #include "common/coding.h"
 #include "common/compression.h"
 #include "common/json_writer.h"
+#include "http/status_codes.h"
 #include "otlp/proto_encoder.h"
 
 namespace strand::receiver {
@@ -22,33 +23,10 @@ std::string MediaType(std::string_view content_type) {
       absl::StripAsciiWhitespace(std::string(content_type.substr(0, semi))));
 }
 
-int HttpStatusFor(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    default:
-      return 500;
-  }
-}
-
 // A google.rpc.Status body in the request's encoding; 503 and 429 say when to retry.
-api::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::string_view message,
+http::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::string_view message,
                                  BodyFormat format, int64_t retry_after_seconds = 1) {
-  api::HttpResponse r;
+  http::HttpResponse r;
   r.status = http_status;
   if (format == BodyFormat::kJson) {
     r.content_type = kJson;
@@ -67,8 +45,8 @@ api::HttpResponse StatusResponse(int http_status, absl::StatusCode code, std::st
   return r;
 }
 
-api::HttpResponse SuccessResponse(const ExportResult& result, BodyFormat format) {
-  api::HttpResponse r;
+http::HttpResponse SuccessResponse(const ExportResult& result, BodyFormat format) {
+  http::HttpResponse r;
   r.status = 200;
   if (format == BodyFormat::kJson) {
     r.content_type = kJson;
@@ -92,7 +70,7 @@ api::HttpResponse SuccessResponse(const ExportResult& result, BodyFormat format)
 absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
     OtlpHttpOptions options, OtlpTraceHandler& handler) {
   std::unique_ptr<OtlpHttpReceiver> r(new OtlpHttpReceiver(std::move(options), handler));
-  api::HttpServerOptions so;
+  http::HttpServerOptions so;
   so.address = r->options_.address;
   so.threads = r->options_.threads;
   so.max_body_bytes = r->options_.max_request_bytes;
@@ -101,7 +79,7 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
   so.tls = r->options_.tls;
   so.memory = r->options_.memory;
   auto* self = r.get();
-  auto server = api::HttpServer::Start(so, [self](api::HttpRequest&& req, api::Responder resp) {
+  auto server = http::HttpServer::Start(so, [self](http::HttpRequest&& req, http::Responder resp) {
     self->Handle(std::move(req), std::move(resp));
   });
   if (!server.ok()) return server.status();
@@ -110,20 +88,20 @@ absl::StatusOr<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::Start(
 }
 
 absl::StatusOr<std::optional<auth::Identity>> OtlpHttpReceiver::Authenticate(
-    const api::HttpRequest& req) const {
+    const http::HttpRequest& req) const {
   if (options_.auth == nullptr) return std::nullopt;
   return options_.auth->Authenticate([&req](std::string_view name) { return req.Header(name); });
 }
 
-api::HttpResponse OtlpHttpReceiver::Unauthorized(const absl::Status& why, BodyFormat format) const {
+http::HttpResponse OtlpHttpReceiver::Unauthorized(const absl::Status& why, BodyFormat format) const {
   handler_.CountRefusedRequest("http", "unauthenticated");
-  api::HttpResponse r =
+  http::HttpResponse r =
       StatusResponse(401, absl::StatusCode::kUnauthenticated, std::string(why.message()), format);
   r.headers.emplace_back("WWW-Authenticate", options_.auth->Challenge());
   return r;
 }
 
-void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
+void OtlpHttpReceiver::Handle(http::HttpRequest&& req, http::Responder respond) {
   const std::string media = MediaType(req.Header("content-type"));
   const BodyFormat format = media == kJson ? BodyFormat::kJson : BodyFormat::kProtobuf;
   auto fail = [&](int http, absl::StatusCode code, std::string_view msg,
@@ -145,7 +123,7 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
   }
   if (req.method != "POST") {
     handler_.CountRefusedRequest("http", "method");
-    api::HttpResponse r =
+    http::HttpResponse r =
         StatusResponse(405, absl::StatusCode::kInvalidArgument,
                        absl::StrCat("method ", req.method, " not allowed; use POST"), format);
     r.headers.emplace_back("Allow", "POST");
@@ -163,12 +141,12 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
         absl::StrCat("request body exceeds the limit of ", options_.max_request_bytes, " bytes"),
         "too_large");
   }
-  pipeline::RequestContext ctx;
+  RequestContext ctx;
   auto tenant =
       auth::RequestTenant(options_.multitenancy, identity->has_value() ? &**identity : nullptr,
                           req.Header(auth::kOrgIdHeader));
   if (!tenant.ok()) {
-    return fail(HttpStatusFor(tenant.status().code()), tenant.status().code(),
+    return fail(http::HttpStatusFor(tenant.status().code()), tenant.status().code(),
                 std::string(tenant.status().message()), "tenant");
   }
   ctx.tenant = *std::move(tenant);
@@ -191,7 +169,7 @@ void OtlpHttpReceiver::Handle(api::HttpRequest&& req, api::Responder respond) {
       "http", std::move(ctx), format, std::move(*body), std::move(req.body_lease.lease),
       [respond = std::move(respond), format](ExportResult result) {
         if (!result.status.ok()) {
-          respond(StatusResponse(HttpStatusFor(result.status.code()), result.status.code(),
+          respond(StatusResponse(http::HttpStatusFor(result.status.code()), result.status.code(),
                                  std::string(result.status.message()), format,
                                  result.retry_after_seconds));
           return;

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "auth/authenticator.h"
 #include "receiver/otlp_trace_handler.h"
 
@@ -25,11 +25,11 @@ struct OtlpHttpOptions {
   // Keep the client's metadata (headers) in the RequestContext, for batch metadata_keys.
   bool include_metadata = false;
   int threads = 2;
-  api::ConnectionLimits limits;
-  api::TlsSettings tls;
+  http::ConnectionLimits limits;
+  http::TlsSettings tls;
   // Checks every request's credentials when set (the `auth` setting; docs/security.md).
   std::shared_ptr<const auth::ServerAuthenticator> auth;
-  // The process's memory limit (may be null); see api::HttpServerOptions::memory.
+  // The process's memory limit (may be null); see http::HttpServerOptions::memory.
   MemoryBudget* memory = nullptr;
 };
 
@@ -43,15 +43,15 @@ class OtlpHttpReceiver {
  private:
   OtlpHttpReceiver(OtlpHttpOptions options, OtlpTraceHandler& handler)
       : options_(std::move(options)), handler_(handler) {}
-  void Handle(api::HttpRequest&& req, api::Responder respond);
+  void Handle(http::HttpRequest&& req, http::Responder respond);
   // Who the request's credentials prove (nullopt without an authenticator), or why not.
-  absl::StatusOr<std::optional<auth::Identity>> Authenticate(const api::HttpRequest& req) const;
+  absl::StatusOr<std::optional<auth::Identity>> Authenticate(const http::HttpRequest& req) const;
   // The 401 answer (counted) for a request that failed Authenticate.
-  api::HttpResponse Unauthorized(const absl::Status& why, BodyFormat format) const;
+  http::HttpResponse Unauthorized(const absl::Status& why, BodyFormat format) const;
 
   OtlpHttpOptions options_;
   OtlpTraceHandler& handler_;
-  std::unique_ptr<api::HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
 };
 
 }  // namespace strand::receiver

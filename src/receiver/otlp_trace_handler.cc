@@ -36,7 +36,7 @@ std::string EncodeRetryableStatusDetails(absl::StatusCode code, std::string_view
   return status;
 }
 
-OtlpTraceHandler::OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRegistry& metrics,
+OtlpTraceHandler::OtlpTraceHandler(TracesConsumer& consumer, MetricsRegistry& metrics,
                                    Clock& clock, overrides::Overrides* overrides)
     : consumer_(consumer), clock_(clock), overrides_(overrides), rate_limiter_(clock) {
   tenant_bytes_ =
@@ -96,14 +96,14 @@ ExportResult OtlpTraceHandler::RateLimit(const std::string& protocol, const std:
 }
 
 void OtlpTraceHandler::AddRefusals(const std::string& protocol,
-                                   const pipeline::SpanRefusals& refused, ExportResult& partial) {
+                                   const SpanRefusals& refused, ExportResult& partial) {
   Refused(protocol, "limits")->Increment(refused.spans);
   partial.rejected_spans += refused.spans;
   if (!partial.rejection_message.empty()) partial.rejection_message += "; ";
   partial.rejection_message += refused.message;
 }
 
-void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestContext&& ctx,
+void OtlpTraceHandler::Export(const std::string& protocol, RequestContext&& ctx,
                               BodyFormat format, std::string&& body, MemoryLease lease,
                               std::function<void(ExportResult)> done) {
   const int64_t start = clock_.MonotonicNanos();
@@ -144,11 +144,11 @@ void OtlpTraceHandler::Export(const std::string& protocol, pipeline::RequestCont
       done(std::move(limited));
       return;
     }
-    ctx.refused = std::make_shared<pipeline::SpanRefusals>();
+    ctx.refused = std::make_shared<SpanRefusals>();
   }
   ExportResult partial{absl::OkStatus(), decoded->rejected_spans,
                        std::move(decoded->rejection_message)};
-  std::shared_ptr<pipeline::SpanRefusals> refused = ctx.refused;
+  std::shared_ptr<SpanRefusals> refused = ctx.refused;
   consumer_.Consume(std::move(ctx), std::move(decoded->batch),
                     [this, protocol, n, start, &pm, partial = std::move(partial),
                      lease = std::make_shared<MemoryLease>(std::move(lease)),

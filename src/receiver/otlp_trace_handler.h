@@ -15,7 +15,7 @@
 #include "common/metrics.h"
 #include "overrides/overrides.h"
 #include "overrides/rate_limiter.h"
-#include "pipeline/traces_consumer.h"
+#include "consumer/traces_consumer.h"
 
 namespace strand::receiver {
 
@@ -45,14 +45,14 @@ class OtlpTraceHandler {
   // `consumer`, `metrics` and `clock` must outlive the handler; so must `overrides` when
   // set (per-tenant limits: the ingestion rate limit, and partial success for spans the
   // consumer refuses by limit).
-  OtlpTraceHandler(pipeline::TracesConsumer& consumer, MetricsRegistry& metrics, Clock& clock,
+  OtlpTraceHandler(TracesConsumer& consumer, MetricsRegistry& metrics, Clock& clock,
                    overrides::Overrides* overrides = nullptr);
 
   // Decodes `body` and hands the spans on; `done` runs exactly once from any thread.
   // `protocol` labels metrics ("grpc", "http"). `lease` holds the body's memory from the
   // process's budget: it is resized to the decoded batch (refused with Unavailable when
   // the budget cannot give it) and held until the request is answered.
-  void Export(const std::string& protocol, pipeline::RequestContext&& ctx, BodyFormat format,
+  void Export(const std::string& protocol, RequestContext&& ctx, BodyFormat format,
               std::string&& body, MemoryLease lease, std::function<void(ExportResult)> done);
 
   // Counts a request refused before decoding (bad method, too large, bad encoding, ...).
@@ -69,14 +69,14 @@ class OtlpTraceHandler {
   Counter* Refused(const std::string& protocol, const std::string& reason);
 
   // Counts spans the consumer refused by limit and adds them to the partial success.
-  void AddRefusals(const std::string& protocol, const pipeline::SpanRefusals& refused,
+  void AddRefusals(const std::string& protocol, const SpanRefusals& refused,
                    ExportResult& partial);
   // Takes the request's bytes from the tenant's rate limit: OK, or the refusal (its
   // `spans` counted as discarded).
   ExportResult RateLimit(const std::string& protocol, const std::string& tenant, uint64_t bytes,
                          uint64_t spans);
 
-  pipeline::TracesConsumer& consumer_;
+  TracesConsumer& consumer_;
   Clock& clock_;
   overrides::Overrides* const overrides_;  // may be null
   overrides::RateLimiter rate_limiter_;

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "api/http_test_client.h"
-#include "api/self_signed_cert.h"
+#include "http/http_test_client.h"
+#include "http/self_signed_cert.h"
 #include "auth/basic_authenticator.h"
 #include "auth/bearer_token_authenticator.h"
 #include "common/compression.h"
@@ -26,10 +26,10 @@ namespace pb = opentelemetry::proto;
 using strand::testing::HttpCall;
 using strand::testing::HttpResult;
 
-class FakeConsumer : public pipeline::TracesConsumer {
+class FakeConsumer : public TracesConsumer {
  public:
-  void Consume(pipeline::RequestContext&& ctx, otlp::SpanBatch&& batch,
-               pipeline::ConsumeDone done) override {
+  void Consume(RequestContext&& ctx, otlp::SpanBatch&& batch,
+               ConsumeDone done) override {
     absl::MutexLock lock(&mu_);
     tenants.push_back(ctx.tenant);
     spans += batch.spans.size();
@@ -39,7 +39,7 @@ class FakeConsumer : public pipeline::TracesConsumer {
     }
     done(next_status);
   }
-  absl::Status Admit(const pipeline::RequestContext& /*ctx*/) override { return admit_status; }
+  absl::Status Admit(const RequestContext& /*ctx*/) override { return admit_status; }
   absl::Mutex mu_;
   std::vector<std::string> tenants;
   size_t spans = 0;
@@ -71,7 +71,7 @@ constexpr char kJsonRequest[] = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
 class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(false); }
-  void Start(bool multitenancy, size_t max_bytes = 1 << 20, api::TlsSettings tls = {},
+  void Start(bool multitenancy, size_t max_bytes = 1 << 20, http::TlsSettings tls = {},
              std::shared_ptr<const auth::ServerAuthenticator> auth = nullptr,
              MemoryBudget* memory = nullptr) {
     // With per-tenant limits, the fake clock drives the rate limiter.
@@ -361,7 +361,7 @@ TEST_F(ReceiverTest, GrpcOverTlsAndMutualTls) {
   const std::string dir = ::testing::TempDir() + "/grpc-tls-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   auto write = [&](const std::string& name) {
-    auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+    auto pair = http::MakeSelfSignedCertificate({"localhost"}, 1);
     EXPECT_TRUE(pair.ok());
     std::ofstream(dir + "/" + name + ".crt") << pair->cert_pem;
     std::ofstream(dir + "/" + name + ".key") << pair->key_pem;
@@ -369,7 +369,7 @@ TEST_F(ReceiverTest, GrpcOverTlsAndMutualTls) {
   };
   auto server = write("server");
   auto client = write("client");
-  api::TlsSettings tls;
+  http::TlsSettings tls;
   tls.cert_file = dir + "/server.crt";
   tls.key_file = dir + "/server.key";
   TearDown();

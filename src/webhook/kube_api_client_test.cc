@@ -8,7 +8,7 @@
 #include <random>
 
 #include "absl/synchronization/mutex.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 namespace strand::webhook {
 namespace {
@@ -18,15 +18,15 @@ class KubeApiClientTest : public ::testing::Test {
   void SetUp() override {
     token_file_ = ::testing::TempDir() + "/kube_token_" + std::to_string(std::random_device{}());
     std::ofstream(token_file_) << "secret-token\n";
-    api::HttpServerOptions o;
+    http::HttpServerOptions o;
     o.address = "127.0.0.1:0";
     o.threads = 1;
-    auto server = api::HttpServer::Start(o, [this](api::HttpRequest&& req, api::Responder r) {
+    auto server = http::HttpServer::Start(o, [this](http::HttpRequest&& req, http::Responder r) {
       {
         absl::MutexLock lock(&mu_);
         last_ = req;
       }
-      api::HttpResponse resp;
+      http::HttpResponse resp;
       resp.content_type = "application/json";
       if (req.path == "/api/v1/namespaces/shop") {
         resp.body = R"({"kind":"Namespace","metadata":{"name":"shop"}})";
@@ -58,22 +58,22 @@ class KubeApiClientTest : public ::testing::Test {
     o.ca_file = "/nonexistent/ca.crt";
     return KubeApiClient(o);
   }
-  api::HttpRequest Last() {
+  http::HttpRequest Last() {
     absl::MutexLock lock(&mu_);
     return last_;
   }
 
   std::string token_file_;
-  std::unique_ptr<api::HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
   absl::Mutex mu_;
-  api::HttpRequest last_;
+  http::HttpRequest last_;
 };
 
 TEST_F(KubeApiClientTest, GetSendsTheServiceAccountTokenAndReturnsTheBody) {
   auto body = Client().Get("/api/v1/namespaces/shop");
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body, R"({"kind":"Namespace","metadata":{"name":"shop"}})");
-  const api::HttpRequest req = Last();
+  const http::HttpRequest req = Last();
   EXPECT_EQ(req.method, "GET");
   EXPECT_EQ(req.Header("authorization"), "Bearer secret-token");
   EXPECT_EQ(req.Header("accept"), "application/json");
@@ -91,7 +91,7 @@ TEST_F(KubeApiClientTest, RequestsCarryTheirBodyAndContentType) {
   auto r = Client().Request("PATCH", "/api/v1/namespaces/shop", R"([{"op":"add"}])",
                             "application/json-patch+json");
   ASSERT_TRUE(r.ok()) << r.status();
-  const api::HttpRequest req = Last();
+  const http::HttpRequest req = Last();
   EXPECT_EQ(req.method, "PATCH");
   EXPECT_EQ(req.body, R"([{"op":"add"}])");
   EXPECT_EQ(req.Header("content-type"), "application/json-patch+json");

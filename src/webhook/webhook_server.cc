@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "api/http_server.h"
-#include "api/listen.h"
 #include "common/logging.h"
+#include "http/http_server.h"
+#include "http/listen.h"
 #include "webhook/admission.h"
 
 namespace strand::webhook {
@@ -22,7 +22,7 @@ namespace strand::webhook {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = beast::http;  // Beast's; Strand's own is strand::http
 using tcp = asio::ip::tcp;
 
 class WebhookServer::Impl {
@@ -40,7 +40,7 @@ class WebhookServer::Impl {
       if (!ctx.ok()) return ctx.status();
       ctx_ = std::move(*ctx);
     }
-    if (absl::Status s = api::ListenOn(acceptor_, options_.address, "webhook"); !s.ok()) return s;
+    if (absl::Status s = strand::http::ListenOn(acceptor_, options_.address, "webhook"); !s.ok()) return s;
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -77,8 +77,8 @@ class WebhookServer::Impl {
     return ctx_;
   }
 
-  api::HttpResponse Handle(const http::request<http::string_body>& req) {
-    api::HttpResponse r;
+  strand::http::HttpResponse Handle(const http::request<http::string_body>& req) {
+    strand::http::HttpResponse r;
     std::string_view target(req.target().data(), req.target().size());
     target = target.substr(0, target.find('?'));
     if (target == "/healthz") {
@@ -166,7 +166,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Respond() {
     const auto& req = parser_->get();
-    api::HttpResponse r = server_.Handle(req);
+    strand::http::HttpResponse r = server_.Handle(req);
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req.version());
     res->result(static_cast<unsigned>(r.status));

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/self_signed_cert.h"
+#include "http/self_signed_cert.h"
 #include "webhook/static_cluster_source.h"
 
 namespace strand::webhook {
@@ -46,7 +46,7 @@ class WebhookServerTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("strand-webhook-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    auto pair = api::MakeSelfSignedCertificate({"localhost"}, 1);
+    auto pair = http::MakeSelfSignedCertificate({"localhost"}, 1);
     ASSERT_TRUE(pair.ok()) << pair.status();
     std::ofstream(dir_ / "tls.crt") << pair->cert_pem;
     std::ofstream(dir_ / "tls.key") << pair->key_pem;

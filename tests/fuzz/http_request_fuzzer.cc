@@ -1,5 +1,5 @@
 // libFuzzer target for the HTTP request path: the bytes a client sends go through the
-// server's parser, limits and refusals (api::ParseHttpRequest, the same steps a connection
+// server's parser, limits and refusals (http::ParseHttpRequest, the same steps a connection
 // takes). Any input must be refused with one of the documented statuses, be incomplete, or
 // give a request whose fields are consistent.
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 namespace {
 
@@ -24,7 +24,7 @@ constexpr size_t kMaxHeader = 2048;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  strand::api::HttpParseResult r = strand::api::ParseHttpRequest(bytes, kMaxBody, kMaxHeader);
+  strand::http::HttpParseResult r = strand::http::ParseHttpRequest(bytes, kMaxBody, kMaxHeader);
   switch (r.status) {
     case 0:
       break;
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Fail("undocumented refusal status", std::to_string(r.status) + " " + r.reason);
   }
   if (!r.complete) return 0;
-  const strand::api::HttpRequest& req = r.request;
+  const strand::http::HttpRequest& req = r.request;
   if (req.method.empty()) Fail("request without a method", req.target);
   if (!req.body_too_large && req.body.size() > kMaxBody) Fail("body over the limit", req.target);
   if (req.body_too_large && !req.body.empty()) Fail("a refused body was kept", req.target);

@@ -73,102 +73,79 @@ absl::StatusOr<ProcessUsage> ReadProcessUsage(int pid) {
   return usage;
 }
 
-absl::StatusOr<RunReport> LoadRunner::Run() {
-  RunReport report;
-  report.config = config_;
-  const int workers = std::max(1, config_.workers);
+namespace {
 
-  const Clock::time_point setup_start = Clock::now();
+// The steps of LoadRunner::Run().
+
+absl::StatusOr<std::unique_ptr<RequestPool>> BuildPool(const LoadConfig& config) {
   RequestPoolOptions pool_options;
-  pool_options.generator = config_.generator;
-  pool_options.size = config_.pool_size;
+  pool_options.generator = config.generator;
+  pool_options.size = config.pool_size;
   pool_options.format =
-      config_.protocol == Protocol::kHttpJson ? BodyFormat::kJson : BodyFormat::kProtobuf;
-  pool_options.id_salt = config_.id_salt;
-  ASSIGN_OR_RETURN(std::unique_ptr<RequestPool> pool, RequestPool::Build(pool_options));
-  report.spans_per_request = pool->spans_per_request();
-  double gzip_ratio = 1;
-  if (config_.gzip && config_.protocol == Protocol::kGrpc) {
-    // gRPC compresses inside the library (zlib's default level); estimate what it sends.
-    GzipCompressor gzip(6);
-    double in = 0, out = 0;
-    std::string compressed;
-    for (size_t i = 0; i < pool->size(); ++i) {
-      RETURN_IF_ERROR(gzip.Compress(pool->entry(i).body, compressed));
-      in += static_cast<double>(pool->entry(i).body.size());
-      out += static_cast<double>(compressed.size());
-    }
-    gzip_ratio = out / in;
-    report.wire_bytes_estimated = true;
-  }
+      config.protocol == Protocol::kHttpJson ? BodyFormat::kJson : BodyFormat::kProtobuf;
+  pool_options.id_salt = config.id_salt;
+  return RequestPool::Build(pool_options);
+}
 
-  std::atomic<uint64_t> sequence{0};
-  LiveCounters live;
-  std::vector<std::unique_ptr<GrpcWorker>> grpc_workers;
-  std::vector<std::unique_ptr<HttpWorker>> http_workers;
-  for (int i = 0; i < workers; ++i) {
-    if (config_.protocol == Protocol::kGrpc) {
-      grpc_workers.push_back(std::make_unique<GrpcWorker>(config_, *pool, sequence, live, i));
+// Compressed bytes per body byte of the pool at zlib's default level: what gRPC, which
+// compresses inside the library, sends.
+absl::StatusOr<double> GrpcGzipRatio(const RequestPool& pool) {
+  GzipCompressor gzip(6);
+  double in = 0, out = 0;
+  std::string compressed;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    RETURN_IF_ERROR(gzip.Compress(pool.entry(i).body, compressed));
+    in += static_cast<double>(pool.entry(i).body.size());
+    out += static_cast<double>(compressed.size());
+  }
+  return out / in;
+}
+
+// One worker per connection, of the configured protocol; they share `sequence` (the next
+// request to send) and `live`, which must outlive them.
+struct Workers {
+  std::vector<std::unique_ptr<GrpcWorker>> grpc;
+  std::vector<std::unique_ptr<HttpWorker>> http;
+};
+
+// Creates `n` workers; gRPC ones connect first (within 5 s), failures counted in `report`.
+Workers StartWorkers(const LoadConfig& config, const RequestPool& pool, int n,
+                     std::atomic<uint64_t>& sequence, LiveCounters& live, RunReport& report) {
+  Workers w;
+  for (int i = 0; i < n; ++i) {
+    if (config.protocol == Protocol::kGrpc) {
+      w.grpc.push_back(std::make_unique<GrpcWorker>(config, pool, sequence, live, i));
     } else {
-      http_workers.push_back(std::make_unique<HttpWorker>(config_, *pool, sequence, live, i));
+      w.http.push_back(std::make_unique<HttpWorker>(config, pool, sequence, live, i));
     }
   }
   const auto connect_deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
-  for (auto& w : grpc_workers) {
-    if (!w->Connect(connect_deadline)) ++report.connect_failures;
+  for (auto& g : w.grpc) {
+    if (!g->Connect(connect_deadline)) ++report.connect_failures;
   }
-  report.setup_s = Seconds(Clock::now() - setup_start);
+  return w;
+}
 
-  const double requests_per_second_per_worker =
-      config_.rate > 0 ? config_.rate / static_cast<double>(report.spans_per_request) / workers : 0;
-  ProcessUsage server_before;
-  if (config_.server_pid > 0) {
-    auto usage = ReadProcessUsage(config_.server_pid);
-    if (!usage.ok()) return usage.status();
-    server_before = *usage;
-    report.server_measured = true;
-  }
-
-  const double cpu_before = SelfCpuSeconds();
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point stop =
-      start + std::chrono::duration_cast<Clock::duration>(config_.duration);
-  std::vector<RunStats> results(workers);
-  std::vector<absl::Status> failures(workers);
-  std::atomic<int> finished{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < workers; ++i) {
-    threads.emplace_back([&, i] {
-      if (config_.protocol == Protocol::kGrpc) {
-        results[i] = grpc_workers[i]->Run(requests_per_second_per_worker, stop);
-      } else {
-        auto r = http_workers[i]->Run(requests_per_second_per_worker, stop);
-        if (r.ok()) {
-          results[i] = std::move(*r);
-        } else {
-          failures[i] = r.status();
-        }
-      }
-      finished.fetch_add(1);
-    });
-  }
-
-  // Progress: one line per interval on stderr, kept for the JSON summary too.
+// Until `finished` reaches `n` workers: a progress line on stderr every report interval
+// (none if it is 0), each also kept in report.intervals.
+void WatchProgress(const LoadConfig& config, const LiveCounters& live,
+                   const std::atomic<int>& finished, int n, Clock::time_point start,
+                   const ProcessUsage& server_before, RunReport& report) {
   Clock::time_point last_tick = start;
   uint64_t last_acked = 0, last_failed = 0;
   ProcessUsage last_server = server_before;
-  const bool reporting = config_.report_interval.count() > 0;
-  while (finished.load() < workers) {
+  const bool reporting = config.report_interval.count() > 0;
+  while (finished.load() < n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const Clock::time_point now = Clock::now();
-    if (!reporting || now - last_tick < config_.report_interval) continue;
+    if (!reporting || now - last_tick < config.report_interval) continue;
     IntervalSample sample;
     sample.at_s = Seconds(now - start);
     const uint64_t acked = live.spans_acked.load(), failed = live.requests_failed.load();
     sample.spans_per_s = static_cast<double>(acked - last_acked) / Seconds(now - last_tick);
     sample.failed_requests = failed - last_failed;
     if (report.server_measured) {
-      if (auto usage = ReadProcessUsage(config_.server_pid); usage.ok()) {
+      if (auto usage = ReadProcessUsage(config.server_pid); usage.ok()) {
         sample.server_cpu_fraction =
             (usage->cpu_seconds - last_server.cpu_seconds) / Seconds(now - last_tick);
         sample.server_rss_mb = static_cast<double>(usage->rss_kb) / 1024.0;
@@ -188,6 +165,47 @@ absl::StatusOr<RunReport> LoadRunner::Run() {
     last_acked = acked;
     last_failed = failed;
   }
+}
+
+// Sends from every worker on its own thread for the configured duration, at its share of
+// the rate, watching progress; then the workers' figures. Fills the report's timing, CPU
+// and server figures.
+absl::StatusOr<std::vector<RunStats>> Send(const LoadConfig& config, Workers& w, int n,
+                                           const LiveCounters& live, RunReport& report) {
+  const double requests_per_second_per_worker =
+      config.rate > 0 ? config.rate / static_cast<double>(report.spans_per_request) / n : 0;
+  ProcessUsage server_before;
+  if (config.server_pid > 0) {
+    auto usage = ReadProcessUsage(config.server_pid);
+    if (!usage.ok()) return usage.status();
+    server_before = *usage;
+    report.server_measured = true;
+  }
+
+  const double cpu_before = SelfCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point stop =
+      start + std::chrono::duration_cast<Clock::duration>(config.duration);
+  std::vector<RunStats> results(n);
+  std::vector<absl::Status> failures(n);
+  std::atomic<int> finished{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      if (config.protocol == Protocol::kGrpc) {
+        results[i] = w.grpc[i]->Run(requests_per_second_per_worker, stop);
+      } else {
+        auto r = w.http[i]->Run(requests_per_second_per_worker, stop);
+        if (r.ok()) {
+          results[i] = std::move(*r);
+        } else {
+          failures[i] = r.status();
+        }
+      }
+      finished.fetch_add(1);
+    });
+  }
+  WatchProgress(config, live, finished, n, start, server_before, report);
   for (std::thread& t : threads) t.join();
   const Clock::time_point end = Clock::now();
   report.elapsed_s = Seconds(end - start);
@@ -195,11 +213,52 @@ absl::StatusOr<RunReport> LoadRunner::Run() {
   for (const absl::Status& s : failures) RETURN_IF_ERROR(s);
 
   if (report.server_measured) {
-    auto usage = ReadProcessUsage(config_.server_pid);
+    auto usage = ReadProcessUsage(config.server_pid);
     if (!usage.ok()) return usage.status();
     report.server_delta = *usage;
     report.server_delta.cpu_seconds = usage->cpu_seconds - server_before.cpu_seconds;
   }
+  return results;
+}
+
+// Reads up to `sample_cap` acknowledged traces back through the API: one trace from each
+// sampled request, more from each when there were few requests.
+VerifyResult VerifySample(const LoadConfig& config, const RequestPool& pool,
+                          const std::vector<uint64_t>& acked, size_t sample_cap, Rng& rng) {
+  std::vector<SentTrace> traces;
+  std::set<std::pair<uint64_t, size_t>> chosen;
+  const size_t per_request = static_cast<size_t>(config.generator.traces_per_request);
+  for (size_t i = 0;
+       traces.size() < sample_cap && !acked.empty() && i < sample_cap * per_request * 4; ++i) {
+    const uint64_t seq = acked[i % acked.size()];
+    const size_t t = rng.Below(pool.EntryFor(seq).traces.size());
+    if (chosen.insert({seq, t}).second) traces.push_back(pool.Sent(seq, t));
+  }
+  TraceVerifier verifier(config.verify_url, config.headers,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout));
+  return verifier.Verify(traces);
+}
+
+}  // namespace
+
+absl::StatusOr<RunReport> LoadRunner::Run() {
+  RunReport report;
+  report.config = config_;
+  const int workers = std::max(1, config_.workers);
+
+  const Clock::time_point setup_start = Clock::now();
+  ASSIGN_OR_RETURN(std::unique_ptr<RequestPool> pool, BuildPool(config_));
+  report.spans_per_request = pool->spans_per_request();
+  double gzip_ratio = 1;
+  if (config_.gzip && config_.protocol == Protocol::kGrpc) {
+    ASSIGN_OR_RETURN(gzip_ratio, GrpcGzipRatio(*pool));
+    report.wire_bytes_estimated = true;
+  }
+  std::atomic<uint64_t> sequence{0};
+  LiveCounters live;
+  Workers w = StartWorkers(config_, *pool, workers, sequence, live, report);
+  report.setup_s = Seconds(Clock::now() - setup_start);
+  ASSIGN_OR_RETURN(std::vector<RunStats> results, Send(config_, w, workers, live, report));
 
   const size_t sample_cap = static_cast<size_t>(std::max(0, config_.verify_sample));
   Rng rng(Mix64(config_.generator.seed ^ 0x5eedULL));
@@ -209,22 +268,8 @@ absl::StatusOr<RunReport> LoadRunner::Run() {
     report.body_bytes_per_span = static_cast<double>(report.stats.body_bytes) / spans;
     report.wire_bytes_per_span = static_cast<double>(report.stats.wire_bytes) * gzip_ratio / spans;
   }
-
   if (!config_.verify_url.empty() && sample_cap > 0) {
-    // One trace from each sampled request; more from each when there were few requests.
-    std::vector<SentTrace> traces;
-    std::set<std::pair<uint64_t, size_t>> chosen;
-    const std::vector<uint64_t>& acked = report.stats.acked_sample;
-    const size_t per_request = static_cast<size_t>(config_.generator.traces_per_request);
-    for (size_t i = 0;
-         traces.size() < sample_cap && !acked.empty() && i < sample_cap * per_request * 4; ++i) {
-      const uint64_t seq = acked[i % acked.size()];
-      const size_t t = rng.Below(pool->EntryFor(seq).traces.size());
-      if (chosen.insert({seq, t}).second) traces.push_back(pool->Sent(seq, t));
-    }
-    TraceVerifier verifier(config_.verify_url, config_.headers,
-                           std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout));
-    report.verify = verifier.Verify(traces);
+    report.verify = VerifySample(config_, *pool, report.stats.acked_sample, sample_cap, rng);
     report.verified = true;
   }
   return report;

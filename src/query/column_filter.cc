@@ -1,6 +1,5 @@
-#include "traceql/column_filter.h"
+#include "query/column_filter.h"
 
-#include <functional>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
@@ -9,7 +8,22 @@
 #include "re2/re2.h"
 #include "traceql/trace_view.h"
 
-namespace strand::traceql {
+namespace strand::query {
+
+using traceql::AttributeScope;
+using traceql::CompareOrdered;
+using traceql::FieldExpr;
+using traceql::FindAttribute;
+using traceql::FlipComparison;
+using traceql::Intrinsic;
+using traceql::IsComparison;
+using traceql::Op;
+using traceql::Pipeline;
+using traceql::Query;
+using traceql::SpansetExpr;
+using traceql::SpansetOp;
+using traceql::Stage;
+using traceql::Value;
 
 struct ColumnFilter::Atom {
   enum class Kind {
@@ -314,167 +328,212 @@ struct Columns {
   }
 };
 
+// One row group's pass: the atoms' answers per row (each computed on first use), the
+// condition trees per row, and the spanset trees per trace segment.
+class RowGroupPass {
+ public:
+  RowGroupPass(const std::vector<ColumnFilter::Atom>& atoms, block::RowGroupDecoder& rg,
+               const ColumnFilter::BlockContext& ctx)
+      : atoms_(atoms), rg_(rg), ctx_(ctx), cols_{rg}, atom_rows_(atoms.size()) {
+    segments_ = rg.num_traces();
+    rows_ = segments_ == 0 ? 0 : rg.first_row(segments_ - 1) + rg.row_count(segments_ - 1);
+  }
+
+  uint32_t segments() const { return segments_; }
+
+  // Per segment; `either` treats every spanset operator as "either side".
+  absl::StatusOr<std::vector<char>> Set(const ColumnFilter::SetNode& n, bool either);
+
+ private:
+  using Atom = ColumnFilter::Atom;
+  using Node = ColumnFilter::Node;
+  using SetNode = ColumnFilter::SetNode;
+
+  // Per row.
+  absl::StatusOr<std::vector<char>> Condition(const Node& n);
+  absl::StatusOr<const std::vector<char>*> AtomRows(int i);
+  // The steps of AtomRows, each setting out[r] for every row.
+  absl::Status StringRows(const Atom& a, block::ColumnId id,
+                          std::optional<std::vector<std::string_view>>& c, std::vector<char>& out);
+  absl::Status ScopeRows(const Atom& a, std::vector<char>& out);
+  absl::Status SpanAttributeRows(const Atom& a, std::vector<char>& out);
+  absl::Status EnumRows(const Atom& a, std::vector<char>& out);
+  absl::Status DurationRows(const Atom& a, std::vector<char>& out);
+
+  const std::vector<Atom>& atoms_;
+  block::RowGroupDecoder& rg_;
+  const ColumnFilter::BlockContext& ctx_;
+  Columns cols_;
+  std::vector<std::optional<std::vector<char>>> atom_rows_;
+  uint32_t segments_ = 0;
+  uint32_t rows_ = 0;
+};
+
+absl::Status RowGroupPass::StringRows(const Atom& a, block::ColumnId id,
+                                      std::optional<std::vector<std::string_view>>& c,
+                                      std::vector<char>& out) {
+  auto col = cols_.Strings(c, id);
+  if (!col.ok()) return col.status();
+  // Dictionary pages repeat the same view: match each distinct value once.
+  absl::flat_hash_map<std::pair<const char*, size_t>, char> memo;
+  for (uint32_t r = 0; r < rows_; ++r) {
+    const std::string_view s = (**col)[r];
+    auto [it, fresh] = memo.try_emplace(std::pair{s.data(), s.size()}, 0);
+    if (fresh) it->second = MatchesString(a, s) ? 1 : 0;
+    out[r] = it->second;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupPass::ScopeRows(const Atom& a, std::vector<char>& out) {
+  auto sc = cols_.Varints(cols_.scope, block::ColumnId::kSpanScope);
+  if (!sc.ok()) return sc.status();
+  const std::vector<char>& m = ctx_.scope_match[a.scope_slot];
+  for (uint32_t r = 0; r < rows_; ++r) {
+    const uint64_t s = (**sc)[r];
+    if (s >= m.size()) return absl::DataLossError("span.scope index out of range");
+    out[r] |= m[s];
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupPass::SpanAttributeRows(const Atom& a, std::vector<char>& out) {
+  return rg_.ForEachSpanAttribute(a.key, [&](uint32_t r, const auto& v) {
+    if (!out[r] && Matches(a, FromColumn(v))) out[r] = 1;
+  });
+}
+
+absl::Status RowGroupPass::EnumRows(const Atom& a, std::vector<char>& out) {
+  auto col = a.kind == Kind::kStatus ? cols_.Varints(cols_.status, block::ColumnId::kSpanStatusCode)
+                                     : cols_.Varints(cols_.kind, block::ColumnId::kSpanKind);
+  if (!col.ok()) return col.status();
+  for (uint32_t r = 0; r < rows_; ++r) {
+    out[r] = CompareOrdered(a.op, block::ZigZagDecode((**col)[r]), a.lit.i) ? 1 : 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RowGroupPass::DurationRows(const Atom& a, std::vector<char>& out) {
+  auto col = cols_.Varints(cols_.duration, block::ColumnId::kSpanDuration);
+  if (!col.ok()) return col.status();
+  for (uint32_t r = 0; r < rows_; ++r) {
+    // (end - start) mod 2^64 in the column; an end before the start counts as 0.
+    const uint64_t raw = (**col)[r];
+    const int64_t d = raw > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(raw);
+    out[r] = (Integral(a.lit) ? CompareOrdered(a.op, d, a.lit.i)
+                              : CompareOrdered(a.op, static_cast<double>(d), a.lit.f))
+                 ? 1
+                 : 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const std::vector<char>*> RowGroupPass::AtomRows(int i) {
+  if (atom_rows_[i]) return &*atom_rows_[i];
+  const Atom& a = atoms_[i];
+  std::vector<char> out(rows_, 0);
+  absl::Status s;
+  switch (a.kind) {
+    case Kind::kName:
+      s = StringRows(a, block::ColumnId::kSpanName, cols_.names, out);
+      break;
+    case Kind::kStatusMessage:
+      s = StringRows(a, block::ColumnId::kSpanStatusMessage, cols_.messages, out);
+      break;
+    case Kind::kStatus:
+    case Kind::kKind:
+      s = EnumRows(a, out);
+      break;
+    case Kind::kDuration:
+      s = DurationRows(a, out);
+      break;
+    case Kind::kSpanAttr:
+      s = SpanAttributeRows(a, out);
+      break;
+    case Kind::kScope:
+      s = ScopeRows(a, out);
+      break;
+    case Kind::kUnscoped:
+      s = SpanAttributeRows(a, out);
+      if (s.ok()) s = ScopeRows(a, out);
+      break;
+  }
+  if (!s.ok()) return s;
+  atom_rows_[i] = std::move(out);
+  return &*atom_rows_[i];
+}
+
+absl::StatusOr<std::vector<char>> RowGroupPass::Condition(const Node& n) {
+  switch (n.kind) {
+    case Node::Kind::kTrue:
+      return std::vector<char>(rows_, 1);
+    case Node::Kind::kFalse:
+      return std::vector<char>(rows_, 0);
+    case Node::Kind::kAtom: {
+      auto r = AtomRows(n.atom);
+      if (!r.ok()) return r.status();
+      return **r;
+    }
+    case Node::Kind::kAnd:
+    case Node::Kind::kOr: {
+      auto a = Condition(n.kids[0]);
+      if (!a.ok()) return a;
+      auto b = Condition(n.kids[1]);
+      if (!b.ok()) return b;
+      for (uint32_t r = 0; r < rows_; ++r) {
+        (*a)[r] = n.kind == Node::Kind::kAnd ? ((*a)[r] & (*b)[r]) : ((*a)[r] | (*b)[r]);
+      }
+      return a;
+    }
+  }
+  return std::vector<char>(rows_, 1);
+}
+
+absl::StatusOr<std::vector<char>> RowGroupPass::Set(const SetNode& n, bool either) {
+  switch (n.kind) {
+    case SetNode::Kind::kAll:
+      return std::vector<char>(segments_, 1);
+    case SetNode::Kind::kFilter: {
+      auto r = Condition(n.filter);
+      if (!r.ok()) return r.status();
+      std::vector<char> out(segments_, 0);
+      for (uint32_t g = 0; g < segments_; ++g) {
+        const uint32_t b = rg_.first_row(g), e = b + rg_.row_count(g);
+        for (uint32_t x = b; x < e && !out[g]; ++x) out[g] = (*r)[x];
+      }
+      return out;
+    }
+    case SetNode::Kind::kRight:
+      return Set(n.kids[1], either);
+    case SetNode::Kind::kBoth:
+    case SetNode::Kind::kEither: {
+      auto a = Set(n.kids[0], either);
+      if (!a.ok()) return a;
+      auto b = Set(n.kids[1], either);
+      if (!b.ok()) return b;
+      const bool both = n.kind == SetNode::Kind::kBoth && !either;
+      for (uint32_t g = 0; g < segments_; ++g) {
+        (*a)[g] = both ? ((*a)[g] & (*b)[g]) : ((*a)[g] | (*b)[g]);
+      }
+      return a;
+    }
+  }
+  return std::vector<char>(segments_, 1);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<char>> ColumnFilter::Candidates(block::RowGroupDecoder& rg,
                                                            const BlockContext& ctx,
                                                            bool continues_before,
                                                            bool continues_after) const {
-  const uint32_t segments = rg.num_traces();
-  const uint32_t rows = segments == 0 ? 0 : rg.first_row(segments - 1) + rg.row_count(segments - 1);
-  if (!useful_) return std::vector<char>(segments, 1);
-  Columns cols{rg};
-
-  // Row-level answers of every atom, computed on first use.
-  std::vector<std::optional<std::vector<char>>> atom_rows(atoms_.size());
-  auto eval_atom = [&](int i) -> absl::StatusOr<const std::vector<char>*> {
-    if (atom_rows[i]) return &*atom_rows[i];
-    const Atom& a = atoms_[i];
-    std::vector<char> out(rows, 0);
-    auto strings = [&](block::ColumnId id,
-                       std::optional<std::vector<std::string_view>>& c) -> absl::Status {
-      auto col = cols.Strings(c, id);
-      if (!col.ok()) return col.status();
-      // Dictionary pages repeat the same view: match each distinct value once.
-      absl::flat_hash_map<std::pair<const char*, size_t>, char> memo;
-      for (uint32_t r = 0; r < rows; ++r) {
-        const std::string_view s = (**col)[r];
-        auto [it, fresh] = memo.try_emplace(std::pair{s.data(), s.size()}, 0);
-        if (fresh) it->second = MatchesString(a, s) ? 1 : 0;
-        out[r] = it->second;
-      }
-      return absl::OkStatus();
-    };
-    auto scope_rows = [&]() -> absl::Status {
-      auto sc = cols.Varints(cols.scope, block::ColumnId::kSpanScope);
-      if (!sc.ok()) return sc.status();
-      const std::vector<char>& m = ctx.scope_match[a.scope_slot];
-      for (uint32_t r = 0; r < rows; ++r) {
-        const uint64_t s = (**sc)[r];
-        if (s >= m.size()) return absl::DataLossError("span.scope index out of range");
-        out[r] |= m[s];
-      }
-      return absl::OkStatus();
-    };
-    auto span_attr = [&]() -> absl::Status {
-      return rg.ForEachSpanAttribute(a.key, [&](uint32_t r, const auto& v) {
-        if (!out[r] && Matches(a, FromColumn(v))) out[r] = 1;
-      });
-    };
-    absl::Status s;
-    switch (a.kind) {
-      case Kind::kName:
-        s = strings(block::ColumnId::kSpanName, cols.names);
-        break;
-      case Kind::kStatusMessage:
-        s = strings(block::ColumnId::kSpanStatusMessage, cols.messages);
-        break;
-      case Kind::kStatus:
-      case Kind::kKind: {
-        auto col = a.kind == Kind::kStatus
-                       ? cols.Varints(cols.status, block::ColumnId::kSpanStatusCode)
-                       : cols.Varints(cols.kind, block::ColumnId::kSpanKind);
-        if (!col.ok()) return col.status();
-        for (uint32_t r = 0; r < rows; ++r) {
-          out[r] = CompareOrdered(a.op, block::ZigZagDecode((**col)[r]), a.lit.i) ? 1 : 0;
-        }
-        break;
-      }
-      case Kind::kDuration: {
-        auto col = cols.Varints(cols.duration, block::ColumnId::kSpanDuration);
-        if (!col.ok()) return col.status();
-        for (uint32_t r = 0; r < rows; ++r) {
-          // (end - start) mod 2^64 in the column; an end before the start counts as 0.
-          const uint64_t raw = (**col)[r];
-          const int64_t d = raw > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(raw);
-          out[r] = (Integral(a.lit) ? CompareOrdered(a.op, d, a.lit.i)
-                                    : CompareOrdered(a.op, static_cast<double>(d), a.lit.f))
-                       ? 1
-                       : 0;
-        }
-        break;
-      }
-      case Kind::kSpanAttr:
-        s = span_attr();
-        break;
-      case Kind::kScope:
-        s = scope_rows();
-        break;
-      case Kind::kUnscoped:
-        s = span_attr();
-        if (s.ok()) s = scope_rows();
-        break;
-    }
-    if (!s.ok()) return s;
-    atom_rows[i] = std::move(out);
-    return &*atom_rows[i];
-  };
-
-  std::function<absl::StatusOr<std::vector<char>>(const Node&)> eval_node =
-      [&](const Node& n) -> absl::StatusOr<std::vector<char>> {
-    switch (n.kind) {
-      case Node::Kind::kTrue:
-        return std::vector<char>(rows, 1);
-      case Node::Kind::kFalse:
-        return std::vector<char>(rows, 0);
-      case Node::Kind::kAtom: {
-        auto r = eval_atom(n.atom);
-        if (!r.ok()) return r.status();
-        return **r;
-      }
-      case Node::Kind::kAnd:
-      case Node::Kind::kOr: {
-        auto a = eval_node(n.kids[0]);
-        if (!a.ok()) return a;
-        auto b = eval_node(n.kids[1]);
-        if (!b.ok()) return b;
-        for (uint32_t r = 0; r < rows; ++r) {
-          (*a)[r] = n.kind == Node::Kind::kAnd ? ((*a)[r] & (*b)[r]) : ((*a)[r] | (*b)[r]);
-        }
-        return a;
-      }
-    }
-    return std::vector<char>(rows, 1);
-  };
-
-  // Per segment; `either` treats every spanset operator as "either side".
-  std::function<absl::StatusOr<std::vector<char>>(const SetNode&, bool)> eval_set =
-      [&](const SetNode& n, bool either) -> absl::StatusOr<std::vector<char>> {
-    switch (n.kind) {
-      case SetNode::Kind::kAll:
-        return std::vector<char>(segments, 1);
-      case SetNode::Kind::kFilter: {
-        auto r = eval_node(n.filter);
-        if (!r.ok()) return r.status();
-        std::vector<char> out(segments, 0);
-        for (uint32_t g = 0; g < segments; ++g) {
-          const uint32_t b = rg.first_row(g), e = b + rg.row_count(g);
-          for (uint32_t x = b; x < e && !out[g]; ++x) out[g] = (*r)[x];
-        }
-        return out;
-      }
-      case SetNode::Kind::kRight:
-        return eval_set(n.kids[1], either);
-      case SetNode::Kind::kBoth:
-      case SetNode::Kind::kEither: {
-        auto a = eval_set(n.kids[0], either);
-        if (!a.ok()) return a;
-        auto b = eval_set(n.kids[1], either);
-        if (!b.ok()) return b;
-        const bool both = n.kind == SetNode::Kind::kBoth && !either;
-        for (uint32_t g = 0; g < segments; ++g) {
-          (*a)[g] = both ? ((*a)[g] & (*b)[g]) : ((*a)[g] | (*b)[g]);
-        }
-        return a;
-      }
-    }
-    return std::vector<char>(segments, 1);
-  };
-
-  auto exact = eval_set(*root_, false);
+  if (!useful_) return std::vector<char>(rg.num_traces(), 1);
+  RowGroupPass pass(atoms_, rg, ctx);
+  const uint32_t segments = pass.segments();
+  auto exact = pass.Set(*root_, false);
   if (!exact.ok()) return exact;
   if (segments > 0 && (continues_before || continues_after)) {
-    auto loose = eval_set(*root_, true);
+    auto loose = pass.Set(*root_, true);
     if (!loose.ok()) return loose;
     if (continues_before) (*exact)[0] = (*loose)[0];
     if (continues_after) (*exact)[segments - 1] = (*loose)[segments - 1];
@@ -482,4 +541,4 @@ absl::StatusOr<std::vector<char>> ColumnFilter::Candidates(block::RowGroupDecode
   return exact;
 }
 
-}  // namespace strand::traceql
+}  // namespace strand::query

@@ -1,4 +1,4 @@
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,11 @@
 #include <fstream>
 #include <thread>
 
-#include "api/http_test_client.h"
-#include "api/self_signed_cert.h"
+#include "http/http_test_client.h"
+#include "http/self_signed_cert.h"
+#include "http/status_codes.h"
 
-namespace strand::api {
+namespace strand::http {
 namespace {
 
 using strand::testing::HttpCall;
@@ -371,5 +372,29 @@ TEST(PercentDecodeTest, DecodesEscapesAndLeavesBadOnes) {
   EXPECT_EQ(PercentDecode("%252F"), "%2F");  // once, as Grafana double-encodes tags
 }
 
+// One mapping for every listener: the receivers' 501 and 504 hold for the API too, and a
+// retryable refusal says when to retry.
+TEST(StatusCodes, OneMappingForEveryListener) {
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnimplemented), 501);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDeadlineExceeded), 504);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDataLoss), 500);
+  EXPECT_EQ(GrpcCodeFor(absl::StatusCode::kUnavailable), 14);
+
+  HttpResponse busy = StatusTextResponse(absl::UnavailableError("store closing"));
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.body, "store closing\n");
+  ASSERT_EQ(busy.headers.size(), 1u);
+  EXPECT_EQ(busy.headers[0].first, "Retry-After");
+  HttpResponse lost = StatusTextResponse(absl::DataLossError("data unavailable: block x"));
+  EXPECT_EQ(lost.status, 500);
+  EXPECT_TRUE(lost.headers.empty());
+}
+
 }  // namespace
-}  // namespace strand::api
+}  // namespace strand::http

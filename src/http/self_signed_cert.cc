@@ -1,4 +1,4 @@
-#include "api/self_signed_cert.h"
+#include "http/self_signed_cert.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace strand::api {
+namespace strand::http {
 namespace {
 
 template <typename T, void (*F)(T*)>
@@ -82,4 +82,4 @@ absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std:
   return CertificatePair{BioString(cert_bio.get()), BioString(key_bio.get())};
 }
 
-}  // namespace strand::api
+}  // namespace strand::http

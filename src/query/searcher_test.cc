@@ -12,10 +12,17 @@
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
+#include "query/local_storage.h"
 #include "traceql/parser.h"
 
-namespace strand::traceql {
+namespace strand::query {
 namespace {
+
+using traceql::Evaluator;
+using traceql::Parse;
+using traceql::Searcher;
+using traceql::SearchRequest;
+using traceql::SearchResult;
 
 namespace pb = opentelemetry::proto;
 
@@ -65,25 +72,22 @@ class SearcherTest : public ::testing::Test {
   }
 
   // `{ }` over [start, end] (0 = open) with this limit.
-  absl::StatusOr<SearchResult> SearchAll(uint32_t limit, SearcherOptions options = {},
+  absl::StatusOr<SearchResult> SearchAll(uint32_t limit, LocalStorageOptions options = {},
                                          uint64_t start = 0, uint64_t end = 0) {
     auto evaluator = Evaluator::Compile(*Parse("{ }"));
     if (!evaluator.ok()) return evaluator.status();
-    Planner planner((*evaluator)->query());
-    ColumnFilter filter((*evaluator)->query());
     SearchRequest req;
     req.tenant = "single-tenant";
     req.evaluator = evaluator->get();
-    req.planner = &planner;
-    req.column_filter = &filter;
     req.limit = limit;
     req.start_unix_nano = start;
     req.end_unix_nano = end;
-    return Searcher(*store_, options).Search(req);
+    LocalStorage storage(*store_, options);
+    return Searcher(storage).Search(req);
   }
 
   // The IDs (last byte) of `{ }` with this limit, newest first.
-  std::vector<int> Newest(uint32_t limit, SearcherOptions options = {}) {
+  std::vector<int> Newest(uint32_t limit, LocalStorageOptions options = {}) {
     auto r = SearchAll(limit, options);
     EXPECT_TRUE(r.ok()) << r.status();
     std::vector<int> ids;
@@ -111,7 +115,7 @@ TEST_F(SearcherTest, LimitKeepsTheNewestAcrossLiveTracesAndBlocks) {
   EXPECT_EQ(Newest(0), (std::vector<int>{0x20, 0x40, 0x30, 0x10}));
   // Decoding one span per batch reads the block in several batches: the search must not
   // stop after the older first row group while a newer trace is still unread.
-  SearcherOptions one;
+  LocalStorageOptions one;
   one.decode_batch_spans = 1;
   EXPECT_EQ(Newest(2, one), (std::vector<int>{0x20, 0x40}));
   EXPECT_EQ(Newest(1, one), (std::vector<int>{0x20}));
@@ -142,7 +146,7 @@ TEST_F(SearcherTest, DamagedRowGroupIsSkippedAndCounted) {
 TEST_F(SearcherTest, LimitInsideOneBlockReadsNewestFirst) {
   for (int i = 0; i < 8; ++i) Ingest(static_cast<uint8_t>(0x50 + i), 1000 - 100 * i);
   ASSERT_TRUE(store_->CutBlocks(true).ok());
-  SearcherOptions one;
+  LocalStorageOptions one;
   one.decode_batch_spans = 1;
   EXPECT_EQ(Newest(3, one), (std::vector<int>{0x50, 0x51, 0x52}));
   EXPECT_EQ(Newest(3), (std::vector<int>{0x50, 0x51, 0x52}));
@@ -170,4 +174,4 @@ TEST_F(SearcherTest, SpanStamped1970IsFoundWithoutATimeRangeAfterRetention) {
 }
 
 }  // namespace
-}  // namespace strand::traceql
+}  // namespace strand::query

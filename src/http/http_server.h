@@ -37,10 +37,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "common/memory_budget.h"
 
-namespace strand::api {
+namespace strand::http {
 
 // A request body's lease that stays with the original when a request is copied: a copy
 // (a handler rewriting headers, say) holds no memory of its own.
@@ -147,4 +147,4 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view addre
 // Percent-decodes `s` ('+' stays '+' unless `plus_is_space`).
 std::string PercentDecode(std::string_view s, bool plus_is_space = false);
 
-}  // namespace strand::api
+}  // namespace strand::http

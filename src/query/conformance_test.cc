@@ -19,6 +19,7 @@
 #include "common/hex.h"
 #include "gtest/gtest.h"
 #include "otlp/json_decoder.h"
+#include "query/local_storage.h"
 #include "store/store.h"
 #include "traceql/parser.h"
 #include "traceql/searcher.h"
@@ -27,8 +28,16 @@
 #error "STRAND_SOURCE_DIR must name the source tree"
 #endif
 
-namespace strand::traceql {
+namespace strand::query {
 namespace {
+
+using traceql::Evaluator;
+using traceql::Parse;
+using traceql::Searcher;
+using traceql::SearchRequest;
+using traceql::SearchSpan;
+using traceql::SearchSpanSet;
+using traceql::SearchTrace;
 
 namespace fs = std::filesystem;
 
@@ -166,16 +175,13 @@ class Runner {
     if (!q.ok()) return q.status();
     auto ev = Evaluator::Compile(std::move(*q));
     if (!ev.ok()) return ev.status();
-    Planner planner((*ev)->query());
-    ColumnFilter column_filter((*ev)->query());
     SearchRequest req;
     req.tenant = "single-tenant";
     req.evaluator = ev->get();
-    req.planner = &planner;
-    req.column_filter = &column_filter;
     req.limit = 0;
     req.spans_per_spanset = UINT32_MAX;
-    auto r = Searcher(*store_).Search(req);
+    LocalStorage storage(*store_);
+    auto r = Searcher(storage).Search(req);
     if (!r.ok()) return r.status();
     std::vector<std::string> out;
     for (const SearchTrace& t : r->traces) {
@@ -281,4 +287,4 @@ INSTANTIATE_TEST_SUITE_P(Files, ConformanceTest, ::testing::ValuesIn(CaseFiles()
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ConformanceTest);
 
 }  // namespace
-}  // namespace strand::traceql
+}  // namespace strand::query

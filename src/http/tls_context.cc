@@ -1,4 +1,4 @@
-#include "api/tls_context.h"
+#include "http/tls_context.h"
 
 #include <openssl/ssl.h>
 
@@ -8,7 +8,7 @@
 #include "common/file_stamp.h"
 #include "common/logging.h"
 
-namespace strand::api {
+namespace strand::http {
 
 namespace ssl = boost::asio::ssl;
 
@@ -123,4 +123,4 @@ int TlsContextSource::reloads() const {
   return reloads_;
 }
 
-}  // namespace strand::api
+}  // namespace strand::http

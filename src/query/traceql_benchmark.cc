@@ -1,5 +1,6 @@
 // Micro-benchmarks of TraceQL: parsing, evaluating a query over decoded traces, and the
-// column filter over a row group (the first pass of a block search).
+// column filter over a row group (the first pass of a block search). Here rather than in
+// src/traceql because they run on realistic blocks (block/block_testdata.h).
 //
 //   BM_TraceQL_Parse            a query with a filter, a structural operator and a pipeline
 //   BM_TraceQL_Evaluate         { span.http.status_code >= 500 } over realistic traces
@@ -14,12 +15,16 @@
 #include "block/block_test_util.h"
 #include "block/block_testdata.h"
 #include "otlp/proto_decoder.h"
-#include "traceql/column_filter.h"
+#include "query/column_filter.h"
 #include "traceql/evaluator.h"
 #include "traceql/parser.h"
 
-namespace strand::traceql {
+namespace strand::query {
 namespace {
+
+using traceql::Evaluator;
+using traceql::Parse;
+using traceql::TraceView;
 
 constexpr char kQuery[] =
     "{ resource.service.name = \"checkout\" && span.http.status_code >= 500 } >> "
@@ -101,4 +106,4 @@ void BM_TraceQL_ColumnFilter(benchmark::State& state) {
 BENCHMARK(BM_TraceQL_ColumnFilter);
 
 }  // namespace
-}  // namespace strand::traceql
+}  // namespace strand::query

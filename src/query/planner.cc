@@ -1,10 +1,24 @@
-#include "traceql/planner.h"
+#include "query/planner.h"
 
 #include <algorithm>
 
 #include "re2/re2.h"
 
-namespace strand::traceql {
+namespace strand::query {
+
+using traceql::AttributeScope;
+using traceql::FieldExpr;
+using traceql::FlipComparison;
+using traceql::Intrinsic;
+using traceql::IsComparison;
+using traceql::Op;
+using traceql::Pipeline;
+using traceql::Query;
+using traceql::SpansetExpr;
+using traceql::SpansetOp;
+using traceql::Stage;
+using traceql::Value;
+
 namespace {
 
 using block::AttributeColumnStats;
@@ -298,4 +312,4 @@ bool Planner::ComparisonMay(const FieldExpr& field, Op op, const FieldExpr& cmp,
   return true;
 }
 
-}  // namespace strand::traceql
+}  // namespace strand::query

@@ -13,10 +13,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "api/tls_settings.h"
+#include "http/tls_settings.h"
 #include "common/clock.h"
 
-namespace strand::api {
+namespace strand::http {
 
 class TlsContextSource {
  public:
@@ -49,4 +49,4 @@ class TlsContextSource {
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
     const TlsSettings& settings);
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -22,11 +22,11 @@ namespace re2 {
 class RE2;
 }
 
-namespace strand::traceql {
+namespace strand::query {
 
 class Planner {
  public:
-  explicit Planner(const Query& query);
+  explicit Planner(const traceql::Query& query);
   ~Planner();
 
   // False when no trace of the row group can match. `loose` counts every spanset operator
@@ -35,15 +35,15 @@ class Planner {
   bool MayMatch(const block::RowGroupStats& stats, bool loose = false) const;
 
  private:
-  bool SpansetMay(const SpansetExpr& e, const block::RowGroupStats& s, bool loose) const;
-  bool PipelineMay(const Pipeline& p, const block::RowGroupStats& s, bool loose) const;
-  bool FieldMay(const FieldExpr& e, const block::RowGroupStats& s) const;
-  bool ComparisonMay(const FieldExpr& field, Op op, const FieldExpr& literal,
-                     const block::RowGroupStats& s) const;
-  const re2::RE2* RegexFor(const FieldExpr& comparison) const;
+  bool SpansetMay(const traceql::SpansetExpr& e, const block::RowGroupStats& s, bool loose) const;
+  bool PipelineMay(const traceql::Pipeline& p, const block::RowGroupStats& s, bool loose) const;
+  bool FieldMay(const traceql::FieldExpr& e, const block::RowGroupStats& s) const;
+  bool ComparisonMay(const traceql::FieldExpr& field, traceql::Op op,
+                     const traceql::FieldExpr& literal, const block::RowGroupStats& s) const;
+  const re2::RE2* RegexFor(const traceql::FieldExpr& comparison) const;
 
-  const Query& query_;
-  std::vector<std::pair<const FieldExpr*, std::unique_ptr<re2::RE2>>> regexes_;
+  const traceql::Query& query_;
+  std::vector<std::pair<const traceql::FieldExpr*, std::unique_ptr<re2::RE2>>> regexes_;
 };
 
-}  // namespace strand::traceql
+}  // namespace strand::query

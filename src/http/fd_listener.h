@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace strand::api {
+namespace strand::http {
 
 struct FdListenerOptions {
   std::string address;  // host:port; port 0 picks a free port
@@ -54,4 +54,4 @@ class FdListener {
 // Descriptors the process has open now (entries of /proc/self/fd).
 size_t OpenFdCount();
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace strand::api {
+namespace strand::http {
 
 struct CertificatePair {
   std::string cert_pem;
@@ -19,4 +19,4 @@ struct CertificatePair {
 absl::StatusOr<CertificatePair> MakeSelfSignedCertificate(const std::vector<std::string>& dns_names,
                                                           int valid_days);
 
-}  // namespace strand::api
+}  // namespace strand::http

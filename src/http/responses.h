@@ -6,9 +6,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 
-namespace strand::api {
+namespace strand::http {
 
 // A plain-text answer, ending with a newline.
 inline HttpResponse TextResponse(int status, std::string body) {
@@ -42,4 +42,4 @@ inline HttpResponse JsonResponse(std::string body) {
   return r;
 }
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -1,4 +1,4 @@
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -15,14 +15,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "api/listen.h"
-#include "api/tls_context.h"
+#include "http/listen.h"
+#include "http/tls_context.h"
 #include "common/status_macros.h"
 #include "common/hex.h"
 #include "common/log_limiter.h"
 #include "common/logging.h"
 
-namespace strand::api {
+namespace strand::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -667,4 +667,4 @@ absl::Status ListenOn(boost::asio::ip::tcp::acceptor& acceptor, const std::strin
   return absl::OkStatus();
 }
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -19,9 +19,9 @@
 #include "absl/status/status.h"
 #include "otlp/span_batch.h"
 
-namespace strand::pipeline {
+namespace strand {
 
-struct BatchPolicy;  // batch_policy.h
+struct BatchPolicy;  // consumer/batch_policy.h
 
 // Spans a consumer refused by policy while accepting the rest (OTLP partial success).
 struct SpanRefusals {
@@ -64,4 +64,4 @@ class TracesConsumer {
   virtual void Consume(RequestContext&& ctx, otlp::SpanBatch&& batch, ConsumeDone done) = 0;
 };
 
-}  // namespace strand::pipeline
+}  // namespace strand

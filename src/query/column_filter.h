@@ -25,11 +25,11 @@ namespace re2 {
 class RE2;
 }
 
-namespace strand::traceql {
+namespace strand::query {
 
 class ColumnFilter {
  public:
-  explicit ColumnFilter(const Query& query);
+  explicit ColumnFilter(const traceql::Query& query);
   ~ColumnFilter();
 
   // False when no condition can be judged from columns (`{ }`): every span is a candidate.
@@ -53,9 +53,9 @@ class ColumnFilter {
   struct SetNode;
 
  private:
-  Node Compile(const FieldExpr& e);
-  SetNode CompileSet(const SpansetExpr& e);
-  SetNode CompilePipeline(const Pipeline& p);
+  Node Compile(const traceql::FieldExpr& e);
+  SetNode CompileSet(const traceql::SpansetExpr& e);
+  SetNode CompilePipeline(const traceql::Pipeline& p);
 
   std::vector<Atom> atoms_;
   std::unique_ptr<SetNode> root_;
@@ -63,4 +63,4 @@ class ColumnFilter {
   bool useful_ = false;
 };
 
-}  // namespace strand::traceql
+}  // namespace strand::query

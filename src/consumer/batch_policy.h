@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace strand::pipeline {
+namespace strand {
 
 struct BatchPolicy {
   uint64_t send_batch_size = 8192;         // spans that trigger a send
@@ -16,4 +16,4 @@ struct BatchPolicy {
   uint64_t metadata_cardinality_limit = 1000;
 };
 
-}  // namespace strand::pipeline
+}  // namespace strand

@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 
-namespace strand::api {
+namespace strand::http {
 
 struct TlsSettings {
   std::string cert_file;
@@ -27,4 +27,4 @@ struct TlsSettings {
 // min_version other than 1.2 or 1.3, a file that cannot be read.
 absl::Status ValidateTlsSettings(const TlsSettings& tls, const std::string& where);
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -1,4 +1,4 @@
-#include "api/fd_listener.h"
+#include "http/fd_listener.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <boost/asio.hpp>
 #include <thread>
 
-#include "api/listen.h"
+#include "http/listen.h"
 #include "common/log_limiter.h"
 #include "common/logging.h"
 
-namespace strand::api {
+namespace strand::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -140,4 +140,4 @@ void FdListener::Stop() {
   if (impl_) impl_->Stop();
 }
 
-}  // namespace strand::api
+}  // namespace strand::http

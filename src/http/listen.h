@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 
-namespace strand::api {
+namespace strand::http {
 
 // Opens `acceptor` on `address` (host:port; port 0 picks a free one) with SO_REUSEADDR
 // and starts listening. InvalidArgument for a bad address, Unavailable (naming `name`) when
@@ -19,4 +19,4 @@ absl::Status ListenOn(boost::asio::ip::tcp::acceptor& acceptor, const std::strin
 // ENOMEM): the connection stays queued and an immediate retry would fail the same way.
 bool IsAcceptResourceShortage(const boost::system::error_code& ec);
 
-}  // namespace strand::api
+}  // namespace strand::http

@@ -1,4 +1,5 @@
-// Internals shared by searcher.cc (search) and searcher_tags.cc (tag names and values).
+// Internals shared by local_storage.cc (fetches) and local_storage_tags.cc (tag names and
+// values).
 #pragma once
 
 #include <algorithm>
@@ -11,20 +12,15 @@
 #include "absl/status/statusor.h"
 #include "otlp/span_batch.h"
 #include "store/store.h"
+#include "traceql/storage.h"
 
-namespace strand::traceql::internal {
+namespace strand::query::internal {
 
 using store::BlockHandlePtr;
 
 // Live traces are decoded in chunks of about this many spans, which bounds the memory a
 // search holds (~1.5 KB per decoded span).
 constexpr size_t kLiveChunkSpans = 50'000;
-
-inline bool Overlaps(uint64_t min_start, uint64_t max_end, uint64_t start, uint64_t end) {
-  if (start != 0 && max_end < start) return false;
-  if (end != 0 && min_start > end) return false;
-  return true;
-}
 
 // The tenant's blocks that overlap [start, end], newest first.
 inline std::vector<store::BlockHandlePtr> BlocksOf(const store::Store& store,
@@ -34,7 +30,8 @@ inline std::vector<store::BlockHandlePtr> BlocksOf(const store::Store& store,
   auto snapshot = store.blocks();
   for (const BlockHandlePtr& b : *snapshot) {
     if (b->meta.tenant != tenant) continue;
-    if (!Overlaps(b->meta.min_start_unix_nano, b->meta.max_end_unix_nano, start, end)) continue;
+    if (!traceql::Overlaps(b->meta.min_start_unix_nano, b->meta.max_end_unix_nano, start, end))
+      continue;
     out.push_back(b);
   }
   std::sort(out.begin(), out.end(), [](const BlockHandlePtr& a, const BlockHandlePtr& b) {
@@ -62,4 +59,4 @@ class LiveDecoder {
   uint64_t bytes_ = 0;
 };
 
-}  // namespace strand::traceql::internal
+}  // namespace strand::query::internal
