@@ -24,12 +24,15 @@ function(strand_cc_library)
   target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# strand_cc_test(NAME name SRCS ... DEPS ...): a gtest binary registered with ctest.
+# strand_cc_test(NAME name [COST seconds] SRCS ... DEPS ...): a gtest binary registered with
+# ctest. `ctest -j` starts the costliest tests first; it learns each test's cost from the
+# previous run in the same build tree, and COST (roughly the sanitizer run's seconds) gives
+# the longest tests that head start in a fresh tree too.
 function(strand_cc_test)
   if(NOT STRAND_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;COST" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_compile_options(${ARG_NAME} PRIVATE ${STRAND_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -39,6 +42,9 @@ function(strand_cc_test)
     set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 900)
   else()
     set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 300)
+  endif()
+  if(ARG_COST)
+    set_tests_properties(${ARG_NAME} PROPERTIES COST ${ARG_COST})
   endif()
   set_property(GLOBAL APPEND PROPERTY STRAND_UNIT_TESTS ${ARG_NAME})
 endfunction()
