@@ -3,7 +3,7 @@
 // request's headers (OTLP receivers, the Tempo API); a ClientAuthenticator adds headers to
 // an outgoing request (OTLP exporters). Implementations: bearer_token_authenticator.h
 // (`bearertokenauth`) and basic_authenticator.h (`basicauth`); the collector's extension
-// factories (src/pipeline/auth_extensions.h) build them from configuration.
+// factories (src/pipeline/extension/auth/auth_extensions.h) build them from configuration.
 //
 // Implementations are thread-safe: one instance serves every connection of every listener
 // that names it, and may be shared (std::shared_ptr) beyond the extension that built it.

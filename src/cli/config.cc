@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
-#include "pipeline/collector.h"
-#include "pipeline/config_map.h"
+#include "pipeline/builtin_components.h"
+#include "pipeline/config/config_map.h"
 
 namespace strand::cli {
 namespace {

@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "http/http_server.h"
 #include "overrides/overrides.h"
-#include "pipeline/collector_config.h"
-#include "pipeline/env_expand.h"
+#include "pipeline/config/collector_config.h"
+#include "pipeline/config/env_expand.h"
 #include "store/store.h"
 
 namespace strand::cli {

@@ -21,8 +21,9 @@
 #include "common/metrics.h"
 #include "common/status_macros.h"
 #include "overrides/overrides.h"
+#include "pipeline/builtin_components.h"
 #include "pipeline/collector.h"
-#include "pipeline/otlp_receiver.h"
+#include "pipeline/receiver/otlp/otlp_receiver.h"
 #include "store/store.h"
 #include "store/store_consumer.h"
 

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "http/http_server.h"
+#include "http/status_codes.h"
 
 namespace strand::http {
 
@@ -21,9 +22,7 @@ inline HttpResponse TextResponse(int status, std::string body) {
 
 // 503 with Retry-After: the memory limit cannot hold the work now (`why` says so).
 inline HttpResponse MemoryRefusal(const absl::Status& why) {
-  HttpResponse r = TextResponse(503, std::string(why.message()));
-  r.headers.emplace_back("Retry-After", "1");
-  return r;
+  return StatusTextResponse(absl::UnavailableError(why.message()));
 }
 
 // A query reads and gathers data: while the memory limit (may be null) is reached it is

@@ -3,7 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
-#include "pipeline/config_map.h"
+#include "pipeline/config/config_map.h"
 
 namespace strand::overrides {
 namespace {

@@ -4,51 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "pipeline/attributes_processor.h"
-#include "pipeline/auth_extensions.h"
-#include "pipeline/batch_processor.h"
-#include "pipeline/debug_exporter.h"
-#include "pipeline/extensions.h"
+#include "pipeline/extension/auth/auth_extensions.h"
+#include "pipeline/extension/file_storage/file_storage.h"
 #include "pipeline/fanout.h"
-#include "pipeline/file_storage.h"
-#include "pipeline/filter_processor.h"
-#include "pipeline/loadbalancing_exporter.h"
-#include "pipeline/memory_limiter.h"
-#include "pipeline/otlp_exporter.h"
-#include "pipeline/otlp_receiver.h"
-#include "pipeline/probabilistic_sampler.h"
-#include "pipeline/queued_exporter.h"
-#include "pipeline/store_exporter.h"
-#include "pipeline/tail_sampling_processor.h"
+#include "pipeline/queue/queued_exporter.h"
 
 namespace strand::pipeline {
-
-const ComponentRegistry& BuiltinComponents() {
-  static const ComponentRegistry* registry = [] {
-    auto* r = new ComponentRegistry();
-    r->Add(NewOtlpReceiverFactory());
-    r->Add(NewMemoryLimiterFactory());
-    r->Add(NewBatchProcessorFactory());
-    r->Add(NewAttributesProcessorFactory());
-    r->Add(NewResourceProcessorFactory());
-    r->Add(NewFilterProcessorFactory());
-    r->Add(NewProbabilisticSamplerFactory());
-    r->Add(NewTailSamplingProcessorFactory());
-    r->Add(NewOtlpExporterFactory());
-    r->Add(NewOtlpHttpExporterFactory());
-    r->Add(NewDebugExporterFactory());
-    r->Add(NewLoadBalancingExporterFactory());
-    r->Add(NewStoreExporterFactory());
-    r->Add(NewHealthCheckFactory());
-    r->Add(NewZpagesFactory());
-    r->Add(NewMemoryBallastFactory());
-    r->Add(NewFileStorageFactory());
-    r->Add(NewBearerTokenAuthFactory());
-    r->Add(NewBasicAuthFactory());
-    return r;
-  }();
-  return *registry;
-}
 
 namespace {
 

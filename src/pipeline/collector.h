@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/memory_budget.h"
-#include "pipeline/collector_config.h"
+#include "pipeline/config/collector_config.h"
 
 namespace strand::pipeline {
 
@@ -29,9 +29,6 @@ struct CollectorOptions {
   bool multitenancy = false;
   MemoryBudget* memory = nullptr;      // the process's memory limit; may be null
 };
-
-// The component types Strand builds.
-const ComponentRegistry& BuiltinComponents();
 
 class Collector {
  public:

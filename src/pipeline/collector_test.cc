@@ -15,11 +15,12 @@
 #include "common/env.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "overrides/overrides.h"
-#include "pipeline/fake_sender_testutil.h"
-#include "pipeline/otlp_grpc_sender.h"
-#include "pipeline/otlp_http_sender.h"
-#include "pipeline/otlp_receiver.h"
-#include "pipeline/tail_sampling_testutil.h"
+#include "pipeline/builtin_components.h"
+#include "pipeline/exporter/otlp/otlp_grpc_sender.h"
+#include "pipeline/exporter/otlp/otlp_http_sender.h"
+#include "pipeline/queue/fake_sender_testutil.h"
+#include "pipeline/receiver/otlp/otlp_receiver.h"
+#include "pipeline/testutil/tail_sampling_testutil.h"
 
 namespace strand::pipeline {
 namespace {

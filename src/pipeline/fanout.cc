@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "pipeline/export_request.h"
+#include "pipeline/queue/export_request.h"
 
 namespace strand::pipeline {
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/tail_sampling_testutil.h"
+#include "pipeline/testutil/tail_sampling_testutil.h"
 
 namespace strand::pipeline {
 namespace {

@@ -1,0 +1,161 @@
+#include "pipeline/config/config_map.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace strand::pipeline {
+
+ConfigMap::ConfigMap(YAML::Node node, std::string path)
+    : ConfigMap(std::move(node), std::move(path), std::make_shared<absl::Status>()) {}
+
+ConfigMap::ConfigMap(YAML::Node node, std::string path, std::shared_ptr<absl::Status> error)
+    : node_(std::move(node)), path_(std::move(path)), error_(std::move(error)) {
+  if (node_ && !node_.IsNull() && !node_.IsMap()) {
+    Fail("", "must be a map");
+    node_ = YAML::Node();
+  }
+}
+
+std::string ConfigMap::PathOf(const std::string& key) const {
+  return key.empty() ? path_ : absl::StrCat(path_, "::", key);
+}
+
+void ConfigMap::Fail(const std::string& key, const std::string& message) {
+  if (!error_->ok()) return;
+  std::string where = PathOf(key);
+  YAML::Node n = key.empty() || !node_ || !node_.IsMap() ? node_ : node_[key];
+  if (n && n.Mark().line >= 0) absl::StrAppend(&where, " (line ", n.Mark().line + 1, ")");
+  *error_ = absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
+}
+
+bool ConfigMap::Has(const std::string& key) const {
+  if (!node_ || !node_.IsMap()) return false;
+  return static_cast<bool>(node_[key]);
+}
+
+YAML::Node ConfigMap::Get(const std::string& key) {
+  read_.push_back(key);
+  if (!node_ || !node_.IsMap()) return YAML::Node();
+  YAML::Node n = node_[key];
+  return n;
+}
+
+template <typename T>
+void ConfigMap::ReadScalar(const std::string& key, T& out, const char* what) {
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsScalar()) return Fail(key, absl::StrCat("must be ", what));
+  const std::string& text = n.Scalar();
+  bool ok = false;
+  if constexpr (std::is_same_v<T, bool>) {
+    ok = absl::SimpleAtob(text, &out);
+  } else if constexpr (std::is_same_v<T, double>) {
+    ok = absl::SimpleAtod(text, &out);
+  } else {
+    ok = absl::SimpleAtoi(text, &out);
+  }
+  if (!ok) Fail(key, absl::StrCat("must be ", what, ", not \"", text, "\""));
+}
+
+void ConfigMap::Read(const std::string& key, std::string& out) {
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsScalar()) return Fail(key, "must be a string");
+  out = n.Scalar();
+}
+void ConfigMap::Read(const std::string& key, bool& out) { ReadScalar(key, out, "true or false"); }
+void ConfigMap::Read(const std::string& key, int64_t& out) { ReadScalar(key, out, "an integer"); }
+void ConfigMap::Read(const std::string& key, uint64_t& out) {
+  ReadScalar(key, out, "a non-negative integer");
+}
+void ConfigMap::Read(const std::string& key, int& out) { ReadScalar(key, out, "an integer"); }
+void ConfigMap::Read(const std::string& key, double& out) { ReadScalar(key, out, "a number"); }
+
+void ConfigMap::Read(const std::string& key, std::vector<std::string>& out) {
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsSequence()) return Fail(key, "must be a list");
+  out.clear();
+  for (const auto& item : n) {
+    if (!item.IsScalar()) return Fail(key, "must be a list of strings");
+    out.push_back(item.Scalar());
+  }
+}
+
+void ConfigMap::Read(const std::string& key, std::map<std::string, std::string>& out) {
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsMap()) return Fail(key, "must be a map of strings");
+  out.clear();
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar()) return Fail(key, "must be a map of strings");
+    out[kv.first.Scalar()] = kv.second.Scalar();
+  }
+}
+
+void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsScalar()) return Fail(key, "must be a duration");
+  const std::string& text = n.Scalar();
+  if (text == "0") {
+    nanos = 0;
+    return;
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return Fail(key, absl::StrCat("invalid duration \"", text,
+                                  "\" (want a number and a unit: ns, us, ms, s, m, h; e.g. 5s)"));
+  }
+  nanos = absl::ToInt64Nanoseconds(d);
+}
+
+YAML::Node ConfigMap::ReadNode(const std::string& key) { return Get(key); }
+
+ConfigMap ConfigMap::Sub(const std::string& key) {
+  YAML::Node n = Get(key);
+  return ConfigMap(n && !n.IsNull() ? n : YAML::Node(), PathOf(key), error_);
+}
+
+std::vector<ConfigMap> ConfigMap::SubList(const std::string& key) {
+  std::vector<ConfigMap> out;
+  YAML::Node n = Get(key);
+  if (!n || n.IsNull()) return out;
+  if (!n.IsSequence()) {
+    Fail(key, "must be a list");
+    return out;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    out.push_back(ConfigMap(n[i], absl::StrCat(PathOf(key), "[", i, "]"), error_));
+  }
+  return out;
+}
+
+void ConfigMap::Unsupported(const std::string& key, const std::string& why) {
+  read_.push_back(key);
+  if (Has(key)) {
+    Fail(key, why.empty() ? "not supported by Strand" : absl::StrCat("not supported: ", why));
+  }
+}
+
+void ConfigMap::Ignore(const std::string& key) { read_.push_back(key); }
+
+absl::Status ConfigMap::Finish() {
+  if (error_->ok() && node_ && node_.IsMap()) {
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(read_.begin(), read_.end(), key) == read_.end()) {
+        std::string where = PathOf(key);
+        absl::StrAppend(&where, " (line ", kv.first.Mark().line + 1, ")");
+        *error_ = absl::InvalidArgumentError(absl::StrCat(where, ": unknown key"));
+        break;
+      }
+    }
+  }
+  return *error_;
+}
+
+}  // namespace strand::pipeline
