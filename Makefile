@@ -3,7 +3,6 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
-BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
@@ -13,7 +12,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build web run test unit-test asan-test fuzz-test e2e-test k8s-test traceql-grammar-test bench clean format
+.PHONY: all deps build web run test unit-test asan-configure asan-test fuzz-test e2e-test k8s-test traceql-grammar-test bench clean format
 
 all: build
 
@@ -47,20 +46,25 @@ test: deps build
 unit-test:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
-asan-test:
-	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRAND_SANITIZE=ON \
+# One clang build serves the sanitizer run and the fuzzers: AddressSanitizer +
+# UndefinedBehaviorSanitizer, -Wthread-safety -Werror on our sources, and the libFuzzer
+# targets beside the unit tests (the code they fuzz carries libFuzzer's coverage).
+# (A directory configured earlier with gcc is reconfigured from scratch.)
+asan-configure:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=Debug -DSTRAND_SANITIZE=ON -DSTRAND_FUZZ=ON -DSTRAND_WERROR=ON \
 	  $(CMAKE_FLAGS) >/dev/null
+
+# The unit tests again under the sanitizers.
+asan-test: asan-configure
 	cmake --build $(BUILD_ASAN) -j $(JOBS) --target strand_unit_tests
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
-# libFuzzer targets (clang), each run briefly over its seed corpus.
-fuzz-test:
-	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSTRAND_FUZZ=ON -DSTRAND_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target strand_fuzzers
-	tests/fuzz/run.sh $(BUILD_FUZZ)
+# The libFuzzer targets, each run briefly over its seed corpus.
+fuzz-test: asan-configure
+	cmake --build $(BUILD_ASAN) -j $(JOBS) --target strand_fuzzers
+	tests/fuzz/run.sh $(BUILD_ASAN)
 
 # End-to-end tests: the real binary driven by real OpenTelemetry SDKs (Node.js).
 e2e-test:
@@ -76,7 +80,7 @@ traceql-grammar-test:
 	cd tests/traceql/lezer && npm test
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN)
 
 format:
 	find src tools bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

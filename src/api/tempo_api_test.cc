@@ -276,7 +276,7 @@ TEST_F(TempoApiTest, QueriesAreRefusedRetryablyWhileTheMemoryLimitIsReached) {
   const std::string base = "http://127.0.0.1:" + std::to_string((*api)->port());
   const std::string trace = "/api/traces/0000000000000000000000000000002a";
   budget.Take(budget.tracked_limit() + 1);  // live traces, say, over the request share
-  for (const std::string path : {trace, std::string("/api/search?q=%7B%7D"),
+  for (const std::string& path : {trace, std::string("/api/search?q=%7B%7D"),
                                  std::string("/api/search/tags"),
                                  std::string("/api/search/tag/service.name/values")}) {
     auto r = testing::HttpCall("GET", base + path);

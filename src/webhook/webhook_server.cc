@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/logging.h"
 #include "http/http_server.h"
 #include "http/listen.h"
-#include "common/logging.h"
 #include "webhook/admission.h"
 
 namespace strand::webhook {

@@ -42,7 +42,6 @@ HttpWorker::HttpWorker(const LoadConfig& config, const RequestPool& pool,
       pool_(pool),
       sequence_(sequence),
       live_(live),
-      index_(index),
       json_(config.protocol == Protocol::kHttpJson),
       rng_(testdata::Mix64(config.generator.seed ^ (0x4000ULL + static_cast<uint64_t>(index)))) {}
 

@@ -59,7 +59,6 @@ class HttpWorker {
   const RequestPool& pool_;
   std::atomic<uint64_t>& sequence_;
   LiveCounters& live_;
-  const int index_;
   const bool json_;
   CURLM* multi_ = nullptr;
   curl_slist* headers_ = nullptr;

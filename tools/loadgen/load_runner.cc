@@ -66,7 +66,7 @@ absl::StatusOr<ProcessUsage> ReadProcessUsage(int pid) {
       if (line.rfind(key, 0) == 0) {
         std::string value(absl::StripAsciiWhitespace(line.substr(std::strlen(key))));
         if (value.size() > 3) value.resize(value.size() - 3);  // " kB"
-        absl::SimpleAtoi(value, out);
+        if (!absl::SimpleAtoi(value, out)) *out = 0;  // unreadable: reported as 0
       }
     }
   }

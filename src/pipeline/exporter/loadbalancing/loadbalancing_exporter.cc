@@ -31,12 +31,14 @@ class Join {
  public:
   Join(size_t parts, ConsumeDone done) : remaining_(parts), done_(std::move(done)) {}
   void Finish(absl::Status s) {
+    absl::Status first;
     {
       absl::MutexLock lock(&mu_);
       if (!s.ok() && status_.ok()) status_ = std::move(s);
       if (--remaining_ > 0) return;
+      first = std::move(status_);  // the last part: nobody writes status_ any more
     }
-    done_(status_);  // the last part: nobody writes status_ any more
+    done_(std::move(first));
   }
 
  private:

@@ -260,10 +260,14 @@ TailSamplingProcessor::Entry& TailSamplingProcessor::CreateEntryLocked(
   order_.push_back({key, seq, now});
   // Entries erased on decision (decision caches) leave stale items behind: compact.
   if (order_.size() > 2 * settings_.num_traces + 1024) {
-    std::erase_if(order_, [&](const QueueItem& item) {
-      auto it = traces_.find(item.key);
-      return it == traces_.end() || it->second.seq != item.seq;
-    });
+    // A plain loop rather than std::erase_if: the thread-safety analysis does not see that a
+    // predicate lambda runs here, under mu_.
+    auto out = order_.begin();
+    for (auto in = order_.begin(); in != order_.end(); ++in) {
+      auto it = traces_.find(in->key);
+      if (it != traces_.end() && it->second.seq == in->seq) *out++ = std::move(*in);
+    }
+    order_.erase(out, order_.end());
   }
   return entry;
 }
