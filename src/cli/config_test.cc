@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -178,6 +179,52 @@ TEST(ConfigTest, DurationsAreValidated) {
   EXPECT_NE(c.status().message().find("strand.store.trace_idle_period"), std::string::npos);
   auto m = ParseConfigYaml("strand:\n  store:\n    compaction: {min_inputs: 5, max_inputs: 3}\n");
   EXPECT_FALSE(m.ok());
+}
+
+// The syntax of strand.* durations (common/duration.h with days and a sign).
+TEST(ConfigTest, StrandDurationSyntax) {
+  auto retention = [](const std::string& text) -> absl::StatusOr<int64_t> {
+    auto c = ParseConfigYaml(absl::StrCat("strand:\n  store:\n    retention: '", text, "'\n"));
+    if (!c.ok()) return c.status();
+    return c->store.retention_nanos;
+  };
+  constexpr int64_t kSecond = 1'000'000'000;
+  const std::pair<const char*, int64_t> accepted[] = {
+      {"0", 0},
+      {"10s", 10 * kSecond},
+      {"1h30m", 5400 * kSecond},
+      {"250ms", 250'000'000},
+      {"3us", 3'000},
+      {"7ns", 7},
+      {".5s", kSecond / 2},
+      {"5.s", 5 * kSecond},
+      {"+5s", 5 * kSecond},
+      {"-0s", 0},
+      {"-0", 0},
+      {"14d", 14 * 86400 * kSecond},
+      {"1.5d", 129600 * kSecond},
+      {"+2d", 2 * 86400 * kSecond},
+      {"-0d", 0},
+      {"3000000h", std::numeric_limits<int64_t>::max()},  // past ~292 years: the largest
+  };
+  for (const auto& [text, nanos] : accepted) {
+    auto d = retention(text);
+    ASSERT_TRUE(d.ok()) << text << ": " << d.status();
+    EXPECT_EQ(*d, nanos) << text;
+  }
+  for (const char* text : {"", "10", "00", "d", "-1d", "1d12h", "12h1d", "-5s", "-", "5x", "5S",
+                           "5 s", "1e3s", "1..5s", ".s", "inf", "+inf", "5\xC2\xB5s",
+                           "ten seconds"}) {
+    auto d = retention(text);
+    ASSERT_FALSE(d.ok()) << text;
+    EXPECT_NE(d.status().message().find("strand.store.retention"), std::string::npos)
+        << d.status();
+    EXPECT_NE(d.status().message().find(absl::StrCat("invalid duration \"", text,
+                                                     "\" (want a number and a unit: ns, us, ms, "
+                                                     "s, m, h, d; e.g. 10s, 14d)")),
+              std::string::npos)
+        << d.status();
+  }
 }
 
 TEST(ConfigTest, OverridesDefaultsAndPerTenantFile) {

@@ -1,0 +1,68 @@
+#include "pipeline/config/config_map.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace strand::pipeline {
+namespace {
+
+// Reads `text` as the duration setting `d` of the map `x`.
+absl::StatusOr<int64_t> Duration(const std::string& text) {
+  ConfigMap m(YAML::Load(absl::StrCat("d: '", text, "'")), "x");
+  int64_t nanos = -1;
+  m.ReadDuration("d", nanos);
+  if (auto s = m.Finish(); !s.ok()) return s;
+  return nanos;
+}
+
+// The syntax of every collector duration (common/duration.h with a sign, without days).
+TEST(ConfigMapTest, DurationSyntax) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  const std::pair<const char*, int64_t> accepted[] = {
+      {"0", 0},
+      {"5s", 5 * kSecond},
+      {"1m30s", 90 * kSecond},
+      {"200ms", 200'000'000},
+      {"3us", 3'000},
+      {"7ns", 7},
+      {"1.5h", 5400 * kSecond},
+      {".5s", kSecond / 2},
+      {"5.s", 5 * kSecond},
+      {"+5s", 5 * kSecond},
+      {"-0s", 0},
+      {"-0", 0},
+      {"1000000h", 3'600'000'000 * kSecond},
+      // Past the int64 nanosecond range (~292 years): the largest duration.
+      {"3000000h", std::numeric_limits<int64_t>::max()},
+  };
+  for (const auto& [text, nanos] : accepted) {
+    auto d = Duration(text);
+    ASSERT_TRUE(d.ok()) << text << ": " << d.status();
+    EXPECT_EQ(*d, nanos) << text;
+  }
+  for (const char* text : {"", "5", "00", "14d", "1d12h", "-5s", "-", "5x", "5S", "5 s", "1e3s",
+                           "1..5s", ".s", "inf", "+inf", "5\xC2\xB5s", "ten seconds"}) {
+    auto d = Duration(text);
+    ASSERT_FALSE(d.ok()) << text;
+    EXPECT_NE(d.status().message().find(absl::StrCat("x::d (line 1): invalid duration \"", text,
+                                                      "\"")),
+              std::string::npos)
+        << d.status();
+  }
+  EXPECT_EQ(Duration("14d").status().message(),
+            "x::d (line 1): invalid duration \"14d\" (want a number and a unit: ns, us, ms, s, "
+            "m, h; e.g. 5s)");
+  ConfigMap list(YAML::Load("d: [5s]"), "x");
+  int64_t nanos = 0;
+  list.ReadDuration("d", nanos);
+  EXPECT_EQ(list.Finish().message(), "x::d (line 1): must be a duration");
+}
+
+}  // namespace
+}  // namespace strand::pipeline
