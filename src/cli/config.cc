@@ -8,7 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
+#include "common/duration.h"
 #include "common/status_macros.h"
 #include "pipeline/builtin_components.h"
 #include "pipeline/config/config_map.h"
@@ -334,24 +334,12 @@ absl::Status CheckOwnAuthenticators(const Config& c) {
 }  // namespace
 
 absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key) {
-  auto invalid = [&] {
+  auto nanos = ParseDuration(text, DurationSyntax{.sign = true, .days = true, .saturate = true});
+  if (!nanos.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("config key ", key, ": invalid duration \"", text,
-                     "\" (want a number and a unit: ns, us, ms, s, m, h, d; e.g. 10s, 14d)"));
-  };
-  if (text.empty()) return invalid();
-  if (text == "0") return 0;
-  // absl::ParseDuration knows ns..h; days are added here.
-  if (text.back() == 'd') {
-    double days;
-    if (!absl::SimpleAtod(text.substr(0, text.size() - 1), &days) || days < 0) return invalid();
-    return static_cast<int64_t>(days * 86400.0 * 1e9);
+        absl::StrCat("config key ", key, ": ", nanos.status().message()));
   }
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    return invalid();
-  }
-  return absl::ToInt64Nanoseconds(d);
+  return nanos;
 }
 
 absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base,

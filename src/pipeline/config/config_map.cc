@@ -4,7 +4,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 
 namespace strand::pipeline {
 
@@ -97,20 +96,18 @@ void ConfigMap::Read(const std::string& key, std::map<std::string, std::string>&
 }
 
 void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
+  // absl's syntax, which the collector's settings have always been read with.
+  ReadDuration(key, nanos, DurationSyntax{.sign = true, .saturate = true});
+}
+
+void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos,
+                             const DurationSyntax& syntax) {
   YAML::Node n = Get(key);
   if (!n || n.IsNull()) return;
   if (!n.IsScalar()) return Fail(key, "must be a duration");
-  const std::string& text = n.Scalar();
-  if (text == "0") {
-    nanos = 0;
-    return;
-  }
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    return Fail(key, absl::StrCat("invalid duration \"", text,
-                                  "\" (want a number and a unit: ns, us, ms, s, m, h; e.g. 5s)"));
-  }
-  nanos = absl::ToInt64Nanoseconds(d);
+  auto parsed = ParseDuration(n.Scalar(), syntax);
+  if (!parsed.ok()) return Fail(key, std::string(parsed.status().message()));
+  nanos = *parsed;
 }
 
 YAML::Node ConfigMap::ReadNode(const std::string& key) { return Get(key); }

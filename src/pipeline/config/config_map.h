@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/duration.h"
 
 namespace strand::pipeline {
 
@@ -38,8 +39,10 @@ class ConfigMap {
   void Read(const std::string& key, double& out);
   void Read(const std::string& key, std::vector<std::string>& out);
   void Read(const std::string& key, std::map<std::string, std::string>& out);
-  // A duration ("5s", "1m30s", "200ms"); a bare 0 is zero.
+  // A duration ("5s", "1m30s", "200ms"; a bare 0 is zero) in the collector's syntax, or in
+  // `syntax` (common/duration.h; the strand: section adds days).
   void ReadDuration(const std::string& key, int64_t& nanos);
+  void ReadDuration(const std::string& key, int64_t& nanos, const DurationSyntax& syntax);
   // The raw node of `key` (null when absent), marked as read: for values whose type the
   // YAML decides (an attribute value may be a string, an integer, a float or a bool).
   YAML::Node ReadNode(const std::string& key);
