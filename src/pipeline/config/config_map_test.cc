@@ -64,5 +64,36 @@ TEST(ConfigMapTest, DurationSyntax) {
   EXPECT_EQ(list.Finish().message(), "x::d (line 1): must be a duration");
 }
 
+// Booleans and integers take every spelling yaml-cpp took for the strand: section, which
+// was read with yaml-cpp's conversions before this reader.
+TEST(ConfigMapTest, ScalarSyntax) {
+  ConfigMap m(YAML::Load("a: on\nb: OFF\nc: yes\nd: 1\ne: 0x10\nf: '010'\ng: 0X1f\n"), "x");
+  bool a = false, b = true, c = false, d = false;
+  uint64_t e = 0;
+  int64_t f = 0;
+  int g = 0;
+  m.Read("a", a);
+  m.Read("b", b);
+  m.Read("c", c);
+  m.Read("d", d);
+  m.Read("e", e);
+  m.Read("f", f);
+  m.Read("g", g);
+  ASSERT_TRUE(m.Finish().ok()) << m.status();
+  EXPECT_TRUE(a);
+  EXPECT_FALSE(b);
+  EXPECT_TRUE(c);
+  EXPECT_TRUE(d);
+  EXPECT_EQ(e, 16u);
+  EXPECT_EQ(f, 10);
+  EXPECT_EQ(g, 31);
+  for (const char* bad : {"maybe", "0x", "0xg", "1e3", "5.0", "-0x1"}) {
+    ConfigMap n(YAML::Load(absl::StrCat("v: '", bad, "'")), "x");
+    uint64_t v = 0;
+    n.Read("v", v);
+    EXPECT_FALSE(n.Finish().ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace strand::pipeline
