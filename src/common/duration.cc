@@ -59,10 +59,10 @@ std::optional<absl::Duration> UnitOf(std::string_view unit, const DurationSyntax
 }
 
 absl::Status Invalid(std::string_view text, const DurationSyntax& syntax) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid duration \"", std::string(text), "\" (want a number and a unit: ns, us, ",
-      syntax.micro_sign ? "\xC2\xB5s, " : "", "ms, s, m, h",
-      syntax.days ? ", d; e.g. 10s, 14d)" : "; e.g. 5s)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid duration \"", std::string(text),
+                   "\" (want a number and a unit: ns, us, ", syntax.micro_sign ? "\xC2\xB5s, " : "",
+                   "ms, s, m, h", syntax.days ? ", d; e.g. 10s, 14d)" : "; e.g. 5s)"));
 }
 
 }  // namespace

@@ -97,8 +97,7 @@ TEST(DurationTest, PastTheInt64RangeSaturatesOrIsRefused) {
   EXPECT_EQ(*ParseDuration("9223372036854775807ns1ns", saturate), kMax);
   // Past absl::Duration's own range (int64 seconds) nothing is accepted.
   EXPECT_FALSE(ParseDuration("9223372036854775807h", saturate).ok());
-  EXPECT_EQ(*ParseDuration("1000000000000d", DurationSyntax{.days = true, .saturate = true}),
-            kMax);
+  EXPECT_EQ(*ParseDuration("1000000000000d", DurationSyntax{.days = true, .saturate = true}), kMax);
 }
 
 }  // namespace

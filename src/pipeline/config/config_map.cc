@@ -120,8 +120,7 @@ void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
   ReadDuration(key, nanos, DurationSyntax{.sign = true, .saturate = true});
 }
 
-void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos,
-                             const DurationSyntax& syntax) {
+void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos, const DurationSyntax& syntax) {
   YAML::Node n = Get(key);
   if (!n || n.IsNull()) return;
   if (!n.IsScalar()) return Fail(key, "must be a duration");

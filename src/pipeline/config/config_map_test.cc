@@ -50,9 +50,9 @@ TEST(ConfigMapTest, DurationSyntax) {
                            "1..5s", ".s", "inf", "+inf", "5\xC2\xB5s", "ten seconds"}) {
     auto d = Duration(text);
     ASSERT_FALSE(d.ok()) << text;
-    EXPECT_NE(d.status().message().find(absl::StrCat("x::d (line 1): invalid duration \"", text,
-                                                      "\"")),
-              std::string::npos)
+    EXPECT_NE(
+        d.status().message().find(absl::StrCat("x::d (line 1): invalid duration \"", text, "\"")),
+        std::string::npos)
         << d.status();
   }
   EXPECT_EQ(Duration("14d").status().message(),
