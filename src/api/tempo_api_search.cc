@@ -1,6 +1,5 @@
 // TempoApi's search routes: /api/search, the tag names and the tag values (v1 and v2).
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -9,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "http/responses.h"
 #include "api/tempo_api.h"
+#include "common/duration.h"
 #include "common/hex.h"
 #include "common/json_writer.h"
 #include "common/tenant.h"
@@ -150,49 +150,6 @@ std::string SearchJson(const traceql::SearchResult& r) {
   return std::move(w).Finish();
 }
 
-// A Go duration ("300ms", "1.5h", "2h45m"): nanoseconds, or an error.
-absl::StatusOr<uint64_t> ParseGoDuration(std::string_view s) {
-  const std::string orig(s);
-  if (s.empty()) return absl::InvalidArgumentError("empty duration");
-  if (s == "0") return 0;
-  double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    while (i < s.size() && (absl::ascii_isdigit(s[i]) || s[i] == '.')) ++i;
-    double v;
-    if (i == 0 || !absl::SimpleAtod(std::string(s.substr(0, i)), &v)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid duration \"", orig, "\""));
-    }
-    s.remove_prefix(i);
-    size_t j = 0;
-    while (j < s.size() && !absl::ascii_isdigit(s[j]) && s[j] != '.') ++j;
-    const std::string_view unit = s.substr(0, j);
-    s.remove_prefix(j);
-    double scale;
-    if (unit == "ns")
-      scale = 1;
-    else if (unit == "us" || unit == "µs")
-      scale = 1e3;
-    else if (unit == "ms")
-      scale = 1e6;
-    else if (unit == "s")
-      scale = 1e9;
-    else if (unit == "m")
-      scale = 60e9;
-    else if (unit == "h")
-      scale = 3600e9;
-    else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid duration \"", orig, "\": unknown unit \"", std::string(unit), "\""));
-    }
-    total += v * scale;
-  }
-  if (!std::isfinite(total) || total > 9.2e18) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid duration \"", orig, "\""));
-  }
-  return static_cast<uint64_t>(std::llround(total));
-}
-
 // Quotes a string as a TraceQL string literal.
 std::string TraceQLString(std::string_view s) {
   std::string out = "\"";
@@ -328,7 +285,8 @@ HttpResponse TempoApi::Search(const HttpRequest& req) {
                            std::pair{"maxDuration", &sr.max_duration_nanos}}) {
     std::string_view v = req.Query(name);
     if (v.empty()) continue;
-    auto d = ParseGoDuration(v);
+    // Go's syntax (time.ParseDuration, as Tempo reads them), without a sign.
+    auto d = ParseDuration(v, DurationSyntax{.micro_sign = true});
     if (!d.ok()) return http::TextResponse(400, absl::StrCat(name, ": ", d.status().message()));
     *out = *d;
   }

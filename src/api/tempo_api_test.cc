@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "http/http_test_client.h"
 #include "auth/basic_authenticator.h"
@@ -225,6 +226,25 @@ TEST_F(TempoApiTest, SearchWithoutMatchesAndWithTags) {
   EXPECT_EQ(ParseJson(parser, longer.body)["traces"].get_array().value_unsafe().size(), 0u);
   auto shorter = testing::HttpCall("GET", base_ + "/api/search?minDuration=100ms&maxDuration=1s");
   EXPECT_EQ(ParseJson(parser, shorter.body)["traces"].get_array().value_unsafe().size(), 1u);
+}
+
+// minDuration and maxDuration take Go's duration syntax (common/duration.h with µs).
+TEST_F(TempoApiTest, SearchDurationSyntax) {
+  for (const char* text : {"0", "100ms", "1.5h", "2h45m", "300us", "300\xC2\xB5s", "7ns", ".5s",
+                           "5.s", "1000000h"}) {
+    auto r = testing::HttpCall(
+        "GET", base_ + "/api/search?minDuration=" + testing::UrlEncode(text));
+    EXPECT_EQ(r.status, 200) << text << ": " << r.body;
+  }
+  for (const char* text : {"-5s", "+5s", "-0", "5", "00", "5x", "1e3s", "inf", "5 s", "1..5s",
+                           "300\xCE\xBCs", "1d", "3000000h"}) {
+    auto r = testing::HttpCall(
+        "GET", base_ + "/api/search?maxDuration=" + testing::UrlEncode(text));
+    EXPECT_EQ(r.status, 400) << text;
+    EXPECT_NE(r.body.find(absl::StrCat("maxDuration: invalid duration \"", text, "\"")),
+              std::string::npos)
+        << r.body;
+  }
 }
 
 TEST_F(TempoApiTest, BadSearchesAre400WithTheReason) {

@@ -3,12 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
+#include "common/duration.h"
 #include "common/status_macros.h"
 #include "pipeline/builtin_components.h"
 #include "pipeline/config/config_map.h"
@@ -16,292 +18,136 @@
 namespace strand::cli {
 namespace {
 
-// yaml-cpp reports errors by exception; they are caught here and turned into Status.
-template <typename T>
-absl::Status Get(const YAML::Node& node, const std::string& key, T& out) {
-  try {
-    out = node.as<T>();
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key ", key, ": wrong type (line ", node.Mark().line + 1, ")"));
-  }
-  return absl::OkStatus();
+using pipeline::ConfigMap;
+
+// strand.* durations: the collector's syntax plus days ("14d"). The limits of
+// strand.overrides keep the collector's syntax, the one the per-tenant file uses.
+constexpr DurationSyntax kStrandDuration{.sign = true, .days = true, .saturate = true};
+
+void ReadDuration(ConfigMap& m, const std::string& key, int64_t& nanos) {
+  m.ReadDuration(key, nanos, kStrandDuration);
 }
 
-absl::Status UnknownKey(const std::string& path, const YAML::Node& key) {
-  return absl::InvalidArgumentError(absl::StrCat("unknown config key ", path, key.as<std::string>(),
-                                                 " (line ", key.Mark().line + 1, ")"));
+// A duration that must be positive (`nanos` holds a positive default).
+void ReadPositiveDuration(ConfigMap& m, const std::string& key, int64_t& nanos) {
+  ReadDuration(m, key, nanos);
+  if (nanos <= 0) m.Fail(key, "must be positive");
 }
 
-absl::Status GetDuration(const YAML::Node& node, const std::string& key, int64_t& out) {
-  std::string text;
-  if (auto s = Get(node, key, text); !s.ok()) return s;
-  auto nanos = ParseDurationNanos(text, key);
-  if (!nanos.ok()) return nanos.status();
-  out = *nanos;
-  return absl::OkStatus();
+// A positive duration in whole milliseconds (at least 1), for the HTTP server's timeouts.
+void ReadMillis(ConfigMap& m, const std::string& key, std::chrono::milliseconds& out) {
+  int64_t nanos = out.count() * 1'000'000;
+  ReadPositiveDuration(m, key, nanos);
+  if (nanos > 0) out = std::chrono::milliseconds(std::max<int64_t>(1, nanos / 1'000'000));
 }
 
-absl::Status ParseCompaction(const YAML::Node& node, store::StoreOptions& o) {
-  const std::string path = "strand.store.compaction";
-  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    const std::string full = path + "." + key;
-    absl::Status s;
-    if (key == "enabled") {
-      s = Get(kv.second, full, o.compaction_enabled);
-    } else if (key == "window") {
-      s = GetDuration(kv.second, full, o.compaction_window_nanos);
-      if (s.ok() && o.compaction_window_nanos <= 0) {
-        s = absl::InvalidArgumentError(full + " must be positive");
-      }
-    } else if (key == "min_inputs") {
-      s = Get(kv.second, full, o.compaction_min_inputs);
-      if (s.ok() && o.compaction_min_inputs < 2) {
-        s = absl::InvalidArgumentError(full + " must be at least 2");
-      }
-    } else if (key == "max_inputs") {
-      s = Get(kv.second, full, o.compaction_max_inputs);
-    } else if (key == "max_block_spans") {
-      s = Get(kv.second, full, o.compaction_max_block_spans);
-    } else if (key == "interval") {
-      s = GetDuration(kv.second, full, o.maintenance_interval_nanos);
-    } else {
-      return UnknownKey(path + ".", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
+// strand.store.compaction.
+void ReadCompaction(ConfigMap m, store::StoreOptions& o) {
+  m.Read("enabled", o.compaction_enabled);
+  ReadPositiveDuration(m, "window", o.compaction_window_nanos);
+  m.Read("min_inputs", o.compaction_min_inputs);
+  if (o.compaction_min_inputs < 2) m.Fail("min_inputs", "must be at least 2");
+  m.Read("max_inputs", o.compaction_max_inputs);
   if (o.compaction_max_inputs < o.compaction_min_inputs) {
-    return absl::InvalidArgumentError(path + ".max_inputs must be at least min_inputs");
+    m.Fail("max_inputs", "must be at least min_inputs");
   }
-  return absl::OkStatus();
+  m.Read("max_block_spans", o.compaction_max_block_spans);
+  ReadDuration(m, "interval", o.maintenance_interval_nanos);
+  (void)m.Finish();
 }
 
-absl::Status ParseStore(const YAML::Node& node, Config& c) {
-  const std::string path = "strand.store";
-  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
+// strand.store: cutting, compaction and retention.
+void ReadStore(ConfigMap m, Config& c) {
   store::StoreOptions& o = c.store;
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    const std::string full = path + "." + key;
-    absl::Status s;
-    if (key == "max_live_bytes") {
-      s = Get(kv.second, full, c.max_live_bytes);
-    } else if (key == "trace_idle_period") {
-      s = GetDuration(kv.second, full, o.trace_idle_nanos);
-    } else if (key == "max_trace_live") {
-      s = GetDuration(kv.second, full, o.max_trace_live_nanos);
-    } else if (key == "max_head_bytes") {
-      s = Get(kv.second, full, o.max_head_bytes);
-    } else if (key == "cut_interval") {
-      s = GetDuration(kv.second, full, o.cut_interval_nanos);
-      if (s.ok() && o.cut_interval_nanos <= 0) {
-        s = absl::InvalidArgumentError(full + " must be positive");
-      }
-    } else if (key == "retention") {
-      s = GetDuration(kv.second, full, o.retention_nanos);
-    } else if (key == "ingestion_time_range_slack") {
-      s = GetDuration(kv.second, full, o.ingestion_time_range_slack_nanos);
-    } else if (key == "bloom_filters_in_memory") {
-      s = Get(kv.second, full, o.bloom_filters_in_memory);
-    } else if (key == "compaction") {
-      s = ParseCompaction(kv.second, o);
-    } else {
-      return UnknownKey(path + ".", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  m.Read("max_live_bytes", c.max_live_bytes);
+  ReadDuration(m, "trace_idle_period", o.trace_idle_nanos);
+  ReadDuration(m, "max_trace_live", o.max_trace_live_nanos);
+  m.Read("max_head_bytes", o.max_head_bytes);
+  ReadPositiveDuration(m, "cut_interval", o.cut_interval_nanos);
+  ReadDuration(m, "retention", o.retention_nanos);
+  ReadDuration(m, "ingestion_time_range_slack", o.ingestion_time_range_slack_nanos);
+  m.Read("bloom_filters_in_memory", o.bloom_filters_in_memory);
+  ReadCompaction(m.Sub("compaction"), o);
+  (void)m.Finish();
 }
 
-absl::Status GetMillis(const YAML::Node& node, const std::string& key,
-                       std::chrono::milliseconds& out) {
-  int64_t nanos = 0;
-  RETURN_IF_ERROR(GetDuration(node, key, nanos));
-  if (nanos <= 0) return absl::InvalidArgumentError(key + " must be positive");
-  out = std::chrono::milliseconds(std::max<int64_t>(1, nanos / 1'000'000));
-  return absl::OkStatus();
-}
-
-absl::Status ParseConnections(const YAML::Node& node, Config& c) {
-  const std::string path = "strand.connections";
-  if (!node.IsMap()) return absl::InvalidArgumentError(path + " must be a map");
+// strand.connections: what one client may hold of the HTTP listeners, gRPC's upkeep.
+void ReadConnections(ConfigMap m, Config& c) {
   http::ConnectionLimits& l = c.connections;
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    const std::string full = path + "." + key;
-    absl::Status s;
-    if (key == "max_per_listener") {
-      s = Get(kv.second, full, l.max_connections);
-    } else if (key == "max_header_bytes") {
-      s = Get(kv.second, full, l.max_header_bytes);
-      if (s.ok() && l.max_header_bytes < 1024) s = absl::InvalidArgumentError(full + " must be at least 1024");
-    } else if (key == "idle_timeout") {
-      s = GetMillis(kv.second, full, l.idle_timeout);
-    } else if (key == "read_header_timeout") {
-      s = GetMillis(kv.second, full, l.read_header_timeout);
-    } else if (key == "body_read_timeout") {
-      s = GetMillis(kv.second, full, l.body_read_timeout);
-    } else if (key == "grpc_keepalive_time") {
-      s = GetDuration(kv.second, full, c.grpc_keepalive_time_nanos);
-    } else if (key == "grpc_keepalive_timeout") {
-      s = GetDuration(kv.second, full, c.grpc_keepalive_timeout_nanos);
-    } else if (key == "grpc_max_connection_idle") {
-      s = GetDuration(kv.second, full, c.grpc_max_connection_idle_nanos);
-    } else if (key == "grpc_max_connection_age") {
-      s = GetDuration(kv.second, full, c.grpc_max_connection_age_nanos);
-    } else {
-      return UnknownKey(path + ".", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  m.Read("max_per_listener", l.max_connections);
+  m.Read("max_header_bytes", l.max_header_bytes);
+  if (l.max_header_bytes < 1024) m.Fail("max_header_bytes", "must be at least 1024");
+  ReadMillis(m, "idle_timeout", l.idle_timeout);
+  ReadMillis(m, "read_header_timeout", l.read_header_timeout);
+  ReadMillis(m, "body_read_timeout", l.body_read_timeout);
+  ReadDuration(m, "grpc_keepalive_time", c.grpc_keepalive_time_nanos);
+  ReadDuration(m, "grpc_keepalive_timeout", c.grpc_keepalive_timeout_nanos);
+  ReadDuration(m, "grpc_max_connection_idle", c.grpc_max_connection_idle_nanos);
+  ReadDuration(m, "grpc_max_connection_age", c.grpc_max_connection_age_nanos);
+  (void)m.Finish();
 }
 
-// A listener's tls: section (docs/security.md), in the Collector's configtls names.
-absl::Status ParseTls(const YAML::Node& node, const std::string& path, http::TlsSettings& tls) {
-  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    const std::string full = path + "." + key;
-    absl::Status s;
-    if (key == "cert_file") {
-      s = Get(kv.second, full, tls.cert_file);
-    } else if (key == "key_file") {
-      s = Get(kv.second, full, tls.key_file);
-    } else if (key == "client_ca_file") {
-      s = Get(kv.second, full, tls.client_ca_file);
-    } else if (key == "min_version") {
-      s = Get(kv.second, full, tls.min_version);
-    } else if (key == "reload_interval") {
-      s = GetMillis(kv.second, full, tls.reload_interval);
-    } else {
-      return UnknownKey(path + ".", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
-  return http::ValidateTlsSettings(tls, path);
+// A listener's tls: section (docs/security.md), in the Collector's configtls names; the
+// files must be readable.
+void ReadTls(ConfigMap m, http::TlsSettings& tls) {
+  m.Read("cert_file", tls.cert_file);
+  m.Read("key_file", tls.key_file);
+  m.Read("client_ca_file", tls.client_ca_file);
+  m.Read("min_version", tls.min_version);
+  ReadMillis(m, "reload_interval", tls.reload_interval);
+  if (m.Finish().ok()) m.Record(http::ValidateTlsSettings(tls, m.path()));
 }
 
-// A listener's auth: section, as a receiver's in a collector file: {authenticator: <id>}.
-absl::Status ParseAuth(const YAML::Node& node, const std::string& path,
-                       std::optional<pipeline::AuthenticatorRef>& out) {
-  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
-  std::string id;
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    if (key != "authenticator") return UnknownKey(path + ".", kv.first);
-    RETURN_IF_ERROR(Get(kv.second, path + ".authenticator", id));
+// strand.api, strand.otlp.grpc, strand.otlp.http: the address, tls: and auth: (the
+// authenticator extension of the same file that guards the listener).
+void ReadListener(ConfigMap m, std::string& listen, http::TlsSettings& tls,
+                  std::optional<pipeline::AuthenticatorRef>& auth) {
+  m.Read("listen", listen);
+  if (m.Has("tls")) {
+    ReadTls(m.Sub("tls"), tls);
+  } else {
+    m.Ignore("tls");
   }
-  const std::string key = path + ".authenticator";
-  if (id.empty()) return absl::InvalidArgumentError(key + " must name an extension");
-  auto parsed = pipeline::ComponentId::Parse(id);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": ", parsed.status().message()));
-  }
-  out = pipeline::AuthenticatorRef{key, *parsed, pipeline::AuthRole::kServer};
-  return absl::OkStatus();
-}
-
-absl::Status ParseListen(const YAML::Node& node, const std::string& path, std::string& out,
-                         http::TlsSettings& tls, std::optional<pipeline::AuthenticatorRef>& auth) {
-  if (!node.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, " must be a map"));
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    absl::Status s;
-    if (key == "listen") {
-      s = Get(kv.second, path + ".listen", out);
-    } else if (key == "tls") {
-      s = ParseTls(kv.second, path + ".tls", tls);
-    } else if (key == "auth") {
-      s = ParseAuth(kv.second, path + ".auth", auth);
-    } else {
-      return UnknownKey(path + ".", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  if (auto ref = pipeline::ReadAuthenticator(m, pipeline::AuthRole::kServer)) auth = ref;
+  (void)m.Finish();
 }
 
 // strand.overrides: the default limits of every tenant (Tempo's key names) and the
 // per-tenant overrides file.
-absl::Status ParseOverrides(const YAML::Node& node, Config& c) {
-  if (!node.IsMap()) return absl::InvalidArgumentError("strand.overrides must be a map");
-  pipeline::ConfigMap map(node, "strand.overrides");
-  pipeline::ConfigMap defaults = map.Sub("defaults");
+void ReadOverrides(ConfigMap m, Config& c) {
+  ConfigMap defaults = m.Sub("defaults");
   overrides::ReadLimits(defaults, c.overrides.defaults);
-  defaults.Finish().IgnoreError();  // errors are shared with `map`
-  map.Read("per_tenant_override_config", c.overrides.per_tenant_override_config);
-  map.ReadDuration("per_tenant_override_period", c.overrides.per_tenant_override_period_nanos);
+  (void)defaults.Finish();
+  m.Read("per_tenant_override_config", c.overrides.per_tenant_override_config);
+  m.ReadDuration("per_tenant_override_period", c.overrides.per_tenant_override_period_nanos);
   if (c.overrides.per_tenant_override_period_nanos <= 0) {
-    map.Fail("per_tenant_override_period", "must be positive");
+    m.Fail("per_tenant_override_period", "must be positive");
   }
-  return map.Finish();
+  (void)m.Finish();
 }
 
-absl::Status ParseStrand(const YAML::Node& node, Config& c) {
-  if (!node.IsMap()) return absl::InvalidArgumentError("strand: must be a map");
-  for (const auto& kv : node) {
-    const auto key = kv.first.as<std::string>();
-    const YAML::Node& v = kv.second;
-    absl::Status s;
-    if (key == "data_dir") {
-      s = Get(v, "strand.data_dir", c.data_dir);
-    } else if (key == "log_level") {
-      s = Get(v, "strand.log_level", c.log_level);
-    } else if (key == "multitenancy_enabled") {
-      s = Get(v, "strand.multitenancy_enabled", c.multitenancy_enabled);
-    } else if (key == "api") {
-      s = ParseListen(v, "strand.api", c.api_listen, c.api_tls, c.api_auth);
-    } else if (key == "otlp") {
-      if (!v.IsMap()) return absl::InvalidArgumentError("strand.otlp must be a map");
-      for (const auto& o : v) {
-        const auto ok = o.first.as<std::string>();
-        if (ok == "grpc") {
-          s = ParseListen(o.second, "strand.otlp.grpc", c.otlp_grpc_listen, c.otlp_grpc_tls,
-                          c.otlp_grpc_auth);
-        } else if (ok == "http") {
-          s = ParseListen(o.second, "strand.otlp.http", c.otlp_http_listen, c.otlp_http_tls,
-                          c.otlp_http_auth);
-        } else if (ok == "max_request_bytes") {
-          s = Get(o.second, "strand.otlp.max_request_bytes", c.max_request_bytes);
-        } else {
-          return UnknownKey("strand.otlp.", o.first);
-        }
-        if (!s.ok()) return s;
-      }
-    } else if (key == "wal") {
-      if (!v.IsMap()) return absl::InvalidArgumentError("strand.wal must be a map");
-      for (const auto& w : v) {
-        const auto wk = w.first.as<std::string>();
-        if (wk == "sync") {
-          s = Get(w.second, "strand.wal.sync", c.wal_sync);
-        } else if (wk == "segment_bytes") {
-          s = Get(w.second, "strand.wal.segment_bytes", c.wal_segment_bytes);
-        } else if (wk == "max_queued_bytes") {
-          s = Get(w.second, "strand.wal.max_queued_bytes", c.wal_max_queued_bytes);
-        } else {
-          return UnknownKey("strand.wal.", w.first);
-        }
-        if (!s.ok()) return s;
-      }
-    } else if (key == "store") {
-      s = ParseStore(v, c);
-    } else if (key == "connections") {
-      s = ParseConnections(v, c);
-    } else if (key == "overrides") {
-      s = ParseOverrides(v, c);
-    } else if (key == "http_threads") {
-      s = Get(v, "strand.http_threads", c.http_threads);
-    } else if (key == "memory_limit") {
-      s = Get(v, "strand.memory_limit", c.memory_limit);
-    } else {
-      return UnknownKey("strand.", kv.first);
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+// The strand: section.
+void ReadStrand(ConfigMap m, Config& c) {
+  m.Read("data_dir", c.data_dir);
+  m.Read("log_level", c.log_level);
+  m.Read("multitenancy_enabled", c.multitenancy_enabled);
+  ReadListener(m.Sub("api"), c.api_listen, c.api_tls, c.api_auth);
+  ConfigMap otlp = m.Sub("otlp");
+  ReadListener(otlp.Sub("grpc"), c.otlp_grpc_listen, c.otlp_grpc_tls, c.otlp_grpc_auth);
+  ReadListener(otlp.Sub("http"), c.otlp_http_listen, c.otlp_http_tls, c.otlp_http_auth);
+  otlp.Read("max_request_bytes", c.max_request_bytes);
+  (void)otlp.Finish();
+  ConfigMap wal = m.Sub("wal");
+  wal.Read("sync", c.wal_sync);
+  wal.Read("segment_bytes", c.wal_segment_bytes);
+  wal.Read("max_queued_bytes", c.wal_max_queued_bytes);
+  (void)wal.Finish();
+  ReadStore(m.Sub("store"), c);
+  ReadConnections(m.Sub("connections"), c);
+  ReadOverrides(m.Sub("overrides"), c);
+  m.Read("http_threads", c.http_threads);
+  m.Read("memory_limit", c.memory_limit);
+  (void)m.Finish();
 }
 
 // Whether the collector sections of `root` are extensions alone (and `service` with no
@@ -333,27 +179,6 @@ absl::Status CheckOwnAuthenticators(const Config& c) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key) {
-  auto invalid = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key ", key, ": invalid duration \"", text,
-                     "\" (want a number and a unit: ns, us, ms, s, m, h, d; e.g. 10s, 14d)"));
-  };
-  if (text.empty()) return invalid();
-  if (text == "0") return 0;
-  // absl::ParseDuration knows ns..h; days are added here.
-  if (text.back() == 'd') {
-    double days;
-    if (!absl::SimpleAtod(text.substr(0, text.size() - 1), &days) || days < 0) return invalid();
-    return static_cast<int64_t>(days * 86400.0 * 1e9);
-  }
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    return invalid();
-  }
-  return absl::ToInt64Nanoseconds(d);
-}
-
 absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base,
                                        const pipeline::EnvLookup* lookup) {
   YAML::Node root;
@@ -366,18 +191,18 @@ absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base,
   if (!root.IsMap()) return absl::InvalidArgumentError("config must be a YAML map");
   const pipeline::EnvLookup env = lookup != nullptr ? *lookup : pipeline::ProcessEnv();
   if (auto s = pipeline::ExpandEnvRefsInTree(root, env); !s.ok()) return s;
+  // The file: Strand's section and the collector's (read by ParseCollectorConfig).
+  ConfigMap file(root, "", ".");
   bool collector = false;
   for (const auto& kv : root) {
-    const auto key = kv.first.as<std::string>();
-    if (key == "strand") {
-      base.strand_section = true;
-      if (auto s = ParseStrand(kv.second, base); !s.ok()) return s;
-    } else if (pipeline::IsCollectorSection(key)) {
-      collector = true;
-    } else {
-      return UnknownKey("", kv.first);
-    }
+    const std::string key = kv.first.Scalar();
+    if (!pipeline::IsCollectorSection(key)) continue;
+    collector = true;
+    file.Ignore(key);
   }
+  base.strand_section = base.strand_section || file.Has("strand");
+  ReadStrand(file.Sub("strand"), base);
+  RETURN_IF_ERROR(file.Finish());
   if (collector) {
     const bool extensions_only = ExtensionsOnly(root);
     if (!extensions_only && root["strand"] && root["strand"]["otlp"]) {

@@ -73,12 +73,10 @@ struct Config {
   bool RunsStore() const;
 };
 
-// Parses a duration: a number with a unit of ns, us, ms, s, m, h or d ("10s", "1.5h",
-// "14d"), or a combination Go-style ("1h30m"). InvalidArgument naming `key` otherwise.
-absl::StatusOr<int64_t> ParseDurationNanos(const std::string& text, const std::string& key);
-
-// Parses YAML text into `base` (keys absent from the text keep base's values). Unknown
-// keys and wrong types are InvalidArgument errors naming the key. Environment references
+// Parses YAML text into `base` (keys absent from the text keep base's values). The
+// strand: section is read by pipeline::ConfigMap, the collector's strict reader, with
+// `.` between keys: unknown keys and wrong types are InvalidArgument errors naming the
+// key's path and line (`strand.wal.synk (line 3): unknown key`). Environment references
 // (${env:VAR}, ${VAR}, ${env:VAR:-default}, $$) in values are expanded through `lookup`
 // first (the process environment when null).
 absl::StatusOr<Config> ParseConfigYaml(const std::string& yaml, Config base = {},

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -165,19 +166,62 @@ TEST(ConfigTest, MemoryLimit) {
 }
 
 TEST(ConfigTest, DurationsAreValidated) {
-  EXPECT_EQ(*ParseDurationNanos("1h30m", "k"), 5400ll * 1'000'000'000);
-  EXPECT_EQ(*ParseDurationNanos("0", "k"), 0);
-  EXPECT_EQ(*ParseDurationNanos("1.5d", "k"), 129600ll * 1'000'000'000);
-  for (const char* bad : {"", "10", "ten seconds", "-5s", "5x", "d", "-1d"}) {
-    auto d = ParseDurationNanos(bad, "strand.store.retention");
-    ASSERT_FALSE(d.ok()) << bad;
-    EXPECT_NE(d.status().message().find("strand.store.retention"), std::string::npos);
-  }
+  // The syntax itself (1h30m, 0, 1.5d; not "", 10, ten seconds, -5s, 5x, d, -1d, each
+  // refused naming the key): StrandDurationSyntax.
   auto c = ParseConfigYaml("strand:\n  store:\n    trace_idle_period: soon\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("strand.store.trace_idle_period"), std::string::npos);
   auto m = ParseConfigYaml("strand:\n  store:\n    compaction: {min_inputs: 5, max_inputs: 3}\n");
   EXPECT_FALSE(m.ok());
+}
+
+// The syntax of strand.* durations (common/duration.h with days and a sign).
+TEST(ConfigTest, StrandDurationSyntax) {
+  auto retention = [](const std::string& text) -> absl::StatusOr<int64_t> {
+    auto c = ParseConfigYaml(absl::StrCat("strand:\n  store:\n    retention: '", text, "'\n"));
+    if (!c.ok()) return c.status();
+    return c->store.retention_nanos;
+  };
+  constexpr int64_t kSecond = 1'000'000'000;
+  const std::pair<const char*, int64_t> accepted[] = {
+      {"0", 0},
+      {"10s", 10 * kSecond},
+      {"1h30m", 5400 * kSecond},
+      {"250ms", 250'000'000},
+      {"3us", 3'000},
+      {"7ns", 7},
+      {".5s", kSecond / 2},
+      {"5.s", 5 * kSecond},
+      {"+5s", 5 * kSecond},
+      {"-0s", 0},
+      {"-0", 0},
+      {"14d", 14 * 86400 * kSecond},
+      {"1.5d", 129600 * kSecond},
+      {"+2d", 2 * 86400 * kSecond},
+      {"-0d", 0},
+      {"3000000h", std::numeric_limits<int64_t>::max()},  // past ~292 years: the largest
+  };
+  for (const auto& [text, nanos] : accepted) {
+    auto d = retention(text);
+    ASSERT_TRUE(d.ok()) << text << ": " << d.status();
+    EXPECT_EQ(*d, nanos) << text;
+  }
+  for (const char* text : {"", "10", "00", "d", "-1d", "1d12h", "12h1d", "-5s", "-", "5x", "5S",
+                           "5 s", "1e3s", "1..5s", ".s", "inf", "+inf", "5\xC2\xB5s",
+                           "ten seconds",
+                           // Refused since the one parser (absl::SimpleAtod read the number
+                           // of days before it):
+                           "1e3d", "5 d"}) {
+    auto d = retention(text);
+    ASSERT_FALSE(d.ok()) << text;
+    EXPECT_NE(d.status().message().find("strand.store.retention"), std::string::npos)
+        << d.status();
+    EXPECT_NE(d.status().message().find(absl::StrCat("invalid duration \"", text,
+                                                     "\" (want a number and a unit: ns, us, ms, "
+                                                     "s, m, h, d; e.g. 10s, 14d)")),
+              std::string::npos)
+        << d.status();
+  }
 }
 
 TEST(ConfigTest, OverridesDefaultsAndPerTenantFile) {
@@ -216,7 +260,8 @@ strand:
   auto bad =
       ParseConfigYaml("strand:\n  overrides:\n    defaults:\n      ingestion:\n        rate: 5\n");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("strand.overrides::defaults::ingestion::rate"),
+  EXPECT_NE(bad.status().message().find("strand.overrides.defaults.ingestion.rate (line 5): "
+                                        "unknown key"),
             std::string::npos)
       << bad.status();
   bad = ParseConfigYaml("strand:\n  overrides:\n    per_tenant_override_period: 0s\n");
@@ -230,6 +275,34 @@ TEST(ConfigTest, UnknownKeyIsAnErrorNamingIt) {
   auto c = ParseConfigYaml("strand:\n  wal:\n    synk: true\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("strand.wal.synk"), std::string::npos);
+}
+
+// The strand: section is read by the collector's reader: each error names the key's path
+// (with `.`) and line, and the reason.
+TEST(ConfigTest, ErrorsNameThePathTheLineAndTheReason) {
+  auto error = [](const std::string& yaml) {
+    auto c = ParseConfigYaml(yaml);
+    EXPECT_FALSE(c.ok()) << yaml;
+    return std::string(c.status().message());
+  };
+  EXPECT_EQ(error("strand:\n  wal:\n    synk: true\n"), "strand.wal.synk (line 3): unknown key");
+  EXPECT_EQ(error("strand:\n  wal:\n    sync: maybe\n"),
+            "strand.wal.sync (line 3): must be true or false, not \"maybe\"");
+  EXPECT_EQ(error("strand:\n  store: 5\n"), "strand.store (line 2): must be a map");
+  EXPECT_EQ(error("strand:\n  store:\n    compaction: {window: 0}\n"),
+            "strand.store.compaction.window (line 3): must be positive");
+  EXPECT_EQ(error("strand:\n  store:\n    compaction: {min_inputs: 1}\n"),
+            "strand.store.compaction.min_inputs (line 3): must be at least 2");
+  EXPECT_EQ(error("strand:\n  store:\n    compaction: {min_inputs: 5, max_inputs: 3}\n"),
+            "strand.store.compaction.max_inputs (line 3): must be at least min_inputs");
+  EXPECT_EQ(error("strand:\n  connections:\n    idle_timeout: 0\n"),
+            "strand.connections.idle_timeout (line 3): must be positive");
+  EXPECT_EQ(error("strand:\n  http_threads: [1]\n"),
+            "strand.http_threads (line 2): must be an integer");
+  EXPECT_EQ(error("strand: {}\nstorage: {}\n"), "storage (line 2): unknown key");
+  // A listener's tls: section is checked as a whole once its keys are read.
+  EXPECT_EQ(error("strand: {api: {tls: {cert_file: /nonexistent.crt}}}"),
+            "strand.api.tls: cert_file and key_file go together");
 }
 
 TEST(ConfigTest, WrongTypeIsAnError) {
@@ -359,10 +432,11 @@ TEST(ConfigTest, OwnAuthenticatorsMustBeRunningServerExtensions) {
                                kAuthExtensions))
                 .find("\"basicauth/out\" is not a server authenticator"),
             std::string::npos);
-  EXPECT_NE(error("strand: {api: {auth: {}}}").find("strand.api.auth.authenticator must name"),
+  EXPECT_NE(error("strand: {api: {auth: {}}}")
+                .find("strand.api.auth (line 1): authenticator must name an extension"),
             std::string::npos);
   EXPECT_NE(error("strand: {api: {auth: {authenticator: x, realm: y}}}")
-                .find("unknown config key strand.api.auth.realm"),
+                .find("strand.api.auth.realm (line 1): unknown key"),
             std::string::npos);
 }
 

@@ -2,17 +2,22 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 
 namespace strand::pipeline {
 
-ConfigMap::ConfigMap(YAML::Node node, std::string path)
-    : ConfigMap(std::move(node), std::move(path), std::make_shared<absl::Status>()) {}
+ConfigMap::ConfigMap(YAML::Node node, std::string path, std::string separator)
+    : ConfigMap(std::move(node), std::move(path), std::move(separator),
+                std::make_shared<absl::Status>()) {}
 
-ConfigMap::ConfigMap(YAML::Node node, std::string path, std::shared_ptr<absl::Status> error)
-    : node_(std::move(node)), path_(std::move(path)), error_(std::move(error)) {
+ConfigMap::ConfigMap(YAML::Node node, std::string path, std::string separator,
+                     std::shared_ptr<absl::Status> error)
+    : node_(std::move(node)),
+      path_(std::move(path)),
+      separator_(std::move(separator)),
+      error_(std::move(error)) {
   if (node_ && !node_.IsNull() && !node_.IsMap()) {
     Fail("", "must be a map");
     node_ = YAML::Node();
@@ -20,7 +25,8 @@ ConfigMap::ConfigMap(YAML::Node node, std::string path, std::shared_ptr<absl::St
 }
 
 std::string ConfigMap::PathOf(const std::string& key) const {
-  return key.empty() ? path_ : absl::StrCat(path_, "::", key);
+  if (key.empty()) return path_;
+  return path_.empty() ? key : absl::StrCat(path_, separator_, key);
 }
 
 void ConfigMap::Fail(const std::string& key, const std::string& message) {
@@ -29,6 +35,10 @@ void ConfigMap::Fail(const std::string& key, const std::string& message) {
   YAML::Node n = key.empty() || !node_ || !node_.IsMap() ? node_ : node_[key];
   if (n && n.Mark().line >= 0) absl::StrAppend(&where, " (line ", n.Mark().line + 1, ")");
   *error_ = absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
+}
+
+void ConfigMap::Record(const absl::Status& status) {
+  if (error_->ok()) *error_ = status;
 }
 
 bool ConfigMap::Has(const std::string& key) const {
@@ -51,11 +61,20 @@ void ConfigMap::ReadScalar(const std::string& key, T& out, const char* what) {
   const std::string& text = n.Scalar();
   bool ok = false;
   if constexpr (std::is_same_v<T, bool>) {
+    // absl's words (true, yes, y, t, 1 and their opposites) and YAML 1.1's on/off, in any
+    // case: together every spelling yaml-cpp reads as a bool.
     ok = absl::SimpleAtob(text, &out);
+    if (!ok && (absl::EqualsIgnoreCase(text, "on") || absl::EqualsIgnoreCase(text, "off"))) {
+      out = absl::EqualsIgnoreCase(text, "on");
+      ok = true;
+    }
   } else if constexpr (std::is_same_v<T, double>) {
     ok = absl::SimpleAtod(text, &out);
   } else {
-    ok = absl::SimpleAtoi(text, &out);
+    // Decimal ("010" is ten, as in YAML 1.2), or hexadecimal after 0x.
+    ok = absl::SimpleAtoi(text, &out) ||
+         ((absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) &&
+          absl::SimpleHexAtoi(text, &out));
   }
   if (!ok) Fail(key, absl::StrCat("must be ", what, ", not \"", text, "\""));
 }
@@ -97,27 +116,24 @@ void ConfigMap::Read(const std::string& key, std::map<std::string, std::string>&
 }
 
 void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos) {
+  // absl's syntax, which the collector's settings have always been read with.
+  ReadDuration(key, nanos, DurationSyntax{.sign = true, .saturate = true});
+}
+
+void ConfigMap::ReadDuration(const std::string& key, int64_t& nanos, const DurationSyntax& syntax) {
   YAML::Node n = Get(key);
   if (!n || n.IsNull()) return;
   if (!n.IsScalar()) return Fail(key, "must be a duration");
-  const std::string& text = n.Scalar();
-  if (text == "0") {
-    nanos = 0;
-    return;
-  }
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    return Fail(key, absl::StrCat("invalid duration \"", text,
-                                  "\" (want a number and a unit: ns, us, ms, s, m, h; e.g. 5s)"));
-  }
-  nanos = absl::ToInt64Nanoseconds(d);
+  auto parsed = ParseDuration(n.Scalar(), syntax);
+  if (!parsed.ok()) return Fail(key, std::string(parsed.status().message()));
+  nanos = *parsed;
 }
 
 YAML::Node ConfigMap::ReadNode(const std::string& key) { return Get(key); }
 
 ConfigMap ConfigMap::Sub(const std::string& key) {
   YAML::Node n = Get(key);
-  return ConfigMap(n && !n.IsNull() ? n : YAML::Node(), PathOf(key), error_);
+  return ConfigMap(n && !n.IsNull() ? n : YAML::Node(), PathOf(key), separator_, error_);
 }
 
 std::vector<ConfigMap> ConfigMap::SubList(const std::string& key) {
@@ -129,7 +145,7 @@ std::vector<ConfigMap> ConfigMap::SubList(const std::string& key) {
     return out;
   }
   for (size_t i = 0; i < n.size(); ++i) {
-    out.push_back(ConfigMap(n[i], absl::StrCat(PathOf(key), "[", i, "]"), error_));
+    out.push_back(ConfigMap(n[i], absl::StrCat(PathOf(key), "[", i, "]"), separator_, error_));
   }
   return out;
 }
