@@ -1,10 +1,12 @@
-// BM_LiveTraces_Add: indexing a realistic batch (50 traces x 10 spans) into live traces.
+// BM_LiveTraces_Add: indexing a realistic batch (50 traces x 10 spans, from the one data
+// generator, src/testdata) into live traces.
 #include <benchmark/benchmark.h>
 
-#include <random>
+#include <cstdlib>
 
-#include "otlp/proto_encoder.h"
+#include "otlp/proto_decoder.h"
 #include "store/live_traces.h"
+#include "testdata/trace_generator.h"
 
 namespace strand::store {
 namespace {
@@ -14,29 +16,23 @@ struct Batch {
   LiveBatchPtr live;
 };
 
-Batch RandomBatch(std::mt19937_64& rng, const std::shared_ptr<LiveAccounting>& acc) {
-  auto b = std::make_shared<otlp::SpanBatch>();
-  b->resources.emplace_back();
-  b->scopes.emplace_back();
-  for (int t = 0; t < 50; ++t) {
-    otlp::TraceId id;
-    for (auto& byte : id) byte = static_cast<uint8_t>(rng());
-    for (int s = 0; s < 10; ++s) {
-      otlp::Span span;
-      span.trace_id = id;
-      span.span_id.fill(static_cast<uint8_t>(s + 1));
-      b->spans.push_back(span);
-    }
-  }
-  auto bytes = std::make_shared<const std::string>(otlp::EncodeExportRequest(*b));
-  return {b, std::make_shared<const LiveBatch>(bytes, 500, 1, acc)};
+// Request `index` of the one data generator (src/testdata), decoded as the receiver does.
+Batch GeneratedBatch(const testdata::TraceGenerator& generator, uint64_t index,
+                     const std::shared_ptr<LiveAccounting>& acc) {
+  auto bytes =
+      std::make_shared<const std::string>(generator.Generate(index).SerializeAsString());
+  auto decoded = otlp::DecodeProtoRequest(bytes);
+  if (!decoded.ok()) std::abort();  // the generator's requests always decode
+  auto b = std::make_shared<otlp::SpanBatch>(std::move(decoded->batch));
+  const auto spans = static_cast<uint32_t>(b->spans.size());
+  return {b, std::make_shared<const LiveBatch>(std::move(bytes), spans, 1, acc)};
 }
 
 void BM_LiveTraces_Add(benchmark::State& state) {
-  std::mt19937_64 rng(42);
+  const testdata::TraceGenerator generator(testdata::GeneratorOptions{.seed = 42});
   auto acc = std::make_shared<LiveAccounting>();
   std::vector<Batch> batches;
-  for (int i = 0; i < 64; ++i) batches.push_back(RandomBatch(rng, acc));
+  for (uint64_t i = 0; i < 64; ++i) batches.push_back(GeneratedBatch(generator, i, acc));
   auto live = std::make_unique<LiveTraces>();
   size_t i = 0;
   for (auto _ : state) {
@@ -53,12 +49,12 @@ void BM_LiveTraces_Add(benchmark::State& state) {
 BENCHMARK(BM_LiveTraces_Add);
 
 void BM_LiveTraces_Find(benchmark::State& state) {
-  std::mt19937_64 rng(7);
+  const testdata::TraceGenerator generator(testdata::GeneratorOptions{.seed = 7});
   auto acc = std::make_shared<LiveAccounting>();
   LiveTraces live;
   std::vector<otlp::TraceId> ids;
-  for (int i = 0; i < 200; ++i) {
-    Batch b = RandomBatch(rng, acc);
+  for (uint64_t i = 0; i < 200; ++i) {
+    Batch b = GeneratedBatch(generator, i, acc);
     live.Add("single-tenant", b.live, *b.decoded, 0);
     ids.push_back(b.decoded->spans[0].trace_id);
   }
