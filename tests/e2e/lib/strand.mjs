@@ -437,12 +437,19 @@ export function nowNanos(offsetMs = 0) {
   return ((BigInt(Date.now()) + BigInt(offsetMs)) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString();
 }
 
-/** Polls fn until it returns truthy or the deadline passes; returns the last value. */
+/**
+ * Polls fn until it returns truthy or the deadline passes; returns the last value. A throw
+ * (an assertion that does not hold yet) counts as "not yet"; past the deadline it is thrown.
+ */
 export async function eventually(fn, { timeoutMs = 5000, intervalMs = 100 } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await fn();
-    if (v || Date.now() > deadline) return v;
+    try {
+      const v = await fn();
+      if (v || Date.now() > deadline) return v;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
     await sleep(intervalMs);
   }
 }
