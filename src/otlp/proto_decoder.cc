@@ -6,20 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/coding.h"
+#include "otlp/wire_type.h"
 
 namespace strand::otlp {
 namespace {
 
 constexpr int kMaxNesting = 32;
-
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLen = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5
-};
 
 // A cursor over one protobuf message's bytes.
 struct Cursor {

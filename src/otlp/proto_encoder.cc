@@ -5,11 +5,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/coding.h"
+#include "otlp/wire_type.h"
 
 namespace strand::otlp {
 namespace {
-
-constexpr uint32_t kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5;
 
 // Appends protobuf fields to a string. Scalar helpers omit proto3 defaults; the *Always
 // forms write regardless (oneof members have presence).
@@ -213,8 +212,9 @@ std::string EncodeResourceSpans(std::span<const SpanRef> spans) {
       if (inserted) groups.push_back({ref.batch, resource, {}});
       auto& g = groups[rit->second];
       g.scopes.push_back({ref.batch, scope, {}});
-      sit = scope_pos.emplace(std::make_pair(ref.batch, scope),
-                              std::make_pair(rit->second, g.scopes.size() - 1))
+      sit = scope_pos
+                .emplace(std::make_pair(ref.batch, scope),
+                         std::make_pair(rit->second, g.scopes.size() - 1))
                 .first;
     }
     groups[sit->second.first].scopes[sit->second.second].spans.push_back(ref.index);

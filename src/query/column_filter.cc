@@ -66,10 +66,6 @@ using Kind = ColumnFilter::Atom::Kind;
 bool Integral(const Value& v) {
   return v.type == Value::Type::kInt || v.type == Value::Type::kDuration;
 }
-bool Numeric(const Value& v) { return Integral(v) || v.type == Value::Type::kFloat; }
-double Num(const Value& v) {
-  return v.type == Value::Type::kFloat ? v.f : static_cast<double>(v.i);
-}
 
 // An attribute value as the filter sees it (arrays and kvlists are not looked into).
 struct Scalar {
@@ -92,12 +88,12 @@ Scalar FromColumn(const block::RowGroupDecoder::ColumnValue& v) {
 bool Matches(const ColumnFilter::Atom& a, const Scalar& v) {
   if (v.type == otlp::ValueType::kArray || v.type == otlp::ValueType::kKvList) return true;
   const Value& lit = a.lit;
-  if (Numeric(lit)) {
+  if (lit.IsNumber()) {
     if (v.type == otlp::ValueType::kInt) {
       if (Integral(lit)) return CompareOrdered(a.op, v.i, lit.i);
       return CompareOrdered(a.op, static_cast<double>(v.i), lit.f);
     }
-    if (v.type == otlp::ValueType::kDouble) return CompareOrdered(a.op, v.d, Num(lit));
+    if (v.type == otlp::ValueType::kDouble) return CompareOrdered(a.op, v.d, lit.AsDouble());
     return false;
   }
   if (lit.type == Value::Type::kString) {
@@ -228,7 +224,7 @@ ColumnFilter::Node ColumnFilter::Compile(const FieldExpr& e) {
         a.kind = Kind::kKind;
         break;
       case Intrinsic::kSpanDuration:
-        if (!Numeric(a.lit)) return n;
+        if (!a.lit.IsNumber()) return n;
         a.kind = Kind::kDuration;
         break;
       case Intrinsic::kInstrumentationName:

@@ -30,14 +30,6 @@ bool IsField(const FieldExpr& e) {
   return e.kind == FieldExpr::Kind::kAttribute || e.kind == FieldExpr::Kind::kIntrinsic;
 }
 
-bool Numeric(const Value& v) {
-  return v.type == Value::Type::kInt || v.type == Value::Type::kFloat ||
-         v.type == Value::Type::kDuration;
-}
-double Num(const Value& v) {
-  return v.type == Value::Type::kFloat ? v.f : static_cast<double>(v.i);
-}
-
 // Whether some x in [lo, hi] satisfies `x op v` (int64 compares exactly; doubles would
 // merge ints above 2^53).
 template <typename T>
@@ -109,7 +101,7 @@ bool ColumnsMay(const RowGroupStats& s, Owner owner, const std::string& key, Op 
       case otlp::ValueType::kArray:
         return true;  // elements are not summarized
       case otlp::ValueType::kInt:
-        if (!Numeric(lit)) break;
+        if (!lit.IsNumber()) break;
         if (!c.has_range) return true;
         if (lit.type == Value::Type::kFloat ? RangeMay(static_cast<double>(c.min_int),
                                                        static_cast<double>(c.max_int), op, lit.f)
@@ -118,9 +110,10 @@ bool ColumnsMay(const RowGroupStats& s, Owner owner, const std::string& key, Op 
         }
         break;
       case otlp::ValueType::kDouble:
-        if (!Numeric(lit)) break;
+        if (!lit.IsNumber()) break;
         // The range leaves NaNs out, and NaN != x holds: `!=` is not judged.
-        if (!c.has_range || op == Op::kNeq || RangeMay(c.min_double, c.max_double, op, Num(lit))) {
+        if (!c.has_range || op == Op::kNeq ||
+            RangeMay(c.min_double, c.max_double, op, lit.AsDouble())) {
           return true;
         }
         break;
@@ -280,7 +273,7 @@ bool Planner::ComparisonMay(const FieldExpr& field, Op op, const FieldExpr& cmp,
         if (op == Op::kNeq) return !(s.kinds.size() == 1 && s.kinds[0] == lit.i);
         return true;
       case Intrinsic::kSpanDuration:
-        if (!Numeric(lit)) return true;
+        if (!lit.IsNumber()) return true;
         if (lit.type == Value::Type::kFloat) {
           return RangeMay(static_cast<double>(s.min_duration), static_cast<double>(s.max_duration),
                           op, lit.f);

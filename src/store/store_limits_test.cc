@@ -16,15 +16,9 @@ namespace strand::store {
 namespace {
 
 namespace pb = opentelemetry::proto;
+using testing::kHour;
 using testing::kSecond;
-
-constexpr int64_t kHour = 3600 * kSecond;
-
-otlp::TraceId TraceIdOf(char c) {
-  otlp::TraceId id;
-  id.fill(static_cast<uint8_t>(c));
-  return id;
-}
+using testing::TraceIdOf;
 
 // One request with `spans` spans of trace `trace` (span IDs from `first_span`), each with
 // a name of `name_bytes` bytes, starting now.

@@ -9,17 +9,13 @@
 #include "common/fault_injection_env.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/proto_decoder.h"
+#include "store/store_test_util.h"
 
 namespace strand::store {
 namespace {
 
 namespace pb = opentelemetry::proto;
-
-otlp::TraceId TraceIdOf(char c) {
-  otlp::TraceId id;
-  id.fill(static_cast<uint8_t>(c));
-  return id;
-}
+using testing::TraceIdOf;
 
 otlp::SpanBatch Batch(char trace, int first_span, int n, const std::string& service = "svc") {
   pb::collector::trace::v1::ExportTraceServiceRequest req;

@@ -25,6 +25,14 @@
 namespace strand::store::testing {
 
 inline constexpr int64_t kSecond = 1'000'000'000;
+inline constexpr int64_t kHour = 3600 * kSecond;
+
+// A trace ID of sixteen bytes `c`.
+inline otlp::TraceId TraceIdOf(char c) {
+  otlp::TraceId id;
+  id.fill(static_cast<uint8_t>(c));
+  return id;
+}
 
 class StoreFixture : public ::testing::Test {
  protected:

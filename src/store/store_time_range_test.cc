@@ -17,17 +17,12 @@ namespace strand::store {
 namespace {
 
 namespace pb = opentelemetry::proto;
+using testing::kHour;
 using testing::kSecond;
+using testing::TraceIdOf;
 
 constexpr uint64_t k1970 = 86'400ull * 1'000'000'000;     // 1970-01-02
 constexpr uint64_t k2262 = 9'220'000'000'000'000'000ull;  // 2262-03
-constexpr int64_t kHour = 3600 * kSecond;
-
-otlp::TraceId TraceIdOf(char c) {
-  otlp::TraceId id;
-  id.fill(static_cast<uint8_t>(c));
-  return id;
-}
 
 // One request holding trace `trace`, one span per (start, end).
 std::string SpanRequest(char trace, const std::vector<std::pair<uint64_t, uint64_t>>& times) {

@@ -11,6 +11,9 @@
 
 namespace strand::testdata {
 
+// The alphabet of lower-case hexadecimal identifiers, for Rng::Chars.
+inline constexpr char kHexAlphabet[] = "0123456789abcdef";
+
 inline uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

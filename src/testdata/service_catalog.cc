@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "testdata/attributes.h"
 #include "testdata/rng.h"
 
 namespace strand::testdata {
@@ -89,14 +90,6 @@ constexpr const char* kExtraNames[] = {
     "accounting", "loyalty", "search",   "reviews", "notification"};
 
 constexpr char kPodAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-constexpr char kHexAlphabet[] = "0123456789abcdef";
-
-void Str(google::protobuf::RepeatedPtrField<KeyValue>* attrs, const char* key,
-         const std::string& value) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(key);
-  kv->mutable_value()->set_string_value(value);
-}
 
 }  // namespace
 

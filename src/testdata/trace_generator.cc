@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "testdata/attributes.h"
 #include "testdata/rng.h"
 #include "testdata/service_catalog.h"
 
@@ -18,9 +19,7 @@ namespace pb = ::opentelemetry::proto;
 using pb::common::v1::KeyValue;
 using pb::trace::v1::Span;
 using pb::trace::v1::Status;
-using Attributes = google::protobuf::RepeatedPtrField<KeyValue>;
 
-constexpr char kHexAlphabet[] = "0123456789abcdef";
 constexpr char kIdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 // The core services, by their index in the catalog.
@@ -38,32 +37,6 @@ enum Role {
 // ---------------------------------------------------------------------------------------
 // Attribute helpers.
 
-void Str(Attributes* attrs, std::string_view key, std::string_view value) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  kv->mutable_value()->set_string_value(std::string(value));
-}
-void Int(Attributes* attrs, std::string_view key, int64_t value) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  kv->mutable_value()->set_int_value(value);
-}
-void Double(Attributes* attrs, std::string_view key, double value) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  kv->mutable_value()->set_double_value(value);
-}
-void Bool(Attributes* attrs, std::string_view key, bool value) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  kv->mutable_value()->set_bool_value(value);
-}
-void StrArray(Attributes* attrs, std::string_view key, const std::vector<std::string>& values) {
-  KeyValue* kv = attrs->Add();
-  kv->set_key(std::string(key));
-  auto* array = kv->mutable_value()->mutable_array_value();
-  for (const std::string& v : values) array->add_values()->set_string_value(v);
-}
 // Sets an existing int attribute; returns false if there is none.
 bool SetInt(Attributes* attrs, std::string_view key, int64_t value) {
   for (KeyValue& kv : *attrs) {

@@ -79,6 +79,13 @@ struct Value {
   int64_t i = 0;  // kInt; kDuration (nanoseconds); kStatus / kKind (the enum number)
   double f = 0;   // kFloat
   std::string s;  // kString
+
+  // An int, float or duration: what compares with < and > as a number.
+  bool IsNumber() const {
+    return type == Type::kInt || type == Type::kFloat || type == Type::kDuration;
+  }
+  // A number's value as a double (an int or a duration converted).
+  double AsDouble() const { return type == Type::kFloat ? f : static_cast<double>(i); }
 };
 
 enum class Op {

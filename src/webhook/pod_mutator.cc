@@ -1,8 +1,6 @@
 #include "webhook/pod_mutator.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <map>
 #include <memory>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "webhook/json_text.h"
 
 namespace strand::webhook {
 namespace {
@@ -146,13 +145,6 @@ bool HasInitContainer(const Value& pod, const std::string& name) {
     if (Str(Member(&c, "name")) == name) return true;
   }
   return false;
-}
-
-std::string Serialize(const Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return buf.GetString();
 }
 
 class Mutator {
@@ -549,7 +541,7 @@ Mutation Mutator::Run(const std::string& pod_json) {
         add(absl::StrCat("/spec/containers/", i, "/", key), *v);
     }
   }
-  out.patch = Serialize(patch);
+  out.patch = JsonText(patch);
   return out;
 }
 

@@ -1,8 +1,6 @@
 #include "webhook/static_cluster_source.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,22 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "webhook/json_text.h"
 
 namespace strand::webhook {
 namespace {
-
-std::string Str(const rapidjson::Value& v, const char* key) {
-  if (!v.IsObject()) return "";
-  auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return buf.GetString();
-}
 
 // Lower-case plural of a kind as the API spells resource names (enough for the kinds the
 // webhook reads).
@@ -59,22 +45,22 @@ absl::Status StaticClusterSource::Add(std::string_view json) {
   auto items = doc.FindMember("items");
   if (items != doc.MemberEnd() && items->value.IsArray()) {
     for (const auto& item : items->value.GetArray()) {
-      absl::Status s = Add(Serialize(item));
+      absl::Status s = Add(JsonText(item));
       if (!s.ok()) return s;
     }
     return absl::OkStatus();
   }
-  const std::string api_version = Str(doc, "apiVersion");
-  const std::string kind = Str(doc, "kind");
+  const std::string api_version = StringMember(doc, "apiVersion");
+  const std::string kind = StringMember(doc, "kind");
   auto meta = doc.FindMember("metadata");
   if (api_version.empty() || kind.empty() || meta == doc.MemberEnd() ||
-      Str(meta->value, "name").empty()) {
+      StringMember(meta->value, "name").empty()) {
     return absl::InvalidArgumentError(
         "not a Kubernetes object: apiVersion, kind and metadata.name are required");
   }
-  const std::string ns = Str(meta->value, "namespace");
-  const std::string name = Str(meta->value, "name");
-  std::string object = Serialize(doc);
+  const std::string ns = StringMember(meta->value, "namespace");
+  const std::string name = StringMember(meta->value, "name");
+  std::string object = JsonText(doc);
   if (kind != "Namespace") lists_[ObjectPath(api_version, kind, ns, "")].push_back(object);
   objects_[ObjectPath(api_version, kind, ns, name)] = std::move(object);
   return absl::OkStatus();

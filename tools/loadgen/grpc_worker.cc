@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "loadgen/pacer.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -35,12 +36,6 @@ const char* CodeName(grpc::StatusCode code) {
                                            "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN_CODE";
-}
-
-uint64_t WallNanos() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
 }
 
 absl::Time ToAbslDeadline(GrpcWorker::Clock::time_point t) {
@@ -122,7 +117,7 @@ void GrpcWorker::Start(Call* call) {
   const RequestPool::Entry& entry = pool_.EntryFor(call->sequence);
   grpc::Slice slice(entry.body.size());
   // A fresh slice is ours to fill: its bytes are not shared until the buffer is sent.
-  pool_.Render(call->sequence, WallNanos(),
+  pool_.Render(call->sequence, static_cast<uint64_t>(strand::Clock::Real()->NowUnixNanos()),
                reinterpret_cast<char*>(const_cast<uint8_t*>(slice.begin())));
   call->request = grpc::ByteBuffer(&slice, 1);
   call->response.Clear();

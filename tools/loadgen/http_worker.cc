@@ -6,17 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "loadgen/pacer.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace strand::loadgen {
 namespace {
-
-uint64_t WallNanos() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // rejected_spans of an OTLP/JSON ExportTraceServiceResponse (a string or a number).
 uint64_t JsonRejectedSpans(std::string_view body) {
@@ -102,7 +97,8 @@ absl::Status HttpWorker::Start(Transfer& t) {
   t.sequence = sequence_.fetch_add(1, std::memory_order_relaxed);
   const RequestPool::Entry& entry = pool_.EntryFor(t.sequence);
   t.body.resize(entry.body.size());
-  pool_.Render(t.sequence, WallNanos(), t.body.data());
+  pool_.Render(t.sequence, static_cast<uint64_t>(strand::Clock::Real()->NowUnixNanos()),
+               t.body.data());
   const std::string* wire = &t.body;
   if (config_.gzip) {
     absl::Status s = gzip_.Compress(t.body, t.wire);

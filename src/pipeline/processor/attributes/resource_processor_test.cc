@@ -10,7 +10,7 @@ namespace {
 namespace pb = opentelemetry::proto;
 
 // Two resources, one span each.
-otlp::SpanBatch Fixture() {
+otlp::SpanBatch ResourceBatch() {
   pb::collector::trace::v1::ExportTraceServiceRequest req;
   for (int i = 0; i < 2; ++i) {
     auto* rs = req.add_resource_spans();
@@ -54,7 +54,7 @@ attributes:
   - {key: cloud.region, from_attribute: region, action: upsert}
   - {key: region, action: delete}
 )yaml",
-                                        Fixture());
+                                        ResourceBatch());
   ASSERT_EQ(r.out.size(), 1u);
   const otlp::SpanBatch& b = r.out[0];
   EXPECT_EQ(otlp::testutil::BatchInvariantViolation(b), "");
