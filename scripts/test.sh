@@ -41,6 +41,8 @@ asan_start=$SECONDS
 nice -n 19 cmake --build "$build_asan" -j "$jobs" \
   --target strand_unit_tests strand_benchmarks strand_fuzzers >"$asan_log" 2>&1 &
 asan_pid=$!
+# Interrupted: stop the background build too (it shares this script's process group).
+trap 'trap - INT TERM; kill 0' INT TERM
 
 step "end-to-end suite" bash -c "cd tests/e2e && STRAND_BIN='$here/$build/strand' npm test"
 step "Kubernetes suite" bash -c "cd tests/k8s && STRAND_BIN='$here/$build/strand' npm test"
