@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build web run test unit-test bench-smoke asan-configure asan-test fuzz-test e2e-test k8s-test traceql-grammar-test bench clean format
+.PHONY: all deps build web run test unit-test bench-smoke asan-configure asan-test asan-run fuzz-test fuzz-run e2e-test k8s-test traceql-grammar-test bench clean format
 
 all: build
 
@@ -62,21 +62,33 @@ bench-smoke: build
 # One clang build serves the sanitizer run and the fuzzers: AddressSanitizer +
 # UndefinedBehaviorSanitizer, -Wthread-safety -Werror on our sources, and the libFuzzer
 # targets beside the unit tests (the code they fuzz carries libFuzzer's coverage).
-# (A directory configured earlier with gcc is reconfigured from scratch.)
+# (A directory configured earlier with another compiler is reconfigured from scratch:
+# CMake would otherwise drop the cache and stop halfway, failing once.)
 asan-configure:
+	@if [ -f $(BUILD_ASAN)/CMakeCache.txt ] && \
+	  ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++$$' $(BUILD_ASAN)/CMakeCache.txt; then \
+	  echo "asan-configure: $(BUILD_ASAN) was configured with another compiler; starting afresh"; \
+	  rm -rf $(BUILD_ASAN)/CMakeCache.txt $(BUILD_ASAN)/CMakeFiles; \
+	fi
 	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only \
 	  -DSTRAND_SANITIZE=ON -DSTRAND_FUZZ=ON -DSTRAND_WERROR=ON $(CMAKE_FLAGS) >/dev/null
 
-# The unit tests again under the sanitizers.
+# The unit tests under the sanitizers (asan-run: only run them, already built).
 asan-test: asan-configure
 	cmake --build $(BUILD_ASAN) -j $(JOBS) --target strand_unit_tests
+	@$(MAKE) --no-print-directory asan-run
+
+asan-run:
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
-# The libFuzzer targets, each run briefly over its seed corpus.
+# The libFuzzer targets, each run briefly over its seed corpus (fuzz-run: only run them).
 fuzz-test: asan-configure
 	cmake --build $(BUILD_ASAN) -j $(JOBS) --target strand_fuzzers
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
 	FUZZ_JOBS=$(JOBS) tests/fuzz/run.sh $(BUILD_ASAN)
 
 # End-to-end tests: the real binary driven by real OpenTelemetry SDKs (Node.js).

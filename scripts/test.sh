@@ -17,7 +17,9 @@ cd "$(dirname "$0")/.."
 build="${BUILD:-build}"
 build_asan="${BUILD_ASAN:-build-asan}"
 jobs="${JOBS:-$(nproc)}"
-here="$(pwd)"
+
+# Each suite runs through its own Makefile target, so the commands live in one place.
+suite() { make --no-print-directory BUILD="$build" BUILD_ASAN="$build_asan" JOBS="$jobs" "$@"; }
 
 failed=()
 timings=()
@@ -44,9 +46,9 @@ asan_pid=$!
 # Interrupted: stop the background build too (it shares this script's process group).
 trap 'trap - INT TERM; kill 0' INT TERM
 
-step "end-to-end suite" bash -c "cd tests/e2e && STRAND_BIN='$here/$build/strand' npm test"
-step "Kubernetes suite" bash -c "cd tests/k8s && STRAND_BIN='$here/$build/strand' npm test"
-step "TraceQL grammar suite" bash -c "cd tests/traceql/lezer && npm test"
+step "end-to-end suite" suite e2e-test
+step "Kubernetes suite" suite k8s-test
+step "TraceQL grammar suite" suite traceql-grammar-test
 
 echo "== sanitizer build ($build_asan; log: $asan_log)"
 if wait "$asan_pid"; then
@@ -58,10 +60,8 @@ fi
 timings+=("$(printf '%-34s %4d s' "sanitizer build (from its start)" $((SECONDS - asan_start)))")
 
 if [[ " ${failed[*]} " != *" sanitizer build "* ]]; then
-  step "unit tests under ASan+UBSan" bash -c "cd '$build_asan' && \
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j '$jobs' -L unit"
-  step "fuzz targets" env FUZZ_JOBS="$jobs" tests/fuzz/run.sh "$build_asan"
+  step "unit tests under ASan+UBSan" suite asan-run
+  step "fuzz targets" suite fuzz-run
 fi
 
 echo
