@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost1.74-dev libyaml-cpp-dev libsimdjson-dev rapidjson-dev
   libzstd-dev zstd libdeflate-dev liblz4-dev libsnappy-dev zlib1g-dev libre2-dev libxxhash-dev

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { artifactsDir, httpRequest, strandBin } from './strand.mjs';
+import { artifactsDir, httpRequest, strandBin, trackChild } from './strand.mjs';
 
 let counter = 0;
 
@@ -45,6 +45,7 @@ export class Collector {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env },
     });
     this.child = child;
+    trackChild(child);
     this.logTail = [];
     const onData = (chunk) => {
       log.write(chunk);

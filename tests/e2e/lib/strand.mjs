@@ -53,12 +53,33 @@ export async function freePorts(n) {
   }
 }
 
+// Every server process a test file started and that has not exited: killed when the file's
+// process exits, so none outlives its test file.
 const running = new Set();
-process.on('exit', () => {
+function killRunning() {
   for (const child of running) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
-});
+}
+process.on('exit', killRunning);
+
+/** Registers a spawned server process with the exit guard above (it leaves on exit). */
+export function trackChild(child) {
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+}
+
+// A deadline for the whole test file. Node.js 18 (Debian 12's) has no --test-timeout, and
+// its runner skips a suite's after() hooks when its before() hook fails (nodejs/node#50842):
+// the servers that before() had started would keep this process, and so `make test`, alive
+// for ever. Past the deadline the file's servers are killed and the file fails.
+const fileDeadlineMs = Number(process.env.STRAND_E2E_FILE_DEADLINE_MS || 600_000);
+setTimeout(() => {
+  console.error(`e2e: ${process.argv[1]} still running after ${fileDeadlineMs} ms; `
+    + `killing its ${running.size} server(s) and failing`);
+  killRunning();
+  process.exit(1);
+}, fileDeadlineMs).unref();
 
 let instanceCounter = 0;
 
@@ -124,7 +145,7 @@ export class Strand {
     this.logTail = [];
     const child = spawn(strandBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    running.add(child);
+    trackChild(child);
     const onData = (chunk) => {
       log.write(chunk);
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -135,10 +156,7 @@ export class Strand {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal });
-      });
+      child.on('exit', (code, signal) => resolve({ code, signal }));
     });
     // Close the log only when both pipes are drained.
     child.on('close', () => log.end());
