@@ -1,7 +1,8 @@
-// WebhookServer: HTTPS (HTTP/1.1 over TLS, Boost.Beast on boost::asio::ssl with OpenSSL)
-// for `strand webhook`. Serves POST /mutate-v1-pod (HandleAdmissionReview) and
-// GET /healthz; 404 otherwise. The certificate and key are PEM files read at start and
-// again when their modification time changes (cert-manager renews them in place).
+// WebhookServer: HTTPS for `strand webhook`, on the shared http::HttpServer (its TLS, its
+// limits on connections and slow clients). Serves POST /mutate-v1-pod
+// (HandleAdmissionReview; 413 over max_body_bytes) and GET /healthz; 404 otherwise. The
+// certificate and key are PEM files read at start and again when they change
+// (cert-manager renews them in place; http::TlsContextSource).
 //
 // Thread-safe: Start/Stop from one thread.
 #pragma once
