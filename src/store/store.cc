@@ -519,6 +519,12 @@ std::vector<std::string> FitToMemoryLimit(StoreOptions& options, uint64_t reques
   constexpr uint64_t kCutBytesPerSpan = 1536;
   fit("max_cut_spans", options.max_cut_spans,
       std::max<uint64_t>(request_memory / 8 / kCutBytesPerSpan, 1000));
+  // Compaction holds one decoded row group of a cut block per input: an eighth too.
+  uint64_t max_inputs = static_cast<uint64_t>(options.compaction_max_inputs);
+  fit("compaction.max_inputs", max_inputs,
+      std::max<uint64_t>(request_memory / 8 / (kCutBytesPerSpan * options.cut_spans_per_row_group),
+                         static_cast<uint64_t>(options.compaction_min_inputs)));
+  options.compaction_max_inputs = static_cast<int>(max_inputs);
   return changed;
 }
 
@@ -729,6 +735,23 @@ absl::Status Store::TruncateWal() {
   return absl::OkStatus();
 }
 
+bool Store::ShouldMerge(int64_t window, size_t inputs, uint64_t spans, size_t candidates,
+                        int64_t now) const {
+  if (inputs < 2) return false;
+  // The output is final (never merged again): each of its spans is compacted once.
+  if (spans >= options_.compaction_max_block_spans / 2) return true;
+  // The merge is as wide as it may be: waiting would not make it wider.
+  if (static_cast<int>(inputs) >= options_.compaction_max_inputs) return true;
+  // The merge takes every small block of the window (it still holds fewer than
+  // max_inputs) and the window is settled: past its end by longer than a trace stays
+  // live, so no cut adds to it any more (only late data).
+  const int64_t settled_at = (window + 1) * options_.compaction_window_nanos +
+                             options_.max_trace_live_nanos + options_.trace_idle_nanos +
+                             options_.maintenance_interval_nanos;
+  return inputs == candidates && static_cast<int>(inputs) >= options_.compaction_min_inputs &&
+         now >= settled_at;
+}
+
 absl::StatusOr<bool> Store::Compact() {
   if (!options_.compaction_enabled) return false;
   auto snapshot = blocks_->snapshot();
@@ -743,8 +766,9 @@ absl::StatusOr<bool> Store::Compact() {
         static_cast<int64_t>(b->meta.min_start_unix_nano) / options_.compaction_window_nanos;
     groups[{b->meta.tenant, window}].push_back(b);
   }
+  const int64_t now = clock_.NowUnixNanos();
   for (auto& [key, candidates] : groups) {
-    if (static_cast<int>(candidates.size()) < options_.compaction_min_inputs) continue;
+    if (candidates.size() < 2) continue;
     // Smallest first: merging many small blocks pays the most.
     std::sort(candidates.begin(), candidates.end(),
               [](const BlockHandlePtr& a, const BlockHandlePtr& b) {
@@ -762,7 +786,7 @@ absl::StatusOr<bool> Store::Compact() {
       readers.push_back(b->reader.get());
       spans += b->meta.span_count;
     }
-    if (static_cast<int>(inputs.size()) < options_.compaction_min_inputs) continue;
+    if (!ShouldMerge(key.second, inputs.size(), spans, candidates.size(), now)) continue;
     block::CompactOptions co;
     co.writer.zstd_level = options_.compaction_zstd_level;
     co.writer.clock = &clock_;

@@ -71,14 +71,20 @@ struct StoreOptions {
   int cut_zstd_level = 3;
   // Cut blocks are short-lived (compaction merges them), so they use small row groups:
   // compaction holds one decoded row group per input (~1 KB per span).
-  uint32_t cut_spans_per_row_group = 2500;
+  uint32_t cut_spans_per_row_group = 1000;
 
   // Compaction merges blocks of one tenant and time window into bigger ones.
   bool compaction_enabled = true;
   int64_t compaction_window_nanos = 3600ll * 1'000'000'000;
+  // A merge starts when it would make a block of max_block_spans / 2 spans or more (a
+  // final block: not merged further), or when max_inputs blocks are waiting; the blocks
+  // left in a window after its end (once no cut adds to it) are merged when there are
+  // min_inputs of them. So at a steady load each span is compacted once: cut blocks wait
+  // until enough of them make a final block. Compaction holds one decoded row group per
+  // input (cut blocks: cut_spans_per_row_group spans, ~1 KB each).
   int compaction_min_inputs = 8;
-  int compaction_max_inputs = 8;
-  uint64_t compaction_max_block_spans = 5'000'000;  // blocks of half this are not merged further
+  int compaction_max_inputs = 64;
+  uint64_t compaction_max_block_spans = 5'000'000;
   int compaction_zstd_level = 3;
   // Blocks whose newest span ended longer ago than this are deleted (by the block's time
   // range: out-of-range spans count at their ingest time). 0 keeps forever.
@@ -128,8 +134,9 @@ struct TraceResult {
 
 // Shrinks the store's own memory budgets to fit a process memory limit whose tracked share
 // is `request_memory` bytes (MemoryBudget::tracked_limit()): live traces get at most half
-// of it, the head that triggers a cut a quarter of that, and a cut decodes at most an
-// eighth of it at once (~1.5 KB per span). Budgets already smaller are kept. Returns the
+// of it, the head that triggers a cut a quarter of that, a cut decodes at most an eighth
+// of it at once (~1.5 KB per span), and so do a compaction's inputs (one row group of a cut
+// block each, at most max_inputs). Budgets already smaller are kept. Returns the
 // settings it changed, as "key old -> new" strings for the log.
 std::vector<std::string> FitToMemoryLimit(StoreOptions& options, uint64_t request_memory);
 
@@ -169,7 +176,10 @@ class Store {
   // cutter thread; callable directly (tests, shutdown).
   absl::Status CutBlocks(bool all = false);
   // One round of compaction: merges one group of blocks if a group qualifies. Returns
-  // whether it merged something.
+  // whether it merged something. Blocks of one tenant and window, smallest first, are
+  // merged so that each span is compacted about once: only when the merge makes a final
+  // block (max_block_spans / 2 or more), or takes max_inputs blocks, or takes the last
+  // min_inputs or more of a window that no cut adds to any more.
   absl::StatusOr<bool> Compact();
   // Deletes blocks past retention. Returns how many.
   absl::StatusOr<int> ApplyRetention();
@@ -196,6 +206,10 @@ class Store {
   void StopBackground();
   void CutterLoop();
   void MaintenanceLoop();
+  // Compact's rule: whether to merge `inputs` blocks holding `spans` spans, taken smallest
+  // first from the `candidates` small blocks of compaction window number `window`.
+  bool ShouldMerge(int64_t window, size_t inputs, uint64_t spans, size_t candidates,
+                   int64_t now) const;
   // Writes `traces` (a part of one selection) into blocks, one per tenant and time
   // window, publishes them
   // and drops the spans from live traces.

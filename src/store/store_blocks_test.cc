@@ -33,6 +33,12 @@ class StoreBlocksTest : public testing::StoreFixture {
   uint64_t DamageCount(const char* part) {
     return metrics_.AddCounter("strand_block_damage_total", "", {"part"})->With({part})->Value();
   }
+  // Request(round) ingested, idle long enough, and cut: one more block of 500 spans.
+  void IngestAndCut(int round) {
+    ASSERT_TRUE(IngestBytes("t", Request(round)).ok());
+    clock_.Advance(std::chrono::seconds(11));
+    ASSERT_TRUE(store_->CutBlocks().ok());
+  }
 };
 
 TEST_F(StoreBlocksTest, IdleTracesAreCutAndStillFound) {
@@ -204,6 +210,7 @@ TEST_F(StoreBlocksTest, CompactionMergesBlocksAndDropsDuplicates) {
   }
   ASSERT_EQ(store_->blocks()->size(), 4u);
   EXPECT_EQ(BlockSpans(), 2500u);
+  SettleWindows();
   auto merged = store_->Compact();
   ASSERT_TRUE(merged.ok()) << merged.status();
   EXPECT_TRUE(*merged);
@@ -221,6 +228,54 @@ TEST_F(StoreBlocksTest, CompactionMergesBlocksAndDropsDuplicates) {
   ExpectAllFound("t", Expected(0, 4));
 }
 
+// Each span is compacted about once: cut blocks wait until together they make a final
+// block (max_block_spans / 2), and what is left of a window merges once the window is
+// settled.
+TEST_F(StoreBlocksTest, CompactionWaitsUntilTheMergeMakesAFinalBlock) {
+  options_.compaction_min_inputs = 2;
+  options_.compaction_max_inputs = 8;
+  options_.compaction_max_block_spans = 3000;  // final from 1,500 spans: three cut blocks
+  Open();
+  IngestAndCut(0);
+  IngestAndCut(1);
+  auto merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_FALSE(*merged) << "1,000 spans make no final block and the window is open";
+  IngestAndCut(2);
+  merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(*merged);
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(store_->blocks()->front()->meta.span_count, 1500u);
+  IngestAndCut(3);
+  IngestAndCut(4);
+  merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_FALSE(*merged) << "the final block stays; two cut blocks wait";
+  SettleWindows();
+  merged = store_->Compact();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(*merged) << "the settled window's last blocks merge";
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  EXPECT_EQ(BlockSpans(), 2500u);
+  for (const auto& b : *store_->blocks()) EXPECT_EQ(b->meta.compaction_level, 1u);
+  ExpectAllFound("t", Expected(0, 5));
+}
+
+TEST_F(StoreBlocksTest, CompactionMergesAsSoonAsMaxInputsWait) {
+  options_.compaction_min_inputs = 2;
+  options_.compaction_max_inputs = 3;
+  Open();
+  for (int round = 0; round < 3; ++round) {
+    IngestAndCut(round);
+    auto merged = store_->Compact();
+    ASSERT_TRUE(merged.ok()) << merged.status();
+    EXPECT_EQ(*merged, round == 2) << "round " << round;
+  }
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 1500u);
+}
+
 TEST_F(StoreBlocksTest, CompactionInterruptedBeforeCleanupKeepsOneCopy) {
   options_.compaction_min_inputs = 2;
   Open();
@@ -234,6 +289,7 @@ TEST_F(StoreBlocksTest, CompactionInterruptedBeforeCleanupKeepsOneCopy) {
   // before deleting them.
   const std::string saved = dir_ + "/saved";
   std::filesystem::copy(dir_ + "/blocks/t", saved, std::filesystem::copy_options::recursive);
+  SettleWindows();
   ASSERT_TRUE(*store_->Compact());
   store_.reset();
   std::filesystem::copy(
@@ -384,6 +440,7 @@ TEST_F(StoreBlocksTest, DamagedCompactionInputIsLeftOutAndTheRestMerged) {
   ASSERT_EQ(store_->blocks()->size(), 3u);
   const BlockHandlePtr damaged = store_->blocks()->front();
   FlipByte(damaged->dir + "/data", 100);
+  SettleWindows();
   auto failed = store_->Compact();
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(store_->blocks()->size(), 3u) << "nothing is dropped";

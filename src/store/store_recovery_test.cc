@@ -151,6 +151,7 @@ TEST_F(StoreBlockRecoveryTest, RecoveredCompactionOutputRemovesItsInputs) {
   ASSERT_EQ(store_->blocks()->size(), 2u);
   const std::string saved = dir_ + "/saved";
   fs::copy(dir_ + "/blocks/t", saved, fs::copy_options::recursive);
+  SettleWindows();
   ASSERT_TRUE(*store_->Compact());
   const std::string output = store_->blocks()->front()->dir;
   store_.reset();

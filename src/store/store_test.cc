@@ -155,12 +155,13 @@ TEST_F(StoreTest, LiveTracesAreChargedToTheProcessMemoryLimit) {
 }
 
 TEST(StoreMemoryFitTest, BudgetsShrinkToFitASmallLimit) {
-  StoreOptions o;  // defaults: 384 MiB live, 64 MiB head, 50,000 spans per cut
+  StoreOptions o;  // defaults: 384 MiB live, 64 MiB head, 50,000 spans per cut, 64 inputs
   auto changed = FitToMemoryLimit(o, 200ull << 20);
   EXPECT_EQ(o.max_live_bytes, 100ull << 20);
   EXPECT_EQ(o.max_head_bytes, 25ull << 20);
   EXPECT_EQ(o.max_cut_spans, (200ull << 20) / 8 / 1536);
-  EXPECT_EQ(changed.size(), 3u);
+  EXPECT_EQ(o.compaction_max_inputs, static_cast<int>((200ull << 20) / 8 / (1536 * 1000)));
+  EXPECT_EQ(changed.size(), 4u);
   // A large limit keeps the defaults.
   StoreOptions big;
   EXPECT_TRUE(FitToMemoryLimit(big, 16ull << 30).empty());

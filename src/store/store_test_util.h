@@ -111,6 +111,9 @@ class StoreFixture : public ::testing::Test {
     ASSERT_TRUE(env_->DropUnsyncedData().ok());
     env_->SetFilesystemActive(true);
   }
+  // Moves the clock hours on, so that the compaction windows of everything ingested so
+  // far are settled (no cut adds to them any more) and Compact merges their last blocks.
+  void SettleWindows() { clock_.Advance(std::chrono::hours(3)); }
   uint64_t BlockSpans() {
     uint64_t n = 0;
     for (const auto& b : *store_->blocks()) n += b->meta.span_count;

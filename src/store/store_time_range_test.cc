@@ -178,6 +178,7 @@ TEST_F(StoreTimeRangeTest, CompactionKeepsThePlacedRange) {
   block::TimeRange inputs;
   for (const auto& b : *store_->blocks()) inputs.Merge(RangeOf(b->meta));
 
+  SettleWindows();
   auto merged = store_->Compact();
   ASSERT_TRUE(merged.ok()) << merged.status();
   ASSERT_TRUE(*merged);

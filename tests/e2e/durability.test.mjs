@@ -9,8 +9,8 @@
 // the same data dir, so recovery is also tested on top of earlier recoveries.
 //
 // The server runs with a configuration that makes the store busy in the background all
-// the time: traces are cut into blocks after 300 ms idle, blocks are compacted in pairs,
-// and retention (1 day) deletes the blocks of a worker that sends spans dated 2 days ago.
+// the time: traces are cut into blocks after 300 ms idle, blocks are compacted as soon as
+// two or more make a final block (1,000 spans) or four wait, and retention (1 day) deletes the blocks of a worker that sends spans dated 2 days ago.
 // So the kills land during ingest, cutting, compaction and retention alike. Spans past
 // retention may be gone after a restart; if they are there they must be intact.
 
@@ -323,7 +323,7 @@ function busyStoreConfig() {
     '    max_trace_live: 2s',
     '    cut_interval: 100ms',
     '    retention: 1d',
-    '    compaction: {min_inputs: 2, max_inputs: 4, interval: 200ms}',
+    '    compaction: {min_inputs: 2, max_inputs: 4, max_block_spans: 2000, interval: 200ms}',
     '',
   ].join('\n'));
   return file;
