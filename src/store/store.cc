@@ -675,7 +675,7 @@ std::vector<std::vector<LiveTrace>> PlanChunks(std::vector<LiveTrace> traces, ui
 
 }  // namespace
 
-absl::Status Store::CutBlocks(bool all) {
+absl::Status Store::CutBlocks(bool all, bool fill_blocks) {
   absl::MutexLock lock(&cut_mu_);
   if (wal_ == nullptr) return absl::FailedPreconditionError("store is not open");
   // A new epoch, so the segments before it can be removed once the older epochs' batches
@@ -701,19 +701,44 @@ absl::Status Store::CutBlocks(bool all) {
     sel.created_before = now - options_.max_trace_live_nanos;
     sel.max_spans = options_.max_cut_select_spans;
     const uint64_t bytes = accounting_->bytes();
+    const uint64_t live_spans = live_->NumSpans();
     if (bytes > options_.max_head_bytes) {
-      const uint64_t spans = live_->NumSpans();
       const long double excess = bytes - options_.max_head_bytes / 2;
-      sel.extra_spans = static_cast<uint64_t>(spans * (excess / bytes)) + 1;
+      sel.extra_spans = static_cast<uint64_t>(live_spans * (excess / bytes)) + 1;
     }
     std::vector<LiveTrace> selected = live_->SelectForCut(sel);
     uint64_t selected_spans = 0;
     for (const LiveTrace& t : selected) selected_spans += t.spans.size();
     cut_spans += selected_spans;
-    for (auto& chunk : PlanChunks(std::move(selected), options_.max_cut_spans)) {
+    std::vector<std::vector<LiveTrace>> chunks =
+        PlanChunks(std::move(selected), options_.max_cut_spans);
+    const bool more = selected_spans >= options_.max_cut_select_spans;
+    bool waits = false;
+    if (fill_blocks && !all && !more && !chunks.empty()) {
+      // The newest chunk, when it would make a small block, waits (see the header).
+      uint64_t last = 0;
+      for (const LiveTrace& t : chunks.back()) last += t.spans.size();
+      // It waits only while the head stays within its size without it (else the head
+      // trigger would wake the cutter again at once).
+      const long double bytes_per_span =
+          live_spans > 0 ? static_cast<long double>(bytes) / live_spans : 0;
+      const bool head_fits =
+          bytes - bytes_per_span * static_cast<long double>(selected_spans - last) <=
+          static_cast<long double>(options_.max_head_bytes);
+      if (last < options_.max_cut_spans && head_fits) {
+        if (partial_chunk_since_ == 0) partial_chunk_since_ = now;
+        waits = now - partial_chunk_since_ < options_.trace_idle_nanos;
+      }
+      if (waits) {
+        cut_spans -= last;
+        chunks.pop_back();
+      }
+    }
+    if (!waits) partial_chunk_since_ = 0;
+    for (auto& chunk : chunks) {
       RETURN_IF_ERROR(CutChunk(std::move(chunk)));
     }
-    if (selected_spans < options_.max_cut_select_spans) break;  // everything due is cut
+    if (!more) break;  // everything due is cut (or waits to fill a block)
   }
   // A cut frees its decoded batches and the live traces' bytes; hand the free pages back
   // to the system so that RSS follows the live data, not its past peak.
@@ -915,7 +940,7 @@ void Store::CutterLoop() {
       if (stopping_) return;
       cut_wanted_ = false;
     }
-    if (auto s = CutBlocks(false); !s.ok()) {
+    if (auto s = CutBlocks(/*all=*/false, /*fill_blocks=*/true); !s.ok()) {
       LOG_ERROR("cutting blocks: {}", std::string(s.message()));
     }
   }

@@ -174,7 +174,11 @@ class Store {
   // Cuts the traces that are due (idle, too old, over the head size; all of them when
   // `all`) into blocks, then truncates the WAL below what is still live. Runs on the
   // cutter thread; callable directly (tests, shutdown).
-  absl::Status CutBlocks(bool all = false);
+  //
+  // With `fill_blocks` (the background cutter) a last chunk smaller than max_cut_spans
+  // stays live (readable as before) for a later round, for at most trace_idle_period:
+  // cut blocks then come out full, so compaction can merge them once into final blocks.
+  absl::Status CutBlocks(bool all = false, bool fill_blocks = false);
   // One round of compaction: merges one group of blocks if a group qualifies. Returns
   // whether it merged something. Blocks of one tenant and window, smallest first, are
   // merged so that each span is compacted about once: only when the merge makes a final
@@ -246,6 +250,8 @@ class Store {
   std::atomic<uint64_t> epoch_{1};
   absl::Mutex cut_mu_;  // one cut (or compaction swap) at a time
   std::map<uint64_t, uint64_t> epoch_first_segment_ ABSL_GUARDED_BY(cut_mu_);
+  // Since when CutBlocks(fill_blocks) has left a partial chunk live (0: it has not).
+  int64_t partial_chunk_since_ ABSL_GUARDED_BY(cut_mu_) = 0;
   std::atomic<uint64_t> appends_since_rotate_{0};
 
   // Background threads. They wait on clock_ (a test's fake clock moves them), and wake

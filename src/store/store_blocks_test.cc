@@ -55,6 +55,45 @@ TEST_F(StoreBlocksTest, IdleTracesAreCutAndStillFound) {
   ExpectAllFound("t", Expected(0, 4));
 }
 
+// The background cutter (fill_blocks) leaves a chunk smaller than a block live for up to
+// the idle period, so that its blocks come out full; the spans stay readable meanwhile.
+TEST_F(StoreBlocksTest, BackgroundCutWaitsToFillABlock) {
+  options_.max_cut_spans = 1000;
+  Open();
+  ASSERT_TRUE(IngestBytes("t", Request(0)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks(/*all=*/false, /*fill_blocks=*/true).ok());
+  EXPECT_TRUE(store_->blocks()->empty()) << "500 spans wait for more";
+  ExpectAllFound("t", Expected(0, 1));
+  ASSERT_TRUE(IngestBytes("t", Request(1)).ok());
+  clock_.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(store_->CutBlocks(false, true).ok());
+  EXPECT_TRUE(store_->blocks()->empty()) << "request 1 is not idle yet";
+  clock_.Advance(std::chrono::seconds(6));
+  ASSERT_TRUE(store_->CutBlocks(false, true).ok());
+  ASSERT_EQ(store_->blocks()->size(), 1u);
+  EXPECT_EQ(BlockSpans(), 1000u) << "one full block";
+  EXPECT_EQ(store_->live().NumSpans(), 0u);
+  // A partial chunk is cut once it has waited the idle period (10 s).
+  ASSERT_TRUE(IngestBytes("t", Request(2)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks(false, true).ok());
+  EXPECT_EQ(store_->blocks()->size(), 1u);
+  clock_.Advance(std::chrono::seconds(9));
+  ASSERT_TRUE(store_->CutBlocks(false, true).ok());
+  EXPECT_EQ(store_->blocks()->size(), 1u);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store_->CutBlocks(false, true).ok());
+  ASSERT_EQ(store_->blocks()->size(), 2u);
+  EXPECT_EQ(BlockSpans(), 1500u);
+  ExpectAllFound("t", Expected(0, 3));
+  // A direct cut (tests, tools) cuts everything due at once.
+  ASSERT_TRUE(IngestBytes("t", Request(3)).ok());
+  clock_.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  EXPECT_EQ(store_->blocks()->size(), 3u);
+}
+
 TEST_F(StoreBlocksTest, BigCutIsWrittenAsSeveralBlocks) {
   options_.max_cut_spans = 600;
   Open();
@@ -473,6 +512,7 @@ TEST_F(StoreBlocksTest, BackgroundCutterRunsOnTheInjectedClock) {
   options_.cut_interval_nanos = 5 * kSecond;
   options_.trace_idle_nanos = 2 * kSecond;
   options_.maintenance_interval_nanos = 3600 * kSecond;
+  options_.max_cut_spans = 2000;  // the 2,000 spans make a full block: it does not wait
   Open();
   const int64_t t0 = clock_.MonotonicNanos();
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(IngestBytes("t", Request(i)).ok());
