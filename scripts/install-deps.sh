@@ -21,7 +21,8 @@ for p in "${APT_PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-# Node.js may come from outside Debian's packages (a newer build); accept any node >= 18.
+# Node.js may come from outside Debian's packages (a newer build, as on this project's
+# machines); Debian 12's (18) is installed only when there is none.
 if command -v node >/dev/null && command -v npm >/dev/null; then
   tmp=()
   for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
@@ -36,6 +37,20 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# What the tests need beyond the packages above, which this project's machines come with
+# (a plain Debian 12 system does not): warned about, not installed.
+if [[ "${1:-}" != "--npm" ]]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if ((node_major < 20)); then
+    echo "install-deps: warning: Node.js $(node --version 2>/dev/null) is older than 20:" \
+      "Strand builds and runs, but the web UI end-to-end test (Playwright) needs Node.js 20" >&2
+  fi
+  if ! command -v kubectl >/dev/null; then
+    echo "install-deps: warning: kubectl is not installed: the Kubernetes suite" \
+      "(tests/k8s, make k8s-test) renders the overlays with it and fails without it" >&2
+  fi
 fi
 
 # npm packages for the web UI, the end-to-end tests, the Kubernetes tests and the TraceQL
