@@ -91,13 +91,13 @@ std::string AmzDate(int64_t unix_seconds) {
 }
 
 SigningResult SignV4(const SigningInput& input, const Credentials& credentials,
-                     std::string_view region, std::string_view service,
-                     std::string_view amz_date) {
+                     std::string_view region, std::string_view service, std::string_view amz_date) {
   SigningResult r;
   // Query: encoded names and values, sorted by name, then value.
   std::vector<std::pair<std::string, std::string>> query;
   query.reserve(input.query.size());
-  for (const auto& [name, value] : input.query) query.emplace_back(UriEncode(name), UriEncode(value));
+  for (const auto& [name, value] : input.query)
+    query.emplace_back(UriEncode(name), UriEncode(value));
   std::sort(query.begin(), query.end());
   std::vector<std::string> query_parts;
   query_parts.reserve(query.size());
@@ -126,24 +126,22 @@ SigningResult SignV4(const SigningInput& input, const Credentials& credentials,
   r.signed_headers = absl::StrJoin(names, ";");
 
   r.canonical_request = absl::StrCat(input.method, "\n", input.path.empty() ? "/" : input.path,
-                                     "\n", absl::StrJoin(query_parts, "&"), "\n",
-                                     canonical_headers, "\n", r.signed_headers, "\n",
-                                     input.payload_hash);
+                                     "\n", absl::StrJoin(query_parts, "&"), "\n", canonical_headers,
+                                     "\n", r.signed_headers, "\n", input.payload_hash);
   // (Debian's Abseil has its own string_view: these go through std::string.)
   const std::string date(amz_date.substr(0, 8));
   const std::string scope =
       absl::StrCat(date, "/", std::string(region), "/", std::string(service), "/aws4_request");
-  r.string_to_sign = absl::StrCat("AWS4-HMAC-SHA256\n", std::string(amz_date), "\n", scope,
-                                  "\n", Sha256Hex(r.canonical_request));
+  r.string_to_sign = absl::StrCat("AWS4-HMAC-SHA256\n", std::string(amz_date), "\n", scope, "\n",
+                                  Sha256Hex(r.canonical_request));
   std::string key = HmacSha256(absl::StrCat("AWS4", credentials.secret_key), date);
   key = HmacSha256(key, region);
   key = HmacSha256(key, service);
   key = HmacSha256(key, "aws4_request");
   const std::string mac = HmacSha256(key, r.string_to_sign);
   r.signature = Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
-  r.authorization = absl::StrCat("AWS4-HMAC-SHA256 Credential=", credentials.access_key, "/",
-                                 scope, ",SignedHeaders=", r.signed_headers,
-                                 ",Signature=", r.signature);
+  r.authorization = absl::StrCat("AWS4-HMAC-SHA256 Credential=", credentials.access_key, "/", scope,
+                                 ",SignedHeaders=", r.signed_headers, ",Signature=", r.signature);
   return r;
 }
 

@@ -48,8 +48,7 @@ struct SigningResult {
 // Signs `input` at `amz_date` (YYYYMMDDTHHMMSSZ, the x-amz-date header's value) for
 // `region` and `service` ("s3").
 SigningResult SignV4(const SigningInput& input, const Credentials& credentials,
-                     std::string_view region, std::string_view service,
-                     std::string_view amz_date);
+                     std::string_view region, std::string_view service, std::string_view amz_date);
 
 // RFC 3986 percent-encoding as SigV4 wants it: unreserved characters (A-Z a-z 0-9 - _ . ~)
 // as they are, every other byte as %XX with upper-case hex; '/' kept by UriEncodePath.

@@ -9,8 +9,7 @@
 namespace strand::s3 {
 namespace {
 
-constexpr char kEmptySha256[] =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const Credentials kS3Example{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                              ""};
@@ -31,11 +30,12 @@ TEST(SigV4Test, S3GetObjectWithRange) {
   SigningInput in = S3Get("/test.txt", {});
   in.headers.emplace_back("Range", "bytes=0-9");
   SigningResult r = SignV4(in, kS3Example, "us-east-1", "s3", "20130524T000000Z");
-  EXPECT_EQ(r.canonical_request,
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      r.canonical_request,
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(r.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -68,8 +68,8 @@ TEST(SigV4Test, S3PutObject) {
 }
 
 TEST(SigV4Test, S3GetBucketLifecycleSignsAnEmptyQueryValue) {
-  SigningResult r = SignV4(S3Get("/", {{"lifecycle", ""}}), kS3Example, "us-east-1", "s3",
-                           "20130524T000000Z");
+  SigningResult r =
+      SignV4(S3Get("/", {{"lifecycle", ""}}), kS3Example, "us-east-1", "s3", "20130524T000000Z");
   EXPECT_NE(r.canonical_request.find("\n/\nlifecycle=\n"), std::string::npos)
       << r.canonical_request;
   EXPECT_EQ(r.signature, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");

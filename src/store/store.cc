@@ -770,11 +770,13 @@ bool Store::ShouldMerge(int64_t window, size_t inputs, uint64_t spans, size_t ca
   // The merge takes every small block of the window (it still holds fewer than
   // max_inputs) and the window is settled: past its end by longer than a trace stays
   // live, so no cut adds to it any more (only late data).
-  const int64_t settled_at = (window + 1) * options_.compaction_window_nanos +
-                             options_.max_trace_live_nanos + options_.trace_idle_nanos +
-                             options_.maintenance_interval_nanos;
+  // (In 128 bits: a window of a span dated near 2262 or before 1970 must not overflow.)
+  const __int128 settled_at =
+      (static_cast<__int128>(window) + 1) * options_.compaction_window_nanos +
+      options_.max_trace_live_nanos + options_.trace_idle_nanos +
+      options_.maintenance_interval_nanos;
   return inputs == candidates && static_cast<int>(inputs) >= options_.compaction_min_inputs &&
-         now >= settled_at;
+         static_cast<__int128>(now) >= settled_at;
 }
 
 absl::StatusOr<bool> Store::Compact() {

@@ -284,7 +284,7 @@ class Store {
   Counter* spans_out_of_range_future_ = nullptr;
   Family<Counter>* discarded_spans_ = nullptr;  // {tenant, reason}
   LogLimiter limits_log_;                       // one line a minute about refused spans
-  LogLimiter out_of_range_log_;  // one line a minute about out-of-range spans
+  LogLimiter out_of_range_log_;                 // one line a minute about out-of-range spans
 };
 
 // The WAL record type of a span batch; its payload is a varint tenant length, the tenant,
