@@ -9,22 +9,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/hex.h"
 
 namespace strand::s3 {
 
 namespace {
 
 constexpr char kHexUpper[] = "0123456789ABCDEF";
-constexpr char kHexLower[] = "0123456789abcdef";
-
-std::string Hex(const unsigned char* data, size_t n) {
-  std::string out(n * 2, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHexLower[data[i] >> 4];
-    out[2 * i + 1] = kHexLower[data[i] & 15];
-  }
-  return out;
-}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -78,7 +69,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
-  return Hex(out, len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 std::string AmzDate(int64_t unix_seconds) {
@@ -139,7 +130,7 @@ SigningResult SignV4(const SigningInput& input, const Credentials& credentials,
   key = HmacSha256(key, service);
   key = HmacSha256(key, "aws4_request");
   const std::string mac = HmacSha256(key, r.string_to_sign);
-  r.signature = Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+  r.signature = HexEncode(mac);
   r.authorization = absl::StrCat("AWS4-HMAC-SHA256 Credential=", credentials.access_key, "/", scope,
                                  ",SignedHeaders=", r.signed_headers, ",Signature=", r.signature);
   return r;

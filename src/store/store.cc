@@ -760,22 +760,21 @@ absl::Status Store::TruncateWal() {
   return absl::OkStatus();
 }
 
-bool Store::ShouldMerge(int64_t window, size_t inputs, uint64_t spans, size_t candidates,
-                        int64_t now) const {
+bool Store::ShouldMerge(int64_t window, size_t inputs, uint64_t spans, int64_t now) const {
   if (inputs < 2) return false;
   // The output is final (never merged again): each of its spans is compacted once.
   if (spans >= options_.compaction_max_block_spans / 2) return true;
   // The merge is as wide as it may be: waiting would not make it wider.
   if (static_cast<int>(inputs) >= options_.compaction_max_inputs) return true;
-  // The merge takes every small block of the window (it still holds fewer than
-  // max_inputs) and the window is settled: past its end by longer than a trace stays
-  // live, so no cut adds to it any more (only late data).
+  // Here the merge takes every small block of the window (the two rules above hold
+  // whenever it leaves one out), and it goes ahead once the window is settled: past its
+  // end by longer than a trace stays live, so no cut adds to it any more (only late data).
   // (In 128 bits: a window of a span dated near 2262 or before 1970 must not overflow.)
   const __int128 settled_at =
       (static_cast<__int128>(window) + 1) * options_.compaction_window_nanos +
       options_.max_trace_live_nanos + options_.trace_idle_nanos +
       options_.maintenance_interval_nanos;
-  return inputs == candidates && static_cast<int>(inputs) >= options_.compaction_min_inputs &&
+  return static_cast<int>(inputs) >= options_.compaction_min_inputs &&
          static_cast<__int128>(now) >= settled_at;
 }
 
@@ -813,7 +812,7 @@ absl::StatusOr<bool> Store::Compact() {
       readers.push_back(b->reader.get());
       spans += b->meta.span_count;
     }
-    if (!ShouldMerge(key.second, inputs.size(), spans, candidates.size(), now)) continue;
+    if (!ShouldMerge(key.second, inputs.size(), spans, now)) continue;
     block::CompactOptions co;
     co.writer.zstd_level = options_.compaction_zstd_level;
     co.writer.clock = &clock_;

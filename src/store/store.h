@@ -211,9 +211,8 @@ class Store {
   void CutterLoop();
   void MaintenanceLoop();
   // Compact's rule: whether to merge `inputs` blocks holding `spans` spans, taken smallest
-  // first from the `candidates` small blocks of compaction window number `window`.
-  bool ShouldMerge(int64_t window, size_t inputs, uint64_t spans, size_t candidates,
-                   int64_t now) const;
+  // first from the small blocks of compaction window number `window`.
+  bool ShouldMerge(int64_t window, size_t inputs, uint64_t spans, int64_t now) const;
   // Writes `traces` (a part of one selection) into blocks, one per tenant and time
   // window, publishes them
   // and drops the spans from live traces.
